@@ -1,0 +1,135 @@
+"""The one task runner for aiokit: every session has a docstring (``nox --list``).
+
+``nox`` with no arguments runs every default session; that is what CI runs.
+"""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import re
+import shutil
+import sys
+
+import nox
+
+ROOT = pathlib.Path(__file__).parent
+PACKAGES = ("pytest-aioloop", "pytest-ports", "pytest-aiokit")
+PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+#: The newest pytest 9, the newest pytest 8 and the lowest pytest the packages declare.
+PYTESTS = {"pytest9": "pytest>=9,<10", "pytest8": "pytest>=8,<9", "pytest-min": "pytest==8.4.0"}
+
+nox.options.default_venv_backend = "uv|virtualenv"
+nox.options.reuse_existing_virtualenvs = False
+# In CI a missing interpreter is a failure, never a skip.
+nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
+nox.options.sessions = ["lint", "typing", "tests", "wheels", "docs", "demo", "bench_smoke"]
+
+
+def _package_paths() -> list[str]:
+    return [str(ROOT / "packages" / name) for name in PACKAGES]
+
+
+def _install_dev(session: nox.Session, *groups: str, pytest_spec: str | None = None) -> None:
+    """Install the three packages (editable) and the named dependency groups."""
+    args: list[str] = []
+    for path in _package_paths():
+        args += ["-e", path]
+    for group in groups:
+        args += ["--group", group]
+    if pytest_spec:
+        args.append(pytest_spec)
+    session.install(*args)
+
+
+@nox.session(python=PYTHONS)
+@nox.parametrize("pytest_version", list(PYTESTS), ids=list(PYTESTS))
+def tests(session: nox.Session, pytest_version: str) -> None:
+    """Run the whole test suite on one Python with one pytest (newest 9, newest 8, lowest)."""
+    _install_dev(session, "test", pytest_spec=PYTESTS[pytest_version])
+    session.run("python", "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(python="3.11")
+def lint(session: nox.Session) -> None:
+    """Check style and common mistakes with ruff (lint and format)."""
+    session.install("--group", "lint")
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+
+
+@nox.session(python="3.11")
+def typing(session: nox.Session) -> None:
+    """Type-check packages, tests, examples, benchmarks and this noxfile with mypy --strict."""
+    _install_dev(session, "typing")
+    session.run("mypy")
+
+
+@nox.session(python="3.11")
+def docs(session: nox.Session) -> None:
+    """Build the Sphinx documentation with warnings as errors."""
+    _install_dev(session, "docs")
+    out = ROOT / "docs" / "_build" / "html"
+    shutil.rmtree(out, ignore_errors=True)
+    session.run("sphinx-build", "-W", "--keep-going", "-n", "-b", "html", "docs", str(out))
+
+
+@nox.session(python="3.11")
+def wheels(session: nox.Session) -> None:
+    """Build wheels and sdists, check them, and run the install tests from the built wheels."""
+    session.install("--group", "wheels")
+    dist = ROOT / "dist"
+    shutil.rmtree(dist, ignore_errors=True)
+    for path in _package_paths():
+        session.run("python", "-m", "build", "--installer", "uv", "--outdir", str(dist), path)
+    session.run("twine", "check", "--strict", *map(str, sorted(dist.iterdir())))
+    session.run("check-wheel-contents", *map(str, sorted(dist.glob("*.whl"))))
+    session.install("--group", "test")
+    session.run(
+        "python", "-m", "pytest", "tests/install", "-p", "no:cacheprovider",
+        env={"AIOKIT_DIST_DIR": str(dist)},
+    )
+
+
+@nox.session(python="3.11")
+def demo(session: nox.Session) -> None:
+    """Install the three packages in a fresh environment and run the example suite in docs/examples."""
+    session.install(*_package_paths())
+    session.run(
+        "python", "-m", "pytest", "docs/examples", "-p", "no:cacheprovider", "-v",
+        "-c", str(ROOT / "docs" / "examples" / "pytest.ini"), "--rootdir", str(ROOT / "docs" / "examples"),
+    )
+
+
+@nox.session(python="3.11")
+def bench(session: nox.Session) -> None:
+    """Benchmark aiokit against pytest-asyncio and anyio (ratios from one run); see bench/README.md."""
+    session.install("--group", "bench")
+    session.run("python", "bench/run.py", *session.posargs)
+
+
+@nox.session(name="bench_smoke", python="3.11")
+def bench_smoke(session: nox.Session) -> None:
+    """Run a tiny version of the benchmark so it cannot rot (no assertion on times)."""
+    session.install("--group", "bench")
+    session.run("python", "bench/run.py", "--smoke")
+
+
+@nox.session(python=False)
+def bump(session: nox.Session) -> None:
+    """Set one new version on all three packages and the meta-package's pins: ``nox -s bump -- 1.2.3``."""
+    if len(session.posargs) != 1 or not re.fullmatch(r"\d+\.\d+\.\d+(\w+\d*)?", session.posargs[0]):
+        session.error("usage: nox -s bump -- X.Y.Z")
+    new = session.posargs[0]
+    for name in PACKAGES:
+        module = name.replace("-", "_")
+        version_file = ROOT / "packages" / name / "src" / module / "_version.py"
+        version_file.write_text(f'__version__ = "{new}"\n')
+    meta = ROOT / "packages" / "pytest-aiokit" / "pyproject.toml"
+    text = re.sub(r'("pytest-(?:aioloop|ports)==)[^"]+"', rf'\g<1>{new}"', meta.read_text())
+    meta.write_text(text)
+    session.log(f"all packages now at {new}")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run this file with nox")

@@ -1,0 +1,31 @@
+"""asyncio for pytest: async tests and fixtures, loop scopes, and safety nets.
+
+The public API: :func:`fixture`, :func:`is_async_test`, the warning categories, and
+``__version__``. Fixtures (``event_loop``, ``event_loop_policy``), the ``asyncio`` marker and the
+options come with the pytest plugin, registered under the name ``aioloop``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from pytest_aioloop._fixtures import fixture
+from pytest_aioloop._version import __version__
+
+__all__ = ["__version__", "fixture", "is_async_test"]
+
+
+def is_async_test(item: pytest.Item) -> bool:
+    """Return whether pytest-aioloop runs ``item`` as a coroutine test in an event loop.
+
+    Useful in ``pytest_collection_modifyitems`` to act on async tests only.
+    """
+    from pytest_aioloop._plan import PLAN_KEY, plan_item
+
+    plan = item.stash.get(PLAN_KEY, None)
+    if plan is not None:
+        return plan.is_async_test
+    from pytest_aioloop._plan import RUNTIME_KEY
+
+    runtime = item.config.stash.get(RUNTIME_KEY, None)
+    return runtime is not None and plan_item(item, runtime.settings).is_async_test

@@ -1,0 +1,108 @@
+"""The only place that touches private pytest or asyncio internals, each with its reason.
+
+Everything else in pytest-aioloop uses public API. Each function below documents why no public
+API serves, and degrades gracefully if the private attribute disappears.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import warnings
+from collections.abc import Sequence
+from typing import Any
+
+import pytest
+
+__all__ = [
+    "fixturedefs_of_item",
+    "get_policy",
+    "restore_current_loop",
+    "save_current_loop",
+    "set_current_loop",
+    "visible_fixturedefs",
+]
+
+_PY314 = sys.version_info >= (3, 14)
+
+
+def fixturedefs_of_item(item: pytest.Item) -> dict[str, Sequence[pytest.FixtureDef[Any]]]:
+    """Return the fixture definitions visible to ``item``, by name.
+
+    Why private: pytest exposes the closure's names (``item.fixturenames``) but not which
+    definition each name resolves to. We need it once per test at collection time to know
+    whether a name is an async fixture and with which loop scope; pytest-asyncio reads the
+    same attribute.
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    mapping = getattr(info, "name2fixturedefs", None)
+    return dict(mapping) if mapping is not None else {}
+
+
+def visible_fixturedefs(node: pytest.Item | pytest.Collector, name: str) -> Sequence[Any]:
+    """Return the definitions of fixture ``name`` visible to ``node`` (last one wins).
+
+    Why private: used to tell a user-defined ``event_loop``/``event_loop_policy`` override
+    from ours inside a fixture request, where no public API names the winning definition.
+    """
+    manager = getattr(node.session, "_fixturemanager", None)
+    if manager is None:  # pragma: no cover - pytest internals changed
+        return ()
+    return manager.getfixturedefs(name, node) or ()
+
+
+def get_policy() -> asyncio.AbstractEventLoopPolicy:
+    """Return the current event loop policy without Python 3.14's DeprecationWarning."""
+    if not _PY314:
+        return asyncio.get_event_loop_policy()
+    with warnings.catch_warnings():  # pragma: no cover - Python 3.14+
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return asyncio.get_event_loop_policy()
+
+
+def set_policy(policy: asyncio.AbstractEventLoopPolicy | None) -> None:
+    """Install ``policy`` without Python 3.14's DeprecationWarning."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        asyncio.set_event_loop_policy(policy)
+
+
+def set_current_loop(loop: asyncio.AbstractEventLoop | None) -> None:
+    """Make ``loop`` the current loop of the main thread (``asyncio.get_event_loop()``)."""
+    if not _PY314:
+        asyncio.set_event_loop(loop)
+        return
+    with warnings.catch_warnings():  # pragma: no cover - Python 3.14+
+        warnings.simplefilter("ignore", DeprecationWarning)
+        asyncio.set_event_loop(loop)
+
+
+#: What :func:`save_current_loop` returns: the policy's loop and whether one was ever set.
+SavedLoop = tuple[asyncio.AbstractEventLoopPolicy, Any, Any]
+
+
+def save_current_loop() -> SavedLoop:
+    """Remember the current loop without creating one.
+
+    Why private: ``asyncio.get_event_loop()`` creates a loop when none is set (3.10-3.13) or
+    raises (3.14), so neither tells "no loop yet" apart from "a loop". The default policies keep
+    the loop in ``_local._loop`` and a ``_set_called`` flag; restoring both gives the next test
+    exactly the state the previous one found.
+    """
+    policy = get_policy()
+    local = getattr(policy, "_local", None)
+    return policy, getattr(local, "_loop", None), getattr(local, "_set_called", None)
+
+
+def restore_current_loop(saved: SavedLoop) -> None:
+    """Undo what happened to the current loop since :func:`save_current_loop`."""
+    policy, loop, set_called = saved
+    if loop is not None and loop.is_closed():
+        loop = None
+    local = getattr(policy, "_local", None)
+    if local is not None and hasattr(local, "_loop"):
+        local._loop = loop
+        if set_called is not None:
+            local._set_called = set_called
+        return
+    set_current_loop(loop)  # pragma: no cover - a policy without the usual internals

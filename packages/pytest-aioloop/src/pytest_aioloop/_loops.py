@@ -1,0 +1,161 @@
+"""Event loops: creation, the loops of each scope, the shared loop, and a clean close."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+from collections.abc import Callable
+from typing import Literal
+
+import pytest
+
+from pytest_aioloop._config import RANK, Scope
+
+LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+
+
+@dataclasses.dataclass(frozen=True)
+class LoopKind:
+    """Which loop a test or fixture runs in.
+
+    ``scoped``: the loop of one scope (function, class, module, package or session), shared by
+    everything pinned to that scope there. ``shared``: the loop shared by async fixtures without
+    a loop scope, alive while any of them (or a test running in it) is; ``scope`` is the widest
+    caching scope that uses it. ``event_loop``: the value of a user-defined ``event_loop``
+    fixture (pytest-asyncio 0.21 style).
+    """
+
+    kind: Literal["scoped", "shared", "event_loop"]
+    scope: Scope
+
+    @property
+    def rank(self) -> int:
+        """How wide the kind is; ties prefer scoped loops over the shared one."""
+        return RANK[self.scope] * 3 + {"shared": 0, "scoped": 1, "event_loop": 2}[self.kind]
+
+    def describe(self) -> str:
+        """Say which loop this is, for error messages."""
+        if self.kind == "scoped":
+            return f"the {self.scope}-scoped loop"
+        if self.kind == "shared":
+            return f"the shared loop of unpinned async fixtures (kept alive by a {self.scope}-scoped one)"
+        return "the loop of a user-defined event_loop fixture"
+
+
+def widest(kinds: list[LoopKind]) -> LoopKind | None:
+    """Return the widest of ``kinds``, or ``None`` when there are none."""
+    return max(kinds, key=lambda k: k.rank) if kinds else None
+
+
+def scope_node(node: pytest.Item | pytest.Collector, scope: Scope) -> pytest.Item | pytest.Collector:
+    """Return the collection node whose lifetime a ``scope`` loop has, seen from ``node``.
+
+    Like pytest's own fixtures, a class loop outside a class lives for the module, and a package
+    loop outside a package lives for the session.
+    """
+    if scope == "function":
+        return node
+    if scope == "class":
+        found: pytest.Item | pytest.Collector | None = node.getparent(pytest.Class)
+        if found is None:
+            found = node.getparent(pytest.Module)
+    elif scope == "module":
+        found = node.getparent(pytest.Module)
+    elif scope == "package":
+        found = node.getparent(pytest.Package)
+    else:
+        found = None
+    return found if found is not None else node.session
+
+
+def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Cancel and await what is left, shut down async generators and the executor, close."""
+    if loop.is_closed():
+        return
+    if loop.is_running():  # pragma: no cover - only if closed from inside itself
+        return
+    try:
+        pending = asyncio.all_tasks(loop)
+        for task in pending:
+            task.cancel()
+        if pending:
+            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.run_until_complete(loop.shutdown_default_executor())
+    finally:
+        loop.close()
+
+
+class LoopManager:
+    """Owns every loop of one pytest session (kept in ``config.stash``)."""
+
+    def __init__(self, *, debug: bool) -> None:
+        self.debug = debug
+        self._scoped: dict[tuple[str, str, object], asyncio.AbstractEventLoop] = {}
+        self._shared: dict[object, tuple[asyncio.AbstractEventLoop, int]] = {}
+        #: What each live loop is, for messages (by id of the loop).
+        self.kinds: dict[int, LoopKind] = {}
+
+    def new_loop(self, factory: LoopFactory | None) -> asyncio.AbstractEventLoop:
+        """Create a loop with ``factory`` (default: ``asyncio.new_event_loop``)."""
+        loop = factory() if factory is not None else asyncio.new_event_loop()
+        if self.debug:
+            loop.set_debug(True)
+        return loop
+
+    def scoped(
+        self,
+        scope: Scope,
+        node: pytest.Item | pytest.Collector,
+        factory_key: object,
+        factory: LoopFactory | None,
+    ) -> asyncio.AbstractEventLoop:
+        """Return the loop of ``scope`` around ``node``, creating it on first use."""
+        owner = scope_node(node, scope)
+        key = (scope, owner.nodeid, factory_key)
+        loop = self._scoped.get(key)
+        if loop is not None and not loop.is_closed():
+            return loop
+        loop = self.new_loop(factory)
+        self._scoped[key] = loop
+        self.kinds[id(loop)] = LoopKind("scoped", scope)
+
+        def finish() -> None:
+            if self._scoped.get(key) is loop:
+                del self._scoped[key]
+            self.kinds.pop(id(loop), None)
+            close_loop(loop)
+
+        owner.addfinalizer(finish)
+        return loop
+
+    def acquire_shared(
+        self, factory_key: object, factory: LoopFactory | None, scope: Scope
+    ) -> asyncio.AbstractEventLoop:
+        """Take a lease on the shared loop, creating it if no lease is held."""
+        entry = self._shared.get(factory_key)
+        if entry is None or entry[0].is_closed():
+            loop = self.new_loop(factory)
+            self._shared[factory_key] = (loop, 1)
+            self.kinds[id(loop)] = LoopKind("shared", scope)
+            return loop
+        loop, count = entry
+        self._shared[factory_key] = (loop, count + 1)
+        kind = self.kinds.get(id(loop))
+        if kind is None or RANK[scope] > RANK[kind.scope]:
+            self.kinds[id(loop)] = LoopKind("shared", scope)
+        return loop
+
+    def release_shared(self, factory_key: object, loop: asyncio.AbstractEventLoop) -> None:
+        """Give back a lease; the last one closes the shared loop."""
+        entry = self._shared.get(factory_key)
+        if entry is None or entry[0] is not loop:
+            close_loop(loop)
+            return
+        count = entry[1] - 1
+        if count > 0:
+            self._shared[factory_key] = (loop, count)
+            return
+        del self._shared[factory_key]
+        self.kinds.pop(id(loop), None)
+        close_loop(loop)

@@ -1,0 +1,252 @@
+"""Decide, once per test, whether pytest-aioloop runs it and in which loop it and its fixtures run.
+
+The rule: a test or fixture with an explicit loop scope runs in that scope's loop. Otherwise an
+async fixture runs in the loop of the async fixtures it depends on, or in the shared loop that
+lives as long as the fixtures using it; a test runs in the loop of the widest async fixture it
+uses, else in a loop of ``asyncio_default_test_loop_scope``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from pytest_aioloop import _compat, _fixtures
+from pytest_aioloop._config import RANK, SCOPES, Scope, Settings
+from pytest_aioloop._loops import LoopFactory, LoopKind, LoopManager, widest
+from pytest_aioloop._marker import MarkerError, MarkerSpec, parse_marker
+
+OTHER_FRAMEWORK_MARKERS = ("anyio", "trio")
+
+
+@dataclasses.dataclass
+class ItemPlan:
+    """What pytest-aioloop decided about one test item."""
+
+    is_async_test: bool = False
+    is_async_gen_test: bool = False
+    marked_not_async: bool = False
+    spec: MarkerSpec = dataclasses.field(default_factory=MarkerSpec)
+    error: str | None = None
+    #: The loop kind, decided at setup (``None`` until then).
+    kind: LoopKind | None = None
+    factory_name: str | None = None
+
+
+class Runtime:
+    """Everything pytest-aioloop keeps for one session, stored in ``config.stash``."""
+
+    def __init__(self, config: pytest.Config, settings: Settings) -> None:
+        self.config = config
+        self.settings = settings
+        self.loops = LoopManager(debug=settings.debug)
+        self.current_item: pytest.Item | None = None
+        self.handled: dict[int, bool] = {}
+        #: The kind each live async fixture was set up with (by fixturedef id).
+        self.fixture_kinds: dict[int, LoopKind] = {}
+        self.warned_strict: set[int] = set()
+        self.factories_hooked = False
+        #: Live user-defined event_loop fixtures: fixturedef id -> (description, loop).
+        self.user_event_loops: dict[int, tuple[str, asyncio.AbstractEventLoop]] = {}
+
+    # -- which fixtures are ours -------------------------------------------------------------
+    def is_handled(self, fixturedef: pytest.FixtureDef[Any]) -> bool:
+        """Whether pytest-aioloop runs this fixture (cached per definition)."""
+        key = id(fixturedef)
+        found = self.handled.get(key)
+        if found is None:
+            found = _fixtures.is_handled(fixturedef.func, auto=self.settings.auto)
+            self.handled[key] = found
+        return found
+
+    # -- loop kinds ---------------------------------------------------------------------------
+    def fixture_kind(
+        self,
+        fixturedef: pytest.FixtureDef[Any],
+        defs: dict[str, Any],
+        test_pin: Scope | None,
+        _depth: int = 0,
+    ) -> LoopKind:
+        """Return the loop kind of a handled fixture, for a test pinned to ``test_pin``."""
+        live = self.fixture_kinds.get(id(fixturedef))
+        if live is not None:
+            return live
+        scope: Scope = fixturedef.scope  # type: ignore[assignment]
+        options = _fixtures.options_of(fixturedef.func)
+        if options is not None and options.loop_scope is not None:
+            return LoopKind("scoped", options.loop_scope)
+        default = self.settings.default_fixture_loop_scope
+        if default is not None:
+            if default == "fixture-scope" or RANK[default] < RANK[scope]:
+                return LoopKind("scoped", scope)
+            return LoopKind("scoped", default)  # type: ignore[arg-type]
+        event_loop_defs = defs.get("event_loop")
+        if event_loop_defs and not _fixtures.is_builtin(event_loop_defs[-1].func):
+            return LoopKind("event_loop", event_loop_defs[-1].scope)
+        deps: list[LoopKind] = []
+        if _depth < 50:
+            for argname in fixturedef.argnames:
+                dep_defs = defs.get(argname)
+                if not dep_defs:
+                    continue
+                dep = dep_defs[-1] if dep_defs[-1] is not fixturedef else (
+                    dep_defs[-2] if len(dep_defs) > 1 else None
+                )
+                if dep is not None and self.is_handled(dep):
+                    deps.append(self.fixture_kind(dep, defs, test_pin, _depth + 1))
+        found = widest(deps)
+        if found is not None:
+            return found
+        if test_pin is not None and RANK[scope] <= RANK[test_pin]:
+            return LoopKind("scoped", test_pin)
+        return LoopKind("shared", scope)
+
+    def plan_setup(self, item: pytest.Item, plan: ItemPlan) -> LoopKind:
+        """Decide the loop kind of a test at setup; fail it with a clear message if impossible."""
+        if plan.kind is not None:
+            return plan.kind
+        defs = _compat.fixturedefs_of_item(item)
+        pin = plan.spec.loop_scope
+        event_loop_defs = defs.get("event_loop")
+        if event_loop_defs and not _fixtures.is_builtin(event_loop_defs[-1].func) and pin is None:
+            plan.kind = LoopKind("event_loop", event_loop_defs[-1].scope)
+            return plan.kind
+        kinds: list[tuple[str, LoopKind, bool]] = []
+        for name in item.fixturenames:
+            name_defs = defs.get(name)
+            if not name_defs:
+                continue
+            fixturedef = name_defs[-1]
+            if not self.is_handled(fixturedef):
+                if plan.is_async_test and _fixtures.is_async_function(fixturedef.func):
+                    self._warn_strict(item, name, fixturedef)
+                continue
+            if not _fixtures.is_async_function(fixturedef.func):
+                continue
+            options = _fixtures.options_of(fixturedef.func)
+            explicit = bool(options and options.loop_scope) or id(fixturedef) in self.fixture_kinds
+            kinds.append((name, self.fixture_kind(fixturedef, defs, pin), explicit))
+        if pin is not None:
+            mine = LoopKind("scoped", pin)
+            for name, kind, explicit in kinds:
+                if kind != mine and (explicit or kind.kind == "shared"):
+                    pytest.fail(_mismatch_message(item, pin, name, kind), pytrace=False)
+            plan.kind = mine
+        else:
+            found = widest([kind for _, kind, _ in kinds])
+            plan.kind = found or LoopKind("scoped", self.settings.default_test_loop_scope)
+        return plan.kind
+
+    def _warn_strict(self, item: pytest.Item, name: str, fixturedef: pytest.FixtureDef[Any]) -> None:
+        if id(fixturedef) in self.warned_strict:
+            return
+        self.warned_strict.add(id(fixturedef))
+        if any(item.get_closest_marker(m) for m in OTHER_FRAMEWORK_MARKERS):
+            return
+        item.warn(
+            pytest.PytestWarning(
+                f"asyncio test {item.name!r} requested async @pytest.fixture {name!r} in strict "
+                "mode, which pytest-aioloop does not run. Decorate it with "
+                "@pytest_aioloop.fixture, or set asyncio_mode = auto."
+            )
+        )
+
+    def acquire(
+        self, kind: LoopKind, request: pytest.FixtureRequest, item: pytest.Item | None
+    ) -> tuple[asyncio.AbstractEventLoop, Callable[[], None]]:
+        """Return the loop of ``kind`` for ``request`` and what to call when done with it."""
+        if kind.kind == "event_loop":
+            return request.getfixturevalue("event_loop"), _nothing
+        key, factory = self.factory_for(item, request)
+        if kind.kind == "scoped":
+            return self.loops.scoped(kind.scope, request.node, key, factory), _nothing
+        loop = self.loops.acquire_shared(key, factory, kind.scope)
+        return loop, functools.partial(self.loops.release_shared, key, loop)
+
+    # -- loop factories and policies ----------------------------------------------------------
+    def factory_for(
+        self, item: pytest.Item | None, request: pytest.FixtureRequest
+    ) -> tuple[object, LoopFactory | None]:
+        """Return (key, factory) of the loops that ``item`` and its fixtures create."""
+        if item is not None:
+            plan = item.stash.get(PLAN_KEY, None)
+            if plan is not None and plan.factory_name is not None:
+                factories = self.config.hook.pytest_asyncio_loop_factories(
+                    config=self.config, item=item
+                ) or {}
+                factory = factories.get(plan.factory_name)
+                if factory is not None:
+                    return ("factory", plan.factory_name), factory
+        node = item if item is not None else request.node
+        defs = _compat.visible_fixturedefs(node, "event_loop_policy")
+        if defs and not _fixtures.is_builtin(defs[-1].func):
+            policy = request.getfixturevalue("event_loop_policy")
+            return ("policy", id(policy)), policy.new_event_loop
+        return None, None
+
+
+def _nothing() -> None:
+    return None
+
+
+def _mismatch_message(item: pytest.Item, pin: Scope, name: str, kind: LoopKind) -> str:
+    wider = kind.scope if RANK[kind.scope] > RANK[pin] else pin
+    return (
+        f"{item.nodeid}: the test runs in the {pin}-scoped loop (loop_scope={pin!r}), but its "
+        f"async fixture {name!r} runs in {kind.describe()}. Objects made in one loop cannot be "
+        f"awaited in another (\"attached to a different loop\"). Fix: remove loop_scope from the "
+        f"test so it follows its fixtures, or use @pytest.mark.asyncio(loop_scope={wider!r}), "
+        f"or give the fixture loop_scope={pin!r}."
+    )
+
+
+PLAN_KEY = pytest.StashKey[ItemPlan]()
+RUNTIME_KEY = pytest.StashKey[Runtime]()
+
+
+def unwrap_test_function(obj: object) -> tuple[object, bool]:
+    """Return the function that holds the test's code, and whether Hypothesis wraps it."""
+    inner = getattr(getattr(obj, "hypothesis", None), "inner_test", None)
+    if inner is not None:
+        return inner, True
+    if isinstance(obj, staticmethod):  # pragma: no cover - pytest unwraps these itself
+        return obj.__func__, False
+    return obj, False
+
+
+def plan_item(item: pytest.Item, settings: Settings) -> ItemPlan:
+    """Classify ``item`` at collection: is it an asyncio test, and are its marker args valid?"""
+    plan = ItemPlan()
+    if not isinstance(item, pytest.Function):
+        return plan
+    mark = item.get_closest_marker("asyncio")
+    func, _ = unwrap_test_function(item.obj)
+    is_coro = inspect.iscoroutinefunction(func)
+    is_agen = inspect.isasyncgenfunction(func)
+    if mark is None:
+        if not settings.auto or not (is_coro or is_agen):
+            return plan
+        if any(item.get_closest_marker(m) for m in OTHER_FRAMEWORK_MARKERS):
+            return plan
+    try:
+        plan.spec = parse_marker(mark, item.nodeid)
+    except MarkerError as exc:
+        plan.error = str(exc)
+    if is_agen:
+        plan.is_async_gen_test = True
+    elif is_coro:
+        plan.is_async_test = True
+    else:
+        plan.marked_not_async = True
+    return plan
+
+
+def valid_scope(value: str) -> bool:
+    """Whether ``value`` names a loop scope."""
+    return value in SCOPES

@@ -1,0 +1,452 @@
+"""The pytest11 entry point of pytest-aioloop: thin hooks that wire the modules together."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import sys
+import warnings
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+import pytest
+
+from pytest_aioloop import _compat, _fixtures, hookspecs
+from pytest_aioloop._config import add_options, read_settings
+from pytest_aioloop._fixtures import builtin
+from pytest_aioloop._loops import LoopKind
+from pytest_aioloop._marker import MARKER_LINE
+from pytest_aioloop._plan import (
+    PLAN_KEY,
+    RUNTIME_KEY,
+    ItemPlan,
+    Runtime,
+    plan_item,
+    unwrap_test_function,
+)
+from pytest_aioloop._runner import run, run_sync
+
+_OTHER_ASYNCIO_PLUGINS = ("asyncio", "pytest_asyncio", "pytest_asyncio.plugin")
+
+
+def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
+    """Add the ``pytest_asyncio_loop_factories`` hook (unless pytest-asyncio already did)."""
+    if not hasattr(pluginmanager.hook, "pytest_asyncio_loop_factories"):
+        pluginmanager.add_hookspecs(hookspecs)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register pytest-aioloop's options."""
+    add_options(parser)
+
+
+@pytest.hookimpl(tryfirst=True)  # stop before anything else runs if pytest-asyncio is active too
+def pytest_configure(config: pytest.Config) -> None:
+    """Validate options, refuse to run beside pytest-asyncio, and register the marker."""
+    for name in _OTHER_ASYNCIO_PLUGINS:
+        if config.pluginmanager.has_plugin(name):
+            raise pytest.UsageError(
+                "pytest-aioloop and pytest-asyncio are both active, and both handle "
+                "@pytest.mark.asyncio: every async test would run twice or not at all. "
+                "Uninstall one, or disable one with '-p no:asyncio' (pytest-asyncio) or "
+                "'-p no:aioloop' (pytest-aioloop), on the command line or in addopts."
+            )
+    config.addinivalue_line("markers", MARKER_LINE)
+    runtime = Runtime(config, read_settings(config))
+    runtime.factories_hooked = bool(
+        config.pluginmanager.hook.pytest_asyncio_loop_factories.get_hookimpls()
+    )
+    config.stash[RUNTIME_KEY] = runtime
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say how pytest-aioloop is configured."""
+    settings = config.stash[RUNTIME_KEY].settings
+    fixture_scope = settings.default_fixture_loop_scope or "unset (loops follow fixtures)"
+    factories = "hook" if config.stash[RUNTIME_KEY].factories_hooked else "none"
+    timeout = f"{settings.timeout:g}s" if settings.timeout else "off"
+    return (
+        f"asyncio: pytest-aioloop, mode={settings.mode}, debug={settings.debug}, "
+        f"default fixture loop scope={fixture_scope}, "
+        f"default test loop scope={settings.default_test_loop_scope}, "
+        f"loop factories={factories}, timeout={timeout}"
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pycollect_makeitem(
+    collector: pytest.Module | pytest.Class, name: str, obj: object
+) -> Generator[None, Any, Any]:
+    """Make asyncio tests request ``event_loop`` before pytest computes their fixtures."""
+    func, _ = unwrap_test_function(obj)
+    if inspect.iscoroutinefunction(func) and callable(obj):
+        config = collector.config
+        marked = any(m.name == "asyncio" for m in getattr(obj, "pytestmark", ())) or (
+            collector.get_closest_marker("asyncio") is not None
+        )
+        if marked or config.stash[RUNTIME_KEY].settings.auto:
+            already = any(
+                m.name == "usefixtures" and "event_loop" in m.args
+                for m in getattr(obj, "pytestmark", ())
+            )
+            if not already:
+                try:
+                    pytest.mark.usefixtures("event_loop")(obj)
+                except (AttributeError, TypeError):  # pragma: no cover - builtins, slots
+                    pass
+    return (yield)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run each asyncio test once per loop factory when the factories hook is implemented."""
+    config = metafunc.config
+    runtime = config.stash[RUNTIME_KEY]
+    if not runtime.factories_hooked:
+        return
+    plan = plan_item(metafunc.definition, runtime.settings)
+    if not plan.is_async_test:
+        return
+    factories = config.hook.pytest_asyncio_loop_factories(config=config, item=metafunc.definition)
+    if not factories:
+        return
+    names = list(factories)
+    wanted = list(plan.spec.loop_factories) if plan.spec.loop_factories else names
+    if len(wanted) == 1 and wanted[0] in factories:
+        metafunc.fixturenames.append("_aioloop_factory")
+        metafunc.parametrize("_aioloop_factory", wanted, indirect=True, ids=[""], scope="function")
+        return
+    values = [
+        name if name in factories else pytest.param(
+            name,
+            marks=pytest.mark.skip(
+                reason=f"loop factory {name!r} is not available; available: {', '.join(names)}"
+            ),
+        )
+        for name in wanted
+    ]
+    metafunc.fixturenames.append("_aioloop_factory")
+    metafunc.parametrize("_aioloop_factory", values, indirect=True, ids=wanted, scope="function")
+
+
+def pytest_collection_modifyitems(
+    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
+) -> None:
+    """Decide once per test whether pytest-aioloop runs it; warn about misused markers."""
+    settings = config.stash[RUNTIME_KEY].settings
+    for item in items:
+        plan = plan_item(item, settings)
+        if not (plan.is_async_test or plan.is_async_gen_test or plan.marked_not_async):
+            continue
+        if plan.marked_not_async:
+            item.warn(
+                pytest.PytestWarning(
+                    f"{item.nodeid} is marked with @pytest.mark.asyncio but is not an async "
+                    "function: it runs as a normal test. Remove the marker, or make it async def."
+                )
+            )
+            continue
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "_aioloop_factory" in callspec.params:
+            plan.factory_name = callspec.params["_aioloop_factory"]
+        item.stash[PLAN_KEY] = plan
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    """Remember which test runs, so fixtures know whose loop they serve."""
+    runtime = item.config.stash[RUNTIME_KEY]
+    runtime.current_item = item
+    try:
+        return (yield)
+    finally:
+        runtime.current_item = None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    """Fail, before any fixture runs, a test whose marker or shape pytest-aioloop cannot run."""
+    plan = item.stash.get(PLAN_KEY, None)
+    if plan is not None:
+        if plan.error is not None:
+            pytest.fail(plan.error, pytrace=False)
+        if plan.is_async_gen_test:
+            pytest.fail(
+                f"{item.nodeid} is an async generator function, not a test that pytest-aioloop "
+                "can run: a test must not yield. Use 'async def' without 'yield', and move "
+                "setup/teardown into an async fixture.",
+                pytrace=False,
+            )
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
+    """Run a coroutine test to completion in its loop."""
+    plan = pyfuncitem.stash.get(PLAN_KEY, None)
+    if plan is None or not plan.is_async_test:
+        return (yield)
+    loop = pyfuncitem.funcargs["event_loop"]
+    original = pyfuncitem.obj
+    inner, hypothesis = unwrap_test_function(original)
+
+    @functools.wraps(inner)  # type: ignore[arg-type]
+    def run_test(*args: object, **kwargs: object) -> None:
+        run(loop, inner(*args, **kwargs))  # type: ignore[operator]
+
+    if hypothesis:
+        original.hypothesis.inner_test = run_test  # type: ignore[attr-defined]
+    else:
+        pyfuncitem.obj = run_test
+    try:
+        return (yield)
+    finally:
+        if hypothesis:
+            original.hypothesis.inner_test = inner  # type: ignore[attr-defined]
+        else:
+            pyfuncitem.obj = original
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    """Run pytest-aioloop's fixtures in their loop; watch user-defined ``event_loop`` fixtures."""
+    runtime = request.config.stash[RUNTIME_KEY]
+    if fixturedef.argname == "event_loop" and not _fixtures.is_builtin(fixturedef.func):
+        loop = yield
+        _watch_user_event_loop(runtime, fixturedef, loop)
+        return loop
+    if not runtime.is_handled(fixturedef):
+        return (yield)
+    original = fixturedef.func
+    fixturedef.func = _make_wrapper(runtime, fixturedef, request, original)  # type: ignore[misc]
+    try:
+        return (yield)
+    finally:
+        fixturedef.func = original  # type: ignore[misc]
+
+
+def pytest_fixture_post_finalizer(
+    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> None:
+    """Warn about, and close, a loop that a user-defined ``event_loop`` fixture left open."""
+    if fixturedef.argname != "event_loop" or _fixtures.is_builtin(fixturedef.func):
+        return
+    runtime = request.config.stash.get(RUNTIME_KEY, None)
+    if runtime is None:
+        return
+    entry = runtime.user_event_loops.pop(id(fixturedef), None)
+    if entry is None:
+        return
+    where, loop = entry
+    if loop.is_closed():
+        return
+    warnings.warn(
+        pytest.PytestWarning(
+            f"the event_loop fixture {where} did not close its loop; pytest-aioloop closed it. "
+            "Call loop.close() after 'yield loop' in the fixture."
+        ),
+        stacklevel=1,
+    )
+    from pytest_aioloop._loops import close_loop
+
+    close_loop(loop)
+
+
+def _describe(fixturedef: pytest.FixtureDef[Any]) -> str:
+    func = fixturedef.func
+    try:
+        path = inspect.getsourcefile(func) or "?"
+        line = inspect.getsourcelines(func)[1]
+        where = f"{path}:{line}"
+    except (OSError, TypeError):
+        where = fixturedef.baseid or "?"
+    return f"{getattr(func, '__qualname__', fixturedef.argname)} ({fixturedef.scope} scope, {where})"
+
+
+def _watch_user_event_loop(
+    runtime: Runtime, fixturedef: pytest.FixtureDef[Any], loop: object
+) -> None:
+    if not isinstance(loop, asyncio.AbstractEventLoop):
+        return
+    me = _describe(fixturedef)
+    for key, (other, other_loop) in list(runtime.user_event_loops.items()):
+        if key != id(fixturedef) and not other_loop.is_closed() and other_loop is not loop:
+            warnings.warn(
+                pytest.PytestWarning(
+                    f"the event_loop fixture {me} replaced the loop of the event_loop fixture "
+                    f"{other}, which is still open: their scopes overlap. Tests may now mix two "
+                    "loops. Check where each is set up with 'pytest --setup-show', and give "
+                    "them scopes that do not overlap."
+                ),
+                stacklevel=1,
+            )
+    runtime.user_event_loops[id(fixturedef)] = (me, loop)
+    _compat.set_current_loop(loop)
+
+
+def _make_wrapper(
+    runtime: Runtime,
+    fixturedef: pytest.FixtureDef[Any],
+    request: pytest.FixtureRequest,
+    original: Callable[..., Any],
+) -> Callable[..., Any]:
+    """Return a plain function pytest calls instead of the async (or sync) fixture function."""
+    func = _bind(original, request)
+    name = fixturedef.argname
+
+    def acquire() -> asyncio.AbstractEventLoop:
+        loop, release, kind = _loop_for_fixture(runtime, fixturedef, request)
+        runtime.fixture_kinds[id(fixturedef)] = kind
+
+        def forget() -> None:
+            runtime.fixture_kinds.pop(id(fixturedef), None)
+            release()
+
+        request.addfinalizer(forget)
+        return loop
+
+    if inspect.isasyncgenfunction(original):
+
+        def async_gen_fixture(**kwargs: Any) -> Iterator[Any]:
+            loop = acquire()
+            agen = func(**kwargs)
+            value, reset = run(loop, agen.__anext__(), keep_context=True)
+            request.addfinalizer(reset)
+            yield value
+            try:
+                run(loop, agen.__anext__())
+            except StopAsyncIteration:
+                return
+            pytest.fail(f"async fixture {name!r} yielded more than once: it must yield exactly once.",
+                        pytrace=False)
+
+        return async_gen_fixture
+
+    if inspect.iscoroutinefunction(original):
+
+        def coroutine_fixture(**kwargs: Any) -> Any:
+            loop = acquire()
+            value, reset = run(loop, func(**kwargs), keep_context=True)
+            request.addfinalizer(reset)
+            return value
+
+        return coroutine_fixture
+
+    if inspect.isgeneratorfunction(original):
+
+        def sync_gen_fixture(**kwargs: Any) -> Iterator[Any]:
+            loop = acquire()
+            gen = run_sync(loop, lambda: func(**kwargs))
+            yield run_sync(loop, lambda: next(gen))
+            run_sync(loop, lambda: next(gen, None))
+
+        return sync_gen_fixture
+
+    def sync_fixture(**kwargs: Any) -> Any:
+        loop = acquire()
+        return run_sync(loop, lambda: func(**kwargs))
+
+    return sync_fixture
+
+
+def _bind(original: Callable[..., Any], request: pytest.FixtureRequest) -> Callable[..., Any]:
+    """Bind a fixture method to the test's instance, as pytest does for its own fixtures."""
+    instance = request.instance
+    if instance is None:
+        return original
+    bound_to = getattr(original, "__self__", None)
+    if bound_to is not None and not isinstance(instance, type(bound_to)):
+        return original
+    raw = getattr(original, "__func__", original)
+    if raw is original and bound_to is None and "self" not in inspect.signature(raw).parameters:
+        return original
+    return raw.__get__(instance)  # type: ignore[no-any-return]
+
+
+def _loop_for_fixture(
+    runtime: Runtime, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> tuple[asyncio.AbstractEventLoop, Callable[[], None], LoopKind]:
+    item = runtime.current_item
+    plan = item.stash.get(PLAN_KEY, None) if item is not None else None
+    pin = plan.spec.loop_scope if plan is not None else None
+    defs = _compat.fixturedefs_of_item(item) if item is not None else {}
+    options = _fixtures.options_of(fixturedef.func)
+    from pytest_aioloop._config import RANK
+
+    if options is not None and options.loop_scope is not None and (
+        RANK[options.loop_scope] < RANK[fixturedef.scope]
+    ):
+        pytest.fail(
+            f"fixture {fixturedef.argname!r} has scope={fixturedef.scope!r} but "
+            f"loop_scope={options.loop_scope!r}: its loop would close while pytest still caches "
+            f"its value. Use loop_scope={fixturedef.scope!r} or wider, or a narrower scope.",
+            pytrace=False,
+        )
+    kind = runtime.fixture_kind(fixturedef, defs, pin)
+    return (*runtime.acquire(kind, request, item), kind)
+
+
+@pytest.fixture
+def _aioloop_factory(request: pytest.FixtureRequest) -> object:
+    """Name of the loop factory this test runs with (internal)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture(scope="session")
+@builtin
+def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
+    """Return the event loop policy that creates the loops of the tests in its visibility.
+
+    Override it (at any scope, parametrized if you like) to run tests with another policy, for
+    example uvloop's; pytest-aioloop restores the previous policy afterwards. On Python 3.14+,
+    where asyncio deprecates policies, prefer the ``pytest_asyncio_loop_factories`` hook.
+    """
+    return _compat.get_policy()
+
+
+@pytest.fixture
+@builtin
+def event_loop(
+    request: pytest.FixtureRequest, event_loop_policy: asyncio.AbstractEventLoopPolicy
+) -> Iterator[asyncio.AbstractEventLoop]:
+    """Return the asyncio event loop the test runs in, installed as the current loop.
+
+    Inside a coroutine test this is ``asyncio.get_running_loop()``. A synchronous test can
+    request it and drive code with ``event_loop.run_until_complete(...)``. Override it in a
+    conftest, module or class (any scope) to run the tests in its visibility in your own loop,
+    as with pytest-asyncio 0.21. pytest-aioloop closes its loops when their scope ends: pending
+    tasks are cancelled, async generators and the default executor are shut down.
+    """
+    runtime = request.config.stash[RUNTIME_KEY]
+    item = request.node
+    plan = item.stash.get(PLAN_KEY, None)
+    if plan is None:
+        plan = ItemPlan()
+        item.stash[PLAN_KEY] = plan
+    kind = runtime.plan_setup(item, plan)
+    if kind.kind == "event_loop":  # a user's event_loop built on top of this one
+        kind = LoopKind("scoped", "function")
+    loop, release = runtime.acquire(kind, request, item)
+    policy = _compat.get_policy()
+    if event_loop_policy is not policy:
+        _compat.set_policy(event_loop_policy)
+        if sys.version_info >= (3, 14):  # pragma: no cover - Python 3.14+
+            warnings.warn(
+                DeprecationWarning(
+                    "overriding the event_loop_policy fixture relies on asyncio policies, which "
+                    "Python 3.14 deprecates: implement the pytest_asyncio_loop_factories hook "
+                    "instead."
+                ),
+                stacklevel=1,
+            )
+    saved = _compat.save_current_loop()
+    _compat.set_current_loop(loop)
+    try:
+        yield loop
+    finally:
+        _compat.restore_current_loop(saved)
+        if event_loop_policy is not policy:
+            _compat.set_policy(policy)
+        release()
