@@ -42,7 +42,9 @@ HELP_SLOW = (
     "report callbacks or task steps that hold the loop longer than this many seconds during a "
     "test; 0 disables (default)."
 )
-HELP_SLOW_ACTION = "what to do with a slow callback when asyncio_slow_callback is set: warn or error."
+HELP_SLOW_ACTION = (
+    "what to do with a slow callback when asyncio_slow_callback is set: warn or error."
+)
 
 
 def add_options(parser: pytest.Parser) -> None:
@@ -50,18 +52,21 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("aioloop", "asyncio (pytest-aioloop)")
     group.addoption("--asyncio-mode", dest="asyncio_mode", metavar="MODE", help=HELP_MODE)
     parser.addini("asyncio_mode", HELP_MODE, default="strict")
-    group.addoption("--asyncio-debug", dest="asyncio_debug", action="store_true", default=None,
-                    help=HELP_DEBUG)
+    group.addoption(
+        "--asyncio-debug", dest="asyncio_debug", action="store_true", default=None, help=HELP_DEBUG
+    )
     parser.addini("asyncio_debug", HELP_DEBUG, type="bool", default=False)
     parser.addini("asyncio_default_fixture_loop_scope", HELP_FIXTURE_SCOPE, default=None)
     parser.addini("asyncio_default_test_loop_scope", HELP_TEST_SCOPE, default="function")
-    group.addoption("--asyncio-timeout", dest="asyncio_timeout", metavar="SECONDS",
-                    help=HELP_TIMEOUT)
+    group.addoption(
+        "--asyncio-timeout", dest="asyncio_timeout", metavar="SECONDS", help=HELP_TIMEOUT
+    )
     parser.addini("asyncio_timeout", HELP_TIMEOUT, default="0")
     parser.addini("asyncio_leaked_tasks", HELP_LEAKS, default="warn")
     parser.addini("asyncio_unhandled_errors", HELP_ERRORS, default="warn")
-    group.addoption("--asyncio-slow-callback", dest="asyncio_slow_callback", metavar="SECONDS",
-                    help=HELP_SLOW)
+    group.addoption(
+        "--asyncio-slow-callback", dest="asyncio_slow_callback", metavar="SECONDS", help=HELP_SLOW
+    )
     parser.addini("asyncio_slow_callback", HELP_SLOW, default="0")
     parser.addini("asyncio_slow_callback_action", HELP_SLOW_ACTION, default="warn")
 
@@ -105,7 +110,7 @@ def parse_seconds(name: str, value: object) -> float | None:
         raise pytest.UsageError(
             f"{value!r} is not a valid {name}: give a number of seconds, or 0 to turn it off."
         ) from None
-    if seconds < 0 or seconds != seconds:  # negative or NaN
+    if not seconds >= 0:  # negative or NaN
         raise pytest.UsageError(f"{value!r} is not a valid {name}: it must be 0 or more seconds.")
     return seconds or None
 
@@ -124,15 +129,19 @@ def read_settings(config: pytest.Config) -> Settings:
         debug=debug,
         default_fixture_loop_scope=(
             _choice("asyncio_default_fixture_loop_scope", fixture_scope, (*SCOPES, "fixture-scope"))
-            if fixture_scope else None
+            if fixture_scope
+            else None
         ),
         default_test_loop_scope=_choice(  # type: ignore[arg-type]
             "asyncio_default_test_loop_scope", test_scope or "function", SCOPES
         ),
         timeout=parse_seconds(
-            "asyncio_timeout", timeout_opt if timeout_opt is not None else config.getini("asyncio_timeout")
+            "asyncio_timeout",
+            timeout_opt if timeout_opt is not None else config.getini("asyncio_timeout"),
         ),
-        leaked_tasks=_choice("asyncio_leaked_tasks", config.getini("asyncio_leaked_tasks"), NET_ACTIONS),
+        leaked_tasks=_choice(
+            "asyncio_leaked_tasks", config.getini("asyncio_leaked_tasks"), NET_ACTIONS
+        ),
         unhandled_errors=_choice(
             "asyncio_unhandled_errors", config.getini("asyncio_unhandled_errors"), NET_ACTIONS
         ),
@@ -141,7 +150,8 @@ def read_settings(config: pytest.Config) -> Settings:
             slow_opt if slow_opt is not None else config.getini("asyncio_slow_callback"),
         ),
         slow_callback_action=_choice(
-            "asyncio_slow_callback_action", config.getini("asyncio_slow_callback_action"),
+            "asyncio_slow_callback_action",
+            config.getini("asyncio_slow_callback_action"),
             ("warn", "error"),
         ),
     )

@@ -48,7 +48,7 @@ def fixture(
     *,
     scope: str = "function",
     loop_scope: str | None = None,
-    timeout: float | None | object = ...,
+    timeout: object = ...,
     params: Iterable[object] | None = None,
     autouse: bool = False,
     ids: Iterable[object | None] | Callable[[Any], object | None] | None = None,
@@ -83,20 +83,20 @@ def fixture(
         )
     has_timeout = timeout is not ...
     seconds = parse_seconds("timeout", timeout) if has_timeout else None
-    options = FixtureOptions(loop_scope, seconds, has_timeout)  # type: ignore[arg-type]
+    options = FixtureOptions(loop_scope, seconds, has_timeout)
 
     def decorate(func: F) -> F:
         target = func.__func__ if isinstance(func, (staticmethod, classmethod)) else func
         setattr(target, _ATTR, options)
-        made = pytest.fixture(
+        make: Any = pytest.fixture
+        return make(  # type: ignore[no-any-return]
             func,
-            scope=scope,  # type: ignore[arg-type]
+            scope=scope,
             params=params,
             autouse=autouse,
             ids=ids,
             name=name,
         )
-        return made  # type: ignore[no-any-return]
 
     if fixture_function is not None:
         return decorate(fixture_function)

@@ -38,7 +38,10 @@ class LoopKind:
         if self.kind == "scoped":
             return f"the {self.scope}-scoped loop"
         if self.kind == "shared":
-            return f"the shared loop of unpinned async fixtures (kept alive by a {self.scope}-scoped one)"
+            return (
+                "the shared loop of async fixtures without loop_scope "
+                f"(kept alive by a {self.scope}-scoped one)"
+            )
         return "the loop of a user-defined event_loop fixture"
 
 
@@ -47,7 +50,9 @@ def widest(kinds: list[LoopKind]) -> LoopKind | None:
     return max(kinds, key=lambda k: k.rank) if kinds else None
 
 
-def scope_node(node: pytest.Item | pytest.Collector, scope: Scope) -> pytest.Item | pytest.Collector:
+def scope_node(
+    node: pytest.Item | pytest.Collector, scope: Scope
+) -> pytest.Item | pytest.Collector:
     """Return the collection node whose lifetime a ``scope`` loop has, seen from ``node``.
 
     Like pytest's own fixtures, a class loop outside a class lives for the module, and a package

@@ -35,7 +35,7 @@ class MarkerError(Exception):
 
 
 def parse_marker(mark: pytest.Mark | None, nodeid: str) -> MarkerSpec:
-    """Validate ``mark`` for the test ``nodeid``; raise :class:`MarkerError` with a clear message."""
+    """Validate ``mark`` of test ``nodeid``; raise :class:`MarkerError` saying what is wrong."""
     if mark is None:
         return MarkerSpec()
     where = f"{nodeid}: @pytest.mark.asyncio"
@@ -71,8 +71,10 @@ def parse_marker(mark: pytest.Mark | None, nodeid: str) -> MarkerSpec:
         )
     factories = kwargs.get("loop_factories")
     if factories is not None:
-        if isinstance(factories, str) or not isinstance(factories, Sequence) or not all(
-            isinstance(name, str) for name in factories
+        if (
+            isinstance(factories, str)
+            or not isinstance(factories, Sequence)
+            or not all(isinstance(name, str) for name in factories)
         ):
             raise MarkerError(
                 f"{where} got loop_factories={factories!r}: give a list of factory names, "
@@ -92,4 +94,4 @@ def parse_marker(mark: pytest.Mark | None, nodeid: str) -> MarkerSpec:
             timeout = parse_seconds("timeout", raw)
         except pytest.UsageError as exc:
             raise MarkerError(f"{where}: {exc}") from None
-    return MarkerSpec(loop_scope, factories, timeout, has_timeout)  # type: ignore[arg-type]
+    return MarkerSpec(loop_scope, factories, timeout, has_timeout)

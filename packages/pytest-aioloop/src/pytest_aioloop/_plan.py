@@ -54,6 +54,12 @@ class Runtime:
         self.factories_hooked = False
         #: Live user-defined event_loop fixtures: fixturedef id -> (description, loop).
         self.user_event_loops: dict[int, tuple[str, asyncio.AbstractEventLoop]] = {}
+        #: Fixture functions pytest-aioloop replaced while pytest sets them up (by fixturedef id).
+        self.originals: dict[int, Callable[..., Any]] = {}
+
+    def func_of(self, fixturedef: pytest.FixtureDef[Any]) -> Callable[..., Any]:
+        """Return the user's fixture function, also while a wrapper stands in for it."""
+        return self.originals.get(id(fixturedef), fixturedef.func)
 
     # -- which fixtures are ours -------------------------------------------------------------
     def is_handled(self, fixturedef: pytest.FixtureDef[Any]) -> bool:
@@ -61,7 +67,7 @@ class Runtime:
         key = id(fixturedef)
         found = self.handled.get(key)
         if found is None:
-            found = _fixtures.is_handled(fixturedef.func, auto=self.settings.auto)
+            found = _fixtures.is_handled(self.func_of(fixturedef), auto=self.settings.auto)
             self.handled[key] = found
         return found
 
@@ -77,8 +83,8 @@ class Runtime:
         live = self.fixture_kinds.get(id(fixturedef))
         if live is not None:
             return live
-        scope: Scope = fixturedef.scope  # type: ignore[assignment]
-        options = _fixtures.options_of(fixturedef.func)
+        scope: Scope = fixturedef.scope
+        options = _fixtures.options_of(self.func_of(fixturedef))
         if options is not None and options.loop_scope is not None:
             return LoopKind("scoped", options.loop_scope)
         default = self.settings.default_fixture_loop_scope
@@ -95,8 +101,10 @@ class Runtime:
                 dep_defs = defs.get(argname)
                 if not dep_defs:
                     continue
-                dep = dep_defs[-1] if dep_defs[-1] is not fixturedef else (
-                    dep_defs[-2] if len(dep_defs) > 1 else None
+                dep = (
+                    dep_defs[-1]
+                    if dep_defs[-1] is not fixturedef
+                    else (dep_defs[-2] if len(dep_defs) > 1 else None)
                 )
                 if dep is not None and self.is_handled(dep):
                     deps.append(self.fixture_kind(dep, defs, test_pin, _depth + 1))
@@ -117,33 +125,36 @@ class Runtime:
         if event_loop_defs and not _fixtures.is_builtin(event_loop_defs[-1].func) and pin is None:
             plan.kind = LoopKind("event_loop", event_loop_defs[-1].scope)
             return plan.kind
-        kinds: list[tuple[str, LoopKind, bool]] = []
-        for name in item.fixturenames:
+        kinds: list[tuple[pytest.FixtureDef[Any], LoopKind, bool]] = []
+        for name in getattr(item, "fixturenames", ()):
             name_defs = defs.get(name)
             if not name_defs:
                 continue
             fixturedef = name_defs[-1]
+            func = self.func_of(fixturedef)
             if not self.is_handled(fixturedef):
-                if plan.is_async_test and _fixtures.is_async_function(fixturedef.func):
+                if plan.is_async_test and _fixtures.is_async_function(func):
                     self._warn_strict(item, name, fixturedef)
                 continue
-            if not _fixtures.is_async_function(fixturedef.func):
+            if not _fixtures.is_async_function(func):
                 continue
-            options = _fixtures.options_of(fixturedef.func)
+            options = _fixtures.options_of(func)
             explicit = bool(options and options.loop_scope) or id(fixturedef) in self.fixture_kinds
-            kinds.append((name, self.fixture_kind(fixturedef, defs, pin), explicit))
+            kinds.append((fixturedef, self.fixture_kind(fixturedef, defs, pin), explicit))
         if pin is not None:
             mine = LoopKind("scoped", pin)
-            for name, kind, explicit in kinds:
+            for fixturedef, kind, explicit in kinds:
                 if kind != mine and (explicit or kind.kind == "shared"):
-                    pytest.fail(_mismatch_message(item, pin, name, kind), pytrace=False)
+                    pytest.fail(_mismatch_message(item, pin, fixturedef, kind), pytrace=False)
             plan.kind = mine
         else:
             found = widest([kind for _, kind, _ in kinds])
             plan.kind = found or LoopKind("scoped", self.settings.default_test_loop_scope)
         return plan.kind
 
-    def _warn_strict(self, item: pytest.Item, name: str, fixturedef: pytest.FixtureDef[Any]) -> None:
+    def _warn_strict(
+        self, item: pytest.Item, name: str, fixturedef: pytest.FixtureDef[Any]
+    ) -> None:
         if id(fixturedef) in self.warned_strict:
             return
         self.warned_strict.add(id(fixturedef))
@@ -177,9 +188,10 @@ class Runtime:
         if item is not None:
             plan = item.stash.get(PLAN_KEY, None)
             if plan is not None and plan.factory_name is not None:
-                factories = self.config.hook.pytest_asyncio_loop_factories(
-                    config=self.config, item=item
-                ) or {}
+                factories = (
+                    self.config.hook.pytest_asyncio_loop_factories(config=self.config, item=item)
+                    or {}
+                )
                 factory = factories.get(plan.factory_name)
                 if factory is not None:
                     return ("factory", plan.factory_name), factory
@@ -195,14 +207,21 @@ def _nothing() -> None:
     return None
 
 
-def _mismatch_message(item: pytest.Item, pin: Scope, name: str, kind: LoopKind) -> str:
+def _mismatch_message(
+    item: pytest.Item, pin: Scope, fixturedef: pytest.FixtureDef[Any], kind: LoopKind
+) -> str:
     wider = kind.scope if RANK[kind.scope] > RANK[pin] else pin
+    fixes = [
+        "remove loop_scope from the test so it follows its fixtures",
+        f"use @pytest.mark.asyncio(loop_scope={wider!r})",
+    ]
+    if RANK[fixturedef.scope] <= RANK[pin]:
+        fixes.append(f"give the fixture loop_scope={pin!r}")
     return (
         f"{item.nodeid}: the test runs in the {pin}-scoped loop (loop_scope={pin!r}), but its "
-        f"async fixture {name!r} runs in {kind.describe()}. Objects made in one loop cannot be "
-        f"awaited in another (\"attached to a different loop\"). Fix: remove loop_scope from the "
-        f"test so it follows its fixtures, or use @pytest.mark.asyncio(loop_scope={wider!r}), "
-        f"or give the fixture loop_scope={pin!r}."
+        f"async fixture {fixturedef.argname!r} ({fixturedef.scope} scope) runs in "
+        f'{kind.describe()}. Objects made in one loop cannot be awaited in another ("attached '
+        f'to a different loop"). Fix: {", or ".join(fixes)}.'
     )
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from pytest_aioloop import _compat, _fixtures, hookspecs
-from pytest_aioloop._config import add_options, read_settings
+from pytest_aioloop._config import RANK, add_options, read_settings
 from pytest_aioloop._fixtures import builtin
 from pytest_aioloop._loops import LoopKind
 from pytest_aioloop._marker import MARKER_LINE
@@ -79,22 +79,17 @@ def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
 ) -> Generator[None, Any, Any]:
     """Make asyncio tests request ``event_loop`` before pytest computes their fixtures."""
-    func, _ = unwrap_test_function(obj)
-    if inspect.iscoroutinefunction(func) and callable(obj):
-        config = collector.config
-        marked = any(m.name == "asyncio" for m in getattr(obj, "pytestmark", ())) or (
+    target = obj.__func__ if isinstance(obj, staticmethod) else obj
+    func, _ = unwrap_test_function(target)
+    if inspect.iscoroutinefunction(func) and callable(target):
+        marks = getattr(target, "pytestmark", ())
+        marked = any(m.name == "asyncio" for m in marks) or (
             collector.get_closest_marker("asyncio") is not None
         )
-        if marked or config.stash[RUNTIME_KEY].settings.auto:
-            already = any(
-                m.name == "usefixtures" and "event_loop" in m.args
-                for m in getattr(obj, "pytestmark", ())
-            )
-            if not already:
-                try:
-                    pytest.mark.usefixtures("event_loop")(obj)
-                except (AttributeError, TypeError):  # pragma: no cover - builtins, slots
-                    pass
+        if (marked or collector.config.stash[RUNTIME_KEY].settings.auto) and not any(
+            m.name == "usefixtures" and "event_loop" in m.args for m in marks
+        ):
+            pytest.mark.usefixtures("event_loop")(target)
     return (yield)
 
 
@@ -113,11 +108,11 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = list(factories)
     wanted = list(plan.spec.loop_factories) if plan.spec.loop_factories else names
     if len(wanted) == 1 and wanted[0] in factories:
-        metafunc.fixturenames.append("_aioloop_factory")
-        metafunc.parametrize("_aioloop_factory", wanted, indirect=True, ids=[""], scope="function")
-        return
+        return  # one factory adds no id: pytest_collection_modifyitems records it
     values = [
-        name if name in factories else pytest.param(
+        name
+        if name in factories
+        else pytest.param(
             name,
             marks=pytest.mark.skip(
                 reason=f"loop factory {name!r} is not available; available: {', '.join(names)}"
@@ -133,7 +128,8 @@ def pytest_collection_modifyitems(
     session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
 ) -> None:
     """Decide once per test whether pytest-aioloop runs it; warn about misused markers."""
-    settings = config.stash[RUNTIME_KEY].settings
+    runtime = config.stash[RUNTIME_KEY]
+    settings = runtime.settings
     for item in items:
         plan = plan_item(item, settings)
         if not (plan.is_async_test or plan.is_async_gen_test or plan.marked_not_async):
@@ -149,6 +145,11 @@ def pytest_collection_modifyitems(
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "_aioloop_factory" in callspec.params:
             plan.factory_name = callspec.params["_aioloop_factory"]
+        elif runtime.factories_hooked and plan.is_async_test:
+            factories = config.hook.pytest_asyncio_loop_factories(config=config, item=item)
+            wanted = list(plan.spec.loop_factories or factories or ())
+            if len(wanted) == 1 and factories and wanted[0] in factories:
+                plan.factory_name = wanted[0]
         item.stash[PLAN_KEY] = plan
 
 
@@ -164,10 +165,12 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
     """Fail, before any fixture runs, a test whose marker or shape pytest-aioloop cannot run."""
     plan = item.stash.get(PLAN_KEY, None)
     if plan is not None:
+        if plan.is_async_test and "event_loop" not in item.fixturenames:
+            item.fixturenames.insert(0, "event_loop")
         if plan.error is not None:
             pytest.fail(plan.error, pytrace=False)
         if plan.is_async_gen_test:
@@ -186,23 +189,24 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     plan = pyfuncitem.stash.get(PLAN_KEY, None)
     if plan is None or not plan.is_async_test:
         return (yield)
-    loop = pyfuncitem.funcargs["event_loop"]
+    loop: asyncio.AbstractEventLoop = pyfuncitem.funcargs["event_loop"]  # type: ignore[assignment]
     original = pyfuncitem.obj
-    inner, hypothesis = unwrap_test_function(original)
+    found, hypothesis = unwrap_test_function(original)
+    inner: Callable[..., Any] = found  # type: ignore[assignment]
 
-    @functools.wraps(inner)  # type: ignore[arg-type]
+    @functools.wraps(inner)
     def run_test(*args: object, **kwargs: object) -> None:
-        run(loop, inner(*args, **kwargs))  # type: ignore[operator]
+        run(loop, inner(*args, **kwargs))
 
     if hypothesis:
-        original.hypothesis.inner_test = run_test  # type: ignore[attr-defined]
+        original.hypothesis.inner_test = run_test
     else:
         pyfuncitem.obj = run_test
     try:
         return (yield)
     finally:
         if hypothesis:
-            original.hypothesis.inner_test = inner  # type: ignore[attr-defined]
+            original.hypothesis.inner_test = inner
         else:
             pyfuncitem.obj = original
 
@@ -220,11 +224,13 @@ def pytest_fixture_setup(
     if not runtime.is_handled(fixturedef):
         return (yield)
     original = fixturedef.func
+    runtime.originals[id(fixturedef)] = original
     fixturedef.func = _make_wrapper(runtime, fixturedef, request, original)  # type: ignore[misc]
     try:
         return (yield)
     finally:
         fixturedef.func = original  # type: ignore[misc]
+        del runtime.originals[id(fixturedef)]
 
 
 def pytest_fixture_post_finalizer(
@@ -262,7 +268,9 @@ def _describe(fixturedef: pytest.FixtureDef[Any]) -> str:
         where = f"{path}:{line}"
     except (OSError, TypeError):
         where = fixturedef.baseid or "?"
-    return f"{getattr(func, '__qualname__', fixturedef.argname)} ({fixturedef.scope} scope, {where})"
+    return (
+        f"{getattr(func, '__qualname__', fixturedef.argname)} ({fixturedef.scope} scope, {where})"
+    )
 
 
 def _watch_user_event_loop(
@@ -319,8 +327,10 @@ def _make_wrapper(
                 run(loop, agen.__anext__())
             except StopAsyncIteration:
                 return
-            pytest.fail(f"async fixture {name!r} yielded more than once: it must yield exactly once.",
-                        pytrace=False)
+            pytest.fail(
+                f"async fixture {name!r} yielded more than once: it must yield exactly once.",
+                pytrace=False,
+            )
 
         return async_gen_fixture
 
@@ -372,11 +382,12 @@ def _loop_for_fixture(
     plan = item.stash.get(PLAN_KEY, None) if item is not None else None
     pin = plan.spec.loop_scope if plan is not None else None
     defs = _compat.fixturedefs_of_item(item) if item is not None else {}
-    options = _fixtures.options_of(fixturedef.func)
-    from pytest_aioloop._config import RANK
+    options = _fixtures.options_of(runtime.func_of(fixturedef))
 
-    if options is not None and options.loop_scope is not None and (
-        RANK[options.loop_scope] < RANK[fixturedef.scope]
+    if (
+        options is not None
+        and options.loop_scope is not None
+        and (RANK[options.loop_scope] < RANK[fixturedef.scope])
     ):
         pytest.fail(
             f"fixture {fixturedef.argname!r} has scope={fixturedef.scope!r} but "

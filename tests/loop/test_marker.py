@@ -1,0 +1,156 @@
+"""The asyncio marker: where it applies and how bad arguments are reported."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest_plugins = ["pytester"]
+
+
+def test_marks_function_method_staticmethod_class_and_module(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_funcs="""
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_function():
+            await asyncio.sleep(0)
+
+        class TestMethods:
+            @pytest.mark.asyncio
+            async def test_method(self):
+                await asyncio.sleep(0)
+
+            @staticmethod
+            @pytest.mark.asyncio
+            async def test_static():
+                await asyncio.sleep(0)
+
+        @pytest.mark.asyncio
+        class TestWholeClass:
+            async def test_a(self):
+                assert asyncio.get_running_loop().is_running()
+        """,
+        test_module_mark="""
+        import asyncio
+        import pytest
+
+        pytestmark = pytest.mark.asyncio
+
+        async def test_in_marked_module():
+            await asyncio.sleep(0)
+        """,
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
+
+
+@pytest.mark.parametrize(
+    ("marker", "expected"),
+    [
+        (
+            '@pytest.mark.asyncio("module")',
+            "*test_bad: @pytest.mark.asyncio takes keyword arguments only*loop_scope='module'*",
+        ),
+        (
+            "@pytest.mark.asyncio(loop_scop='module')",
+            "*unknown argument(s) loop_scop. Valid arguments: loop_scope, loop_factories, timeout.",
+        ),
+        (
+            "@pytest.mark.asyncio(loop_scope='galaxy')",
+            "*loop_scope='galaxy'. Valid loop scopes: function, class, module, package, session.",
+        ),
+        (
+            "@pytest.mark.asyncio(scope='module', loop_scope='module')",
+            "*got both scope= and loop_scope=*keep only loop_scope=.",
+        ),
+        (
+            "@pytest.mark.asyncio(loop_factories='uvloop')",
+            "*loop_factories='uvloop': give a list of factory names*",
+        ),
+        ("@pytest.mark.asyncio(timeout='soon')", "*timeout='soon': give a number of seconds*"),
+        ("@pytest.mark.asyncio(timeout=-1)", "*must be 0 or more seconds*"),
+    ],
+)
+def test_bad_marker_arguments_fail_the_test_by_name(
+    pytester: pytest.Pytester, marker: str, expected: str
+) -> None:
+    pytester.makepyfile(
+        f"""
+        import pytest
+
+        {marker}
+        async def test_bad():
+            pass
+
+        @pytest.mark.asyncio
+        async def test_good():
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, errors=1)
+    result.stdout.fnmatch_lines([expected])
+    result.stdout.no_fnmatch_line("*pytest_aioloop*.py:*")
+
+
+def test_scope_alias_is_deprecated_but_works(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        LOOPS = []
+
+        @pytest.mark.asyncio(scope="module")
+        async def test_a():
+            LOOPS.append(asyncio.get_running_loop())
+
+        @pytest.mark.asyncio(scope="module")
+        async def test_b():
+            assert asyncio.get_running_loop() is LOOPS[0]
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, warnings=2)
+    result.stdout.fnmatch_lines(["*(scope=...) is deprecated: use loop_scope= instead."])
+
+
+def test_marked_sync_test_runs_with_a_warning(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.asyncio
+        def test_sync():
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        ["*test_sync is marked with @pytest.mark.asyncio but is not an async*"]
+    )
+
+
+def test_async_generator_test_is_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_agen():
+            yield 1
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*test_agen is an async generator function*must not yield*"])
+
+
+def test_markers_help_documents_the_signature(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--markers")
+    result.stdout.fnmatch_lines(
+        ["@pytest.mark.asyncio(*, loop_scope=None, loop_factories=None, timeout=None): *"]
+    )

@@ -1,0 +1,145 @@
+"""The event_loop_policy fixture and the pytest_asyncio_loop_factories hook."""
+
+from __future__ import annotations
+
+import pytest
+
+POLICY_CONFTEST = """
+import asyncio
+import pytest
+
+class MarkedLoop(asyncio.SelectorEventLoop):
+    pass
+
+class MarkedPolicy(asyncio.DefaultEventLoopPolicy):
+    def new_event_loop(self):
+        return MarkedLoop()
+"""
+
+
+def test_policy_override_changes_loop_type_and_is_restored(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(POLICY_CONFTEST)
+    pytester.makepyfile(
+        test_custom="""
+        import asyncio
+        import pytest
+        import pytest_aioloop
+        from conftest import MarkedLoop, MarkedPolicy
+
+        @pytest.fixture(scope="session")
+        def event_loop_policy():
+            return MarkedPolicy()
+
+        @pytest_aioloop.fixture
+        async def fixture_loop():
+            return asyncio.get_running_loop()
+
+        @pytest.mark.asyncio
+        async def test_marked(fixture_loop):
+            assert isinstance(asyncio.get_running_loop(), MarkedLoop)
+            assert isinstance(fixture_loop, MarkedLoop)
+        """,
+        test_zdefault="""
+        import asyncio
+        import pytest
+        from conftest import MarkedLoop, MarkedPolicy
+
+        @pytest.mark.asyncio
+        async def test_default():
+            assert not isinstance(asyncio.get_running_loop(), MarkedLoop)
+            assert not isinstance(asyncio.get_event_loop_policy(), MarkedPolicy)
+        """,
+    )
+    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_parametrized_policy(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        POLICY_CONFTEST
+        + """
+@pytest.fixture(scope="session", params=["default", "marked"])
+def event_loop_policy(request):
+    return MarkedPolicy() if request.param == "marked" else asyncio.DefaultEventLoopPolicy()
+"""
+    )
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        from conftest import MarkedLoop
+
+        @pytest.mark.asyncio
+        async def test_loop(request):
+            marked = isinstance(asyncio.get_running_loop(), MarkedLoop)
+            assert marked == ("marked" in request.node.name)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-v")
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["*test_loop?default? PASSED*", "*test_loop?marked? PASSED*"])
+
+
+FACTORIES_CONFTEST = """
+import asyncio
+
+class LoopA(asyncio.SelectorEventLoop):
+    pass
+
+class LoopB(asyncio.SelectorEventLoop):
+    pass
+
+def pytest_asyncio_loop_factories(config, item):
+    if "single" in item.name:
+        return {"only": LoopA}
+    return {"a": LoopA, "b": LoopB}
+"""
+
+
+def test_loop_factories_hook(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(FACTORIES_CONFTEST)
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+        from conftest import LoopA, LoopB
+
+        @pytest_aioloop.fixture
+        async def fixture_loop():
+            return asyncio.get_running_loop()
+
+        @pytest.mark.asyncio
+        async def test_each(request, fixture_loop):
+            expected = LoopA if request.node.name.endswith("[a]") else LoopB
+            assert type(asyncio.get_running_loop()) is expected
+            assert fixture_loop is asyncio.get_running_loop()
+
+        @pytest.mark.asyncio
+        async def test_single():
+            assert type(asyncio.get_running_loop()) is LoopA
+
+        @pytest.mark.asyncio(loop_factories=["b"])
+        async def test_selected():
+            assert type(asyncio.get_running_loop()) is LoopB
+
+        @pytest.mark.asyncio(loop_factories=["a", "nope"])
+        async def test_unknown():
+            pass
+
+        def test_sync_with_async_fixture(fixture_loop):
+            assert not fixture_loop.is_closed()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-v", "-rs")
+    result.assert_outcomes(passed=6, skipped=1)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*::test_each?a? PASSED*",
+            "*::test_each?b? PASSED*",
+            "*::test_single PASSED*",
+            "*::test_selected PASSED*",
+            "*::test_unknown?a? PASSED*",
+            "*loop factory 'nope' is not available; available: a, b",
+            "asyncio: pytest-aioloop*loop factories=hook*",
+        ]
+    )

@@ -1,0 +1,258 @@
+"""Loop scopes: explicit ones, loops that follow fixtures, and impossible combinations."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize("scope", ["class", "module", "package", "session"])
+def test_loop_scope_shares_a_loop(pytester: pytest.Pytester, scope: str) -> None:
+    pytester.makepyfile(
+        f"""
+        import asyncio
+        import pytest
+
+        LOOPS = []
+
+        class TestA:
+            @pytest.mark.asyncio(loop_scope="{scope}")
+            async def test_one(self):
+                LOOPS.append(asyncio.get_running_loop())
+
+            @pytest.mark.asyncio(loop_scope="{scope}")
+            async def test_two(self):
+                assert asyncio.get_running_loop() is LOOPS[0]
+
+        @pytest.mark.asyncio(loop_scope="{scope}")
+        async def test_outside_class():
+            shared = asyncio.get_running_loop() is LOOPS[0]
+            assert shared == ("{scope}" != "class")
+
+        @pytest.mark.asyncio
+        async def test_function_default():
+            assert asyncio.get_running_loop() is not LOOPS[0]
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=4)
+
+
+def test_package_scope_without_a_package_and_across_modules(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_a="""
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio(loop_scope="session")
+        async def test_a():
+            import builtins
+            builtins.AIOKIT_LOOP = asyncio.get_running_loop()
+        """,
+        test_b="""
+        import asyncio
+        import builtins
+        import pytest
+
+        @pytest.mark.asyncio(loop_scope="session")
+        async def test_b():
+            assert asyncio.get_running_loop() is builtins.AIOKIT_LOOP
+            del builtins.AIOKIT_LOOP
+        """,
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_session_fixture_used_by_function_tests_just_works(pytester: pytest.Pytester) -> None:
+    """The classic 'Future attached to a different loop' case needs no configuration."""
+    pytester.makepyfile(
+        test_a="""
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        class Pool:
+            def __init__(self):
+                self.lock = asyncio.Lock()
+                self.future = asyncio.get_running_loop().create_future()
+                self.loop = asyncio.get_running_loop()
+
+        @pytest_aioloop.fixture(scope="session")
+        async def pool():
+            yield Pool()
+
+        @pytest_aioloop.fixture
+        async def conn(pool):
+            async with pool.lock:
+                return pool
+
+        @pytest.mark.asyncio
+        async def test_uses_pool(pool):
+            async with pool.lock:
+                assert asyncio.get_running_loop() is pool.loop
+
+        @pytest.mark.asyncio
+        async def test_uses_conn(conn):
+            assert asyncio.get_running_loop() is conn.loop
+
+        @pytest.mark.asyncio
+        async def test_no_fixture():
+            pass
+
+        def test_sync_sees_pool(pool):
+            assert not pool.loop.is_closed()
+        """,
+        test_b="""
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_other_module(pool):
+            await asyncio.wait_for(asyncio.shield(asyncio.sleep(0)), 1)
+            assert asyncio.get_running_loop() is pool.loop
+        """,
+    )
+    pytester.makeconftest(
+        """
+        from test_a import pool  # noqa: F401  (share the session fixture)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=5)
+
+
+def test_module_and_session_fixtures_share_the_loop(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture(scope="module")
+        async def client():
+            return asyncio.get_running_loop()
+
+        @pytest_aioloop.fixture(scope="session")
+        async def pool():
+            return asyncio.get_running_loop()
+
+        @pytest.mark.asyncio
+        async def test_client_only(client):
+            assert asyncio.get_running_loop() is client
+
+        @pytest.mark.asyncio
+        async def test_both(client, pool):
+            assert client is pool is asyncio.get_running_loop()
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_pinned_function_test_with_session_loop_fixture_errors_clearly(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture(scope="session", loop_scope="session")
+        async def pool():
+            return object()
+
+        @pytest.mark.asyncio(loop_scope="function")
+        async def test_pinned(pool):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_pinned: the test runs in the function-scoped loop (loop_scope='function'), but"
+            " its async fixture 'pool' (session scope) runs in the session-scoped loop.*"
+            "Fix: remove loop_scope from the test*loop_scope='session'*"
+        ]
+    )
+    result.stdout.no_fnmatch_line("*attached to a different loop*Error*")
+
+
+def test_fixture_loop_scope_narrower_than_its_scope_errors(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture(scope="module", loop_scope="function")
+        async def thing():
+            return 1
+
+        @pytest.mark.asyncio
+        async def test_it(thing):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        ["*fixture 'thing' has scope='module' but loop_scope='function'*Use loop_scope='module'*"]
+    )
+
+
+def test_bad_fixture_loop_scope_is_reported_at_import(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture(loop_scope="forever")
+        async def thing():
+            return 1
+
+        def test_x():
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(["*loop_scope='forever'. Valid loop scopes: function, class*"])
+
+
+BOTH_SESSION = (
+    "asyncio_default_fixture_loop_scope = session\nasyncio_default_test_loop_scope = session"
+)
+
+
+@pytest.mark.parametrize(
+    ("ini", "expect_same"),
+    [
+        (BOTH_SESSION, True),
+        ("asyncio_default_fixture_loop_scope = fixture-scope", False),
+        ("asyncio_default_test_loop_scope = module", True),
+    ],
+)
+def test_ini_default_loop_scopes(pytester: pytest.Pytester, ini: str, expect_same: bool) -> None:
+    pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile(
+        f"""
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        LOOPS = []
+
+        @pytest_aioloop.fixture
+        async def per_test():
+            return asyncio.get_running_loop()
+
+        @pytest.mark.asyncio
+        async def test_one():
+            LOOPS.append(asyncio.get_running_loop())
+
+        @pytest.mark.asyncio
+        async def test_two():
+            assert (asyncio.get_running_loop() is LOOPS[0]) is {expect_same}
+
+        @pytest.mark.asyncio
+        async def test_fixture_and_test_share(per_test):
+            assert per_test is asyncio.get_running_loop()
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
