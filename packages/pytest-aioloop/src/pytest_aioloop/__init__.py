@@ -10,9 +10,23 @@ from __future__ import annotations
 import pytest
 
 from pytest_aioloop._fixtures import fixture
+from pytest_aioloop._safety import (
+    AioloopWarning,
+    LeakedTaskWarning,
+    SlowCallbackWarning,
+    UnhandledErrorWarning,
+)
 from pytest_aioloop._version import __version__
 
-__all__ = ["__version__", "fixture", "is_async_test"]
+__all__ = [
+    "AioloopWarning",
+    "LeakedTaskWarning",
+    "SlowCallbackWarning",
+    "UnhandledErrorWarning",
+    "__version__",
+    "fixture",
+    "is_async_test",
+]
 
 
 def is_async_test(item: pytest.Item) -> bool:

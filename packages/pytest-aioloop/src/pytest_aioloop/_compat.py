@@ -106,3 +106,42 @@ def restore_current_loop(saved: SavedLoop) -> None:
             local._set_called = set_called
         return
     set_current_loop(loop)  # pragma: no cover - a policy without the usual internals
+
+
+def unretrieved_exception(task: asyncio.Future[Any]) -> BaseException | None:
+    """Return the exception of a done task that nobody retrieved, and mark it retrieved.
+
+    Why private: asyncio only says "Task exception was never retrieved" when the task is
+    garbage-collected, long after the test that caused it. Futures keep that fact in
+    ``_log_traceback``; reading it lets us report the error on the right test, and retrieving
+    the exception stops the late log line.
+    """
+    if not task.done() or task.cancelled() or not getattr(task, "_log_traceback", False):
+        return None
+    return task.exception()
+
+
+def creation_site(task: asyncio.Future[Any]) -> str | None:
+    """Return where ``task`` was created, known only when its loop runs in debug mode.
+
+    Why private: asyncio records it in ``_source_traceback`` (debug mode) and shows it only in
+    ``repr``; we want just the innermost user frame.
+    """
+    frames = getattr(task, "_source_traceback", None)
+    if not frames:
+        return None
+    for frame in reversed(frames):
+        folder = frame.filename.replace("\\", "/").split("/")[-2:-1]
+        if "asyncio" not in folder and "pytest_aioloop" not in folder:
+            return f"{frame.filename}:{frame.lineno} in {frame.name}"
+    last = frames[-1]
+    return f"{last.filename}:{last.lineno} in {last.name}"
+
+
+def abandon_task(task: asyncio.Task[Any]) -> None:
+    """Silence "Task was destroyed but it is pending!" for a task given up on purpose.
+
+    Why private: a task that ignores cancellation cannot be finished; its loop is closed with
+    the task pending, and asyncio would log a misleading error when it is collected later.
+    """
+    task._log_destroy_pending = False  # type: ignore[attr-defined]

@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from pytest_aioloop import _compat
+from pytest_aioloop._safety import run_with_timeout
 
 T = TypeVar("T")
 
@@ -22,19 +23,23 @@ def run(
     coro: Coroutine[Any, Any, T],
     *,
     keep_context: bool = False,
+    timeout: float | None = None,
+    what: str = "",
+    related: Callable[[], list[asyncio.Task[Any]]] | None = None,
 ) -> tuple[T, Callable[[], None]]:
-    """Run ``coro`` to completion on ``loop`` (made current meanwhile).
+    """Run ``coro`` to completion on ``loop`` (made current meanwhile), within ``timeout``.
 
     The coroutine runs in a copy of the caller's context. With ``keep_context``, the context
     variables it set are copied into the caller's context, and the returned callable resets
-    them (fixtures call it at teardown). Otherwise the callable does nothing.
+    them (fixtures call it at teardown). Otherwise the callable does nothing. ``what`` names
+    the work in a timeout's message; ``related`` lists more tasks whose stacks it shows.
     """
     saved = _compat.save_current_loop()
     _compat.set_current_loop(loop)
     try:
         if not keep_context:
-            return loop.run_until_complete(coro), _nothing
-        result, ctx = loop.run_until_complete(_capture_context(coro))
+            return run_with_timeout(loop, coro, timeout, what, related), _nothing
+        result, ctx = run_with_timeout(loop, _capture_context(coro), timeout, what, related)
     finally:
         _compat.restore_current_loop(saved)
     return result, _apply_context(ctx)

@@ -26,6 +26,7 @@ from pytest_aioloop._plan import (
     unwrap_test_function,
 )
 from pytest_aioloop._runner import run, run_sync
+from pytest_aioloop._safety import TestGuard
 
 _OTHER_ASYNCIO_PLUGINS = ("asyncio", "pytest_asyncio", "pytest_asyncio.plugin")
 
@@ -194,9 +195,30 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     found, hypothesis = unwrap_test_function(original)
     inner: Callable[..., Any] = found  # type: ignore[assignment]
 
+    settings = pyfuncitem.config.stash[RUNTIME_KEY].settings
+    timeout = plan.spec.timeout if plan.spec.has_timeout else settings.timeout
+    nodeid = pyfuncitem.nodeid
+
     @functools.wraps(inner)
     def run_test(*args: object, **kwargs: object) -> None:
-        run(loop, inner(*args, **kwargs))
+        guard = TestGuard(
+            loop,
+            nodeid,
+            leaked_tasks=settings.leaked_tasks,
+            unhandled_errors=settings.unhandled_errors,
+            slow_callback=settings.slow_callback,
+            slow_callback_action=settings.slow_callback_action,
+        )
+        try:
+            with guard.watching():
+                run(loop, inner(*args, **kwargs), timeout=timeout, what=nodeid, related=guard.tasks)
+        except BaseException:
+            guard.failures_are_warnings = True
+            guard.finish()
+            raise
+        guard.finish()
+        if guard.failures:
+            pytest.fail("\n\n".join(guard.failures), pytrace=False)
 
     if hypothesis:
         original.hypothesis.inner_test = run_test
@@ -303,6 +325,9 @@ def _make_wrapper(
     """Return a plain function pytest calls instead of the async (or sync) fixture function."""
     func = _bind(original, request)
     name = fixturedef.argname
+    timeout = _fixture_timeout(runtime, original)
+    setup_what = f"setup of async fixture {name!r}"
+    teardown_what = f"teardown of async fixture {name!r}"
 
     def acquire() -> asyncio.AbstractEventLoop:
         loop, release, kind = _loop_for_fixture(runtime, fixturedef, request)
@@ -320,11 +345,13 @@ def _make_wrapper(
         def async_gen_fixture(**kwargs: Any) -> Iterator[Any]:
             loop = acquire()
             agen = func(**kwargs)
-            value, reset = run(loop, agen.__anext__(), keep_context=True)
+            value, reset = run(
+                loop, agen.__anext__(), keep_context=True, timeout=timeout, what=setup_what
+            )
             request.addfinalizer(reset)
             yield value
             try:
-                run(loop, agen.__anext__())
+                run(loop, agen.__anext__(), timeout=timeout, what=teardown_what)
             except StopAsyncIteration:
                 return
             pytest.fail(
@@ -338,7 +365,9 @@ def _make_wrapper(
 
         def coroutine_fixture(**kwargs: Any) -> Any:
             loop = acquire()
-            value, reset = run(loop, func(**kwargs), keep_context=True)
+            value, reset = run(
+                loop, func(**kwargs), keep_context=True, timeout=timeout, what=setup_what
+            )
             request.addfinalizer(reset)
             return value
 
@@ -359,6 +388,18 @@ def _make_wrapper(
         return run_sync(loop, lambda: func(**kwargs))
 
     return sync_fixture
+
+
+def _fixture_timeout(runtime: Runtime, original: Callable[..., Any]) -> float | None:
+    """The fixture's own timeout, else its test's marker timeout, else ``asyncio_timeout``."""
+    options = _fixtures.options_of(original)
+    if options is not None and options.has_timeout:
+        return options.timeout
+    item = runtime.current_item
+    plan = item.stash.get(PLAN_KEY, None) if item is not None else None
+    if plan is not None and plan.spec.has_timeout:
+        return plan.spec.timeout
+    return runtime.settings.timeout
 
 
 def _bind(original: Callable[..., Any], request: pytest.FixtureRequest) -> Callable[..., Any]:

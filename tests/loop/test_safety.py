@@ -1,0 +1,353 @@
+"""Safety nets: timeouts, leaked tasks, unhandled errors and slow callbacks."""
+
+from __future__ import annotations
+
+import pytest
+
+TIMEOUT_ROUTES = {
+    "marker": ("@pytest.mark.asyncio(timeout=0.5)", [], ""),
+    "cli": ("@pytest.mark.asyncio", ["--asyncio-timeout=0.5"], ""),
+    "ini": ("@pytest.mark.asyncio", [], "asyncio_timeout = 0.5"),
+}
+
+
+@pytest.mark.parametrize("route", list(TIMEOUT_ROUTES))
+def test_hung_test_times_out_and_next_test_passes(pytester: pytest.Pytester, route: str) -> None:
+    marker, args, ini = TIMEOUT_ROUTES[route]
+    if ini:
+        pytester.makeini(f"[pytest]\n{ini}\n")
+    pytester.makepyfile(
+        f"""
+        import asyncio
+        import pytest
+
+        {marker}
+        async def test_hung():
+            await asyncio.Event().wait()
+
+        @pytest.mark.asyncio
+        async def test_next():
+            await asyncio.sleep(0)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_hung timed out after 0.5 s.",
+            "task '*test_hung' was suspended at:",
+            '  File "*", line *, in test_hung',
+            "    await asyncio.Event().wait()",
+        ]
+    )
+
+
+def test_timeout_precedence_marker_over_cli_over_ini(pytester: pytest.Pytester) -> None:
+    pytester.makeini("[pytest]\nasyncio_timeout = 0.1\n")
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_cli_allows_it():
+            await asyncio.sleep(0.3)
+
+        @pytest.mark.asyncio(timeout=0)
+        async def test_marker_disables():
+            await asyncio.sleep(0.3)
+
+        @pytest.mark.asyncio(timeout=0.1)
+        async def test_marker_tightens():
+            await asyncio.sleep(0.3)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--asyncio-timeout=2")
+    result.assert_outcomes(passed=2, failed=1)
+    result.stdout.fnmatch_lines(["*test_marker_tightens timed out after 0.1 s.*"])
+
+
+def test_task_swallowing_cancellation(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio(timeout=0.2)
+        async def test_stubborn():
+            while True:
+                try:
+                    await asyncio.sleep(10)
+                except asyncio.CancelledError:
+                    pass
+
+        @pytest.mark.asyncio
+        async def test_next():
+            await asyncio.sleep(0)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        ["*test_stubborn timed out after 0.2 s and its task ignored the cancellation*abandoned*"]
+    )
+
+
+def test_blocking_sync_call_is_interrupted_with_its_stack(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import time
+        import pytest
+
+        @pytest.mark.asyncio(timeout=0.2)
+        async def test_blocks():
+            time.sleep(30)
+
+        @pytest.mark.asyncio
+        async def test_next():
+            await asyncio.sleep(0)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--durations=1")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*test_blocks timed out after 0.2 s: synchronous code blocked the event loop*",
+            '  File "*", line *, in test_blocks',
+            "    time.sleep(30)",
+        ]
+    )
+    # The interrupted call did not run its 30 s: the run is not left hanging.
+    result.stdout.no_fnmatch_line("[1-9][0-9].*s call *test_blocks")
+
+
+def test_fixture_setup_and_teardown_timeouts(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture(timeout=0.2)
+        async def slow_setup():
+            await asyncio.sleep(10)
+
+        @pytest_aioloop.fixture(timeout=0.2)
+        async def slow_teardown():
+            yield
+            await asyncio.sleep(10)
+
+        @pytest.mark.asyncio
+        async def test_setup(slow_setup):
+            pass
+
+        @pytest.mark.asyncio
+        async def test_teardown(slow_teardown):
+            pass
+
+        @pytest.mark.asyncio
+        async def test_next():
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*setup of async fixture 'slow_setup' timed out after 0.2 s.*",
+            "*teardown of async fixture 'slow_teardown' timed out after 0.2 s.*",
+        ]
+    )
+
+
+def test_with_pytest_timeout_neither_hangs(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture
+        async def resource():
+            yield
+            await asyncio.sleep(0)
+
+        @pytest.mark.timeout(0.3)
+        @pytest.mark.asyncio
+        async def test_hung(resource):
+            await asyncio.Event().wait()
+
+        @pytest.mark.asyncio
+        async def test_next(resource):
+            await asyncio.sleep(0)
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "timeout")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(["*Timeout (>0.3s)*"])
+
+
+LEAK = """
+import asyncio
+import pytest
+import pytest_aioloop
+
+async def forever():
+    await asyncio.Event().wait()
+
+@pytest_aioloop.fixture(scope="module")
+async def server():
+    task = asyncio.get_running_loop().create_task(forever(), name="module-server")
+    yield
+    task.cancel()
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_clean(server):
+    await asyncio.sleep(0)
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_leaky(server):
+    asyncio.get_running_loop().create_task(forever(), name="leaked-one")
+
+@pytest.mark.asyncio(loop_scope="module")
+async def test_after(server):
+    await asyncio.sleep(0)
+"""
+
+
+@pytest.mark.parametrize("action", ["warn", "error", "ignore"])
+def test_leaked_tasks_are_attributed_to_the_test(pytester: pytest.Pytester, action: str) -> None:
+    pytester.makeini(f"[pytest]\nasyncio_leaked_tasks = {action}\n")
+    pytester.makepyfile(LEAK)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
+    if action == "warn":
+        result.assert_outcomes(passed=3, warnings=1)
+        result.stdout.fnmatch_lines(
+            [
+                "*test_leaky",
+                "*LeakedTaskWarning: *test_leaky left 1 task(s) pending*",
+                "*task 'leaked-one' running forever()*",
+            ]
+        )
+    elif action == "error":
+        result.assert_outcomes(passed=2, failed=1)
+        result.stdout.fnmatch_lines(
+            ["*::test_leaky left 1 task(s) pending; pytest-aioloop cancelled*"]
+        )
+    else:
+        result.assert_outcomes(passed=3)
+    result.stdout.no_fnmatch_line("*module-server*")
+
+
+def test_leak_report_shows_creation_site_in_debug_mode(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(LEAK)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--asyncio-debug")
+    result.stdout.fnmatch_lines(
+        ["*task 'leaked-one' running forever(), created at *:* in test_leaky"]
+    )
+
+
+ERRORS = """
+import asyncio
+import pytest
+
+def boom():
+    raise ValueError("boom in a callback")
+
+async def fails():
+    raise KeyError("nobody awaited me")
+
+@pytest.mark.asyncio
+async def test_callback():
+    asyncio.get_running_loop().call_soon(boom)
+    await asyncio.sleep(0.01)
+
+@pytest.mark.asyncio
+async def test_orphan_task():
+    asyncio.ensure_future(fails())
+    await asyncio.sleep(0.01)
+
+@pytest.mark.asyncio
+async def test_own_handler():
+    seen = []
+    asyncio.get_running_loop().set_exception_handler(lambda loop, ctx: seen.append(ctx))
+    asyncio.get_running_loop().call_soon(boom)
+    await asyncio.sleep(0.01)
+    assert seen
+"""
+
+
+@pytest.mark.parametrize("action", ["warn", "error"])
+def test_unhandled_errors(pytester: pytest.Pytester, action: str) -> None:
+    pytester.makeini(f"[pytest]\nasyncio_unhandled_errors = {action}\n")
+    pytester.makepyfile(ERRORS)
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    if action == "warn":
+        result.assert_outcomes(passed=3, warnings=2)
+        result.stdout.fnmatch_lines_random(
+            [
+                "*UnhandledErrorWarning: *test_callback: an exception reached the event loop's*",
+                "*ValueError: boom in a callback",
+                "*UnhandledErrorWarning: *test_orphan_task:*Task exception was never retrieved*",
+                "*KeyError: 'nobody awaited me'",
+            ]
+        )
+    else:
+        result.assert_outcomes(passed=1, failed=2)
+
+
+@pytest.mark.parametrize(
+    ("threshold", "flagged"), [("0.1", True), ("0.5", False)], ids=["flagged", "not-flagged"]
+)
+@pytest.mark.parametrize("route", ["cli", "ini"])
+def test_slow_callbacks(
+    pytester: pytest.Pytester, threshold: str, flagged: bool, route: str
+) -> None:
+    args: list[str] = []
+    if route == "ini":
+        pytester.makeini(f"[pytest]\nasyncio_slow_callback = {threshold}\n")
+    else:
+        args = [f"--asyncio-slow-callback={threshold}"]
+    pytester.makepyfile(
+        """
+        import asyncio
+        import time
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_blocks_briefly():
+            time.sleep(0.2)
+            await asyncio.sleep(0)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    if flagged:
+        result.assert_outcomes(passed=1, warnings=1)
+        result.stdout.fnmatch_lines(
+            [
+                "*SlowCallbackWarning: *test_blocks_briefly: <Task * coro=<test_blocks_briefly()"
+                " running at *> held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s)"
+            ]
+        )
+    else:
+        result.assert_outcomes(passed=1)
+
+
+def test_slow_callback_error_action(pytester: pytest.Pytester) -> None:
+    pytester.makeini(
+        "[pytest]\nasyncio_slow_callback = 0.05\nasyncio_slow_callback_action = error\n"
+    )
+    pytester.makepyfile(
+        """
+        import time
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_blocks():
+            time.sleep(0.1)
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*held the event loop for*"])
