@@ -13,36 +13,69 @@ from pytest_aioloop._safety import run_with_timeout
 T = TypeVar("T")
 
 
-async def _capture_context(coro: Coroutine[Any, Any, T]) -> tuple[T, contextvars.Context]:
-    result = await coro
-    return result, contextvars.copy_context()
+class _InContext:
+    """Await a coroutine with every step run inside one ``contextvars.Context``.
+
+    A fixture's setup and teardown are separate tasks, and each task normally gets its own
+    copy of the context; a ``ContextVar`` token made in setup could then not be reset in
+    teardown. Stepping the coroutine in a context of our own (public ``Context.run``) works on
+    every Python version, where ``create_task(context=...)`` needs 3.11.
+    """
+
+    def __init__(self, coro: Coroutine[Any, Any, T], ctx: contextvars.Context) -> None:
+        self.coro = coro
+        self.ctx = ctx
+
+    def __await__(self) -> Any:
+        coro, run_in = self.coro, self.ctx.run
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                if error is not None:
+                    yielded = run_in(coro.throw, error)
+                else:
+                    yielded = run_in(coro.send, value)
+            except StopIteration as stop:
+                return stop.value
+            error = None
+            value = None
+            try:
+                value = yield yielded
+            except BaseException as exc:  # forwarded into the coroutine
+                error = exc
+
+
+async def _in_context(coro: Coroutine[Any, Any, T], ctx: contextvars.Context) -> T:
+    return await _InContext(coro, ctx)  # type: ignore[no-any-return]
 
 
 def run(
     loop: asyncio.AbstractEventLoop,
     coro: Coroutine[Any, Any, T],
     *,
-    keep_context: bool = False,
+    context: contextvars.Context | None = None,
     timeout: float | None = None,
     what: str = "",
     related: Callable[[], list[asyncio.Task[Any]]] | None = None,
 ) -> tuple[T, Callable[[], None]]:
     """Run ``coro`` to completion on ``loop`` (made current meanwhile), within ``timeout``.
 
-    The coroutine runs in a copy of the caller's context. With ``keep_context``, the context
-    variables it set are copied into the caller's context, and the returned callable resets
-    them (fixtures call it at teardown). Otherwise the callable does nothing. ``what`` names
-    the work in a timeout's message; ``related`` lists more tasks whose stacks it shows.
+    The coroutine runs in a copy of the caller's context, or in ``context`` when given (a
+    fixture's setup and teardown share one). Then the context variables it set are copied into
+    the caller's context, and the returned callable resets them (fixtures call it at teardown);
+    otherwise the callable does nothing. ``what`` names the work in a timeout's message;
+    ``related`` lists more tasks whose stacks it shows.
     """
     saved = _compat.save_current_loop()
     _compat.set_current_loop(loop)
     try:
-        if not keep_context:
+        if context is None:
             return run_with_timeout(loop, coro, timeout, what, related), _nothing
-        result, ctx = run_with_timeout(loop, _capture_context(coro), timeout, what, related)
+        result = run_with_timeout(loop, _in_context(coro, context), timeout, what, related)
     finally:
         _compat.restore_current_loop(saved)
-    return result, _apply_context(ctx)
+    return result, _apply_context(context)
 
 
 def _nothing() -> None:

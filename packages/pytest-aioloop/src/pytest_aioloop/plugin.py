@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import functools
 import inspect
 import sys
@@ -345,13 +346,14 @@ def _make_wrapper(
         def async_gen_fixture(**kwargs: Any) -> Iterator[Any]:
             loop = acquire()
             agen = func(**kwargs)
+            ctx = contextvars.copy_context()
             value, reset = run(
-                loop, agen.__anext__(), keep_context=True, timeout=timeout, what=setup_what
+                loop, agen.__anext__(), context=ctx, timeout=timeout, what=setup_what
             )
             request.addfinalizer(reset)
             yield value
             try:
-                run(loop, agen.__anext__(), timeout=timeout, what=teardown_what)
+                run(loop, agen.__anext__(), context=ctx, timeout=timeout, what=teardown_what)
             except StopAsyncIteration:
                 return
             pytest.fail(
@@ -366,7 +368,11 @@ def _make_wrapper(
         def coroutine_fixture(**kwargs: Any) -> Any:
             loop = acquire()
             value, reset = run(
-                loop, func(**kwargs), keep_context=True, timeout=timeout, what=setup_what
+                loop,
+                func(**kwargs),
+                context=contextvars.copy_context(),
+                timeout=timeout,
+                what=setup_what,
             )
             request.addfinalizer(reset)
             return value
@@ -446,7 +452,7 @@ def _aioloop_factory(request: pytest.FixtureRequest) -> object:
     return getattr(request, "param", None)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="session", autouse=True)
 @builtin
 def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
     """Return the event loop policy that creates the loops of the tests in its visibility.
