@@ -19,11 +19,23 @@ PYTHONS = ("3.10", "3.11", "3.12", "3.13")
 #: The newest pytest 9, the newest pytest 8 and the lowest pytest the packages declare.
 PYTESTS = {"pytest9": "pytest>=9,<10", "pytest8": "pytest>=8,<9", "pytest-min": "pytest==8.4.0"}
 
+# Never let uv download an interpreter: the Pythons under test are the machine's own (pyenv).
+os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 # In CI a missing interpreter is a failure, never a skip.
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
-nox.options.sessions = ["lint", "typing", "tests", "wheels", "docs", "demo", "bench_smoke"]
+nox.options.sessions = [
+    "lint",
+    "typing",
+    "tests",
+    "ports_adversarial",
+    "wheels",
+    "docs",
+    "demo",
+    "bench_smoke",
+    "bench_ports_smoke",
+]
 
 
 def _package_paths() -> list[str]:
@@ -48,6 +60,24 @@ def tests(session: nox.Session, pytest_version: str) -> None:
     """Run the whole test suite on one Python with one pytest (newest 9, newest 8, lowest)."""
     _install_dev(session, "test", pytest_spec=PYTESTS[pytest_version])
     session.run("python", "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *session.posargs)
+
+
+@nox.session(name="ports_adversarial", python="3.11")
+def ports_adversarial(session: nox.Session) -> None:
+    """Run pytest-ports' adversarial tests, each in its own network namespace (unshare -rn)."""
+    _install_dev(session, "test")
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "tests/ports",
+        "--run-adversarial",
+        "-m",
+        "adversarial",
+        "-p",
+        "no:cacheprovider",
+        *session.posargs,
+    )
 
 
 @nox.session(python="3.11")
@@ -86,7 +116,12 @@ def wheels(session: nox.Session) -> None:
     session.run("check-wheel-contents", *map(str, sorted(dist.glob("*.whl"))))
     session.install("--group", "test")
     session.run(
-        "python", "-m", "pytest", "tests/install", "-p", "no:cacheprovider",
+        "python",
+        "-m",
+        "pytest",
+        "tests/install",
+        "-p",
+        "no:cacheprovider",
         env={"AIOKIT_DIST_DIR": str(dist)},
     )
 
@@ -96,8 +131,17 @@ def demo(session: nox.Session) -> None:
     """Install the three packages in a fresh environment and run the example suite in docs/examples."""
     session.install(*_package_paths())
     session.run(
-        "python", "-m", "pytest", "docs/examples", "-p", "no:cacheprovider", "-v",
-        "-c", str(ROOT / "docs" / "examples" / "pytest.ini"), "--rootdir", str(ROOT / "docs" / "examples"),
+        "python",
+        "-m",
+        "pytest",
+        "docs/examples",
+        "-p",
+        "no:cacheprovider",
+        "-v",
+        "-c",
+        str(ROOT / "docs" / "examples" / "pytest.ini"),
+        "--rootdir",
+        str(ROOT / "docs" / "examples"),
     )
 
 
@@ -113,6 +157,26 @@ def bench_smoke(session: nox.Session) -> None:
     """Run a tiny version of the benchmark so it cannot rot (no assertion on times)."""
     session.install("--group", "bench")
     session.run("python", "bench/run.py", "--smoke")
+
+
+def _bench_ports(session: nox.Session, *args: str) -> None:
+    # pytest-aioloop is left out on purpose: it refuses to run beside pytest-asyncio.
+    session.install(
+        "pytest", "pytest-xdist", "pytest-asyncio", "anyio", str(ROOT / "packages" / "pytest-ports")
+    )
+    session.run("python", "bench/ports/compare.py", *args)
+
+
+@nox.session(name="bench_ports", python="3.11")
+def bench_ports(session: nox.Session) -> None:
+    """Count duplicate and stolen ports: pytest-ports vs pytest-asyncio's and anyio's finders."""
+    _bench_ports(session, *(session.posargs or ["--repeat", "2"]))
+
+
+@nox.session(name="bench_ports_smoke", python="3.11")
+def bench_ports_smoke(session: nox.Session) -> None:
+    """Run a tiny version of the ports comparison so it cannot rot (no assertion on counts)."""
+    _bench_ports(session, "--smoke")
 
 
 @nox.session(python=False)

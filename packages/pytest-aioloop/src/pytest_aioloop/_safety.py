@@ -22,6 +22,12 @@ T = TypeVar("T")
 
 #: How long a cancelled task may take to finish before its loop is given up.
 GRACE_SECONDS = 1.0
+#: Loop iterations a test's remaining tasks get to finish before they count as leaked.
+SETTLE_ITERATIONS = 10
+
+
+async def _one_iteration() -> None:
+    await asyncio.sleep(0)
 
 
 class AioloopWarning(pytest.PytestWarning):
@@ -318,6 +324,18 @@ class TestGuard:
                 logging.getLogger("asyncio").removeHandler(handler)
                 loop.set_debug(debug)
                 loop.slow_callback_duration = duration
+
+    def settle(self) -> None:
+        """Give the test's remaining tasks a few loop iterations to finish on their own.
+
+        A server's handler task for a connection the test just closed, or a callback chain
+        the test set off, usually ends within an iteration or two: that is not a leak.
+        """
+        loop = self.loop
+        for _ in range(SETTLE_ITERATIONS):
+            if not self.tasks() or loop.is_closed():
+                return
+            loop.run_until_complete(_one_iteration())
 
     def _on_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         self.errors.append(context)

@@ -213,6 +213,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         try:
             with guard.watching():
                 run(loop, inner(*args, **kwargs), timeout=timeout, what=nodeid, related=guard.tasks)
+                guard.settle()
         except BaseException:
             guard.failures_are_warnings = True
             guard.finish()

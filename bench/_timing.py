@@ -1,0 +1,132 @@
+"""Time whole processes: a warm-up, then rounds that alternate the contenders; medians."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import statistics
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+#: Variables that would change what pytest loads or how it reports.
+_SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONPATH", "PYTHONSTARTUP", "VIRTUAL_ENV")
+
+
+def clean_env() -> dict[str, str]:
+    """Return the environment every timed process runs in."""
+    env = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    env["PY_COLORS"] = "0"
+    env["PYTHONHASHSEED"] = "0"
+    return env
+
+
+@dataclasses.dataclass
+class Job:
+    """One command to time, with the check that its output is what the scenario expects."""
+
+    label: str
+    argv: list[str]
+    cwd: Path
+    check: Callable[[subprocess.CompletedProcess[str]], str | None]
+    #: Turn one finished run into the number recorded (default: its wall time in seconds).
+    measure: Callable[[float, subprocess.CompletedProcess[str]], float] | None = None
+    samples: list[float] = dataclasses.field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def median(self) -> float | None:
+        """Return the median sample, or None if the job failed or never ran."""
+        return statistics.median(self.samples) if self.samples and not self.error else None
+
+
+def _once(job: Job, env: dict[str, str]) -> float | None:
+    start = time.perf_counter()
+    proc = subprocess.run(
+        job.argv, cwd=job.cwd, env=env, capture_output=True, text=True, timeout=900, check=False
+    )
+    elapsed = time.perf_counter() - start
+    problem = job.check(proc)
+    if problem:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
+        job.error = f"{problem}\n--- last lines of output ---\n{tail}"
+        return None
+    return job.measure(elapsed, proc) if job.measure else elapsed
+
+
+def run_rounds(jobs: Sequence[Job], runs: int, *, warmup: bool, log: Callable[[str], None]) -> None:
+    """Run every job ``runs`` times (after one discarded warm-up), rotating their order."""
+    env = clean_env()
+    live = [j for j in jobs if not j.error]
+    if warmup:
+        for job in live:
+            _once(job, env)
+    for r in range(runs):
+        live = [j for j in live if not j.error]
+        order = live[r % len(live) :] + live[: r % len(live)] if live else []
+        for job in order:
+            sample = _once(job, env)
+            if sample is not None:
+                job.samples.append(sample)
+        log(
+            f"    round {r + 1}/{runs}: "
+            + ", ".join(f"{j.label} {j.samples[-1]:.3f}" for j in order if j.samples)
+        )
+    for job in jobs:
+        if job.error:
+            log(f"    {job.label}: FAILED: {job.error.splitlines()[0]}")
+
+
+_PASSED = re.compile(r"(\d+) passed")
+_COLLECTED = re.compile(r"(\d+) tests? collected")
+
+
+def expect_passed(n: int) -> Callable[[subprocess.CompletedProcess[str]], str | None]:
+    """Check that pytest exited 0 with exactly ``n`` passed tests."""
+
+    def check(proc: subprocess.CompletedProcess[str]) -> str | None:
+        found = _PASSED.findall(proc.stdout)
+        if proc.returncode != 0 or not found or int(found[-1]) != n:
+            return f"expected exit 0 and {n} passed; got exit {proc.returncode}"
+        return None
+
+    return check
+
+
+def expect_collected(n: int) -> Callable[[subprocess.CompletedProcess[str]], str | None]:
+    """Check that ``pytest --collect-only`` exited 0 having collected exactly ``n`` tests."""
+
+    def check(proc: subprocess.CompletedProcess[str]) -> str | None:
+        found = _COLLECTED.findall(proc.stdout)
+        if proc.returncode != 0 or not found or int(found[-1]) != n:
+            return f"expected exit 0 and {n} collected; got exit {proc.returncode}"
+        return None
+
+    return check
+
+
+def expect_exit_zero(proc: subprocess.CompletedProcess[str]) -> str | None:
+    """Check only the exit status."""
+    return None if proc.returncode == 0 else f"exit status {proc.returncode}"
+
+
+def plugin_import_ms(_elapsed: float, proc: subprocess.CompletedProcess[str]) -> float:
+    """Sum ``-X importtime`` self times of every module imported after ``pytest`` itself.
+
+    The command is ``python -X importtime -c "import pytest; import <plugin modules>"``; lines are
+    printed when a module finishes importing, so everything after the top-level ``pytest`` line is
+    what the plugin adds (asyncio included, if pytest had not imported it).
+    """
+    total_us = 0
+    after_pytest = False
+    for line in proc.stderr.splitlines():
+        if not line.startswith("import time:") or "self [us]" in line:
+            continue
+        self_us, _cumulative, name = line[len("import time:") :].split("|", 2)
+        if after_pytest:
+            total_us += int(self_us)
+        elif name.rstrip() == " pytest":  # top level: exactly one space of indentation
+            after_pytest = True
+    return total_us / 1000

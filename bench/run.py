@@ -1,0 +1,352 @@
+"""Benchmark pytest-aiokit against pytest-asyncio, anyio and the sync floor, in one run.
+
+Usage (``nox -s bench`` / ``nox -s bench_smoke`` run exactly this)::
+
+    python bench/run.py            # the full benchmark: ~15 minutes on 2 cores
+    python bench/run.py --smoke    # every scenario once with N=20, to check it still works
+
+It builds one fresh virtual environment per contender under ``bench/.venvs/`` with uv (the local
+packages as freshly built wheels, the newest pytest-asyncio and anyio, all on one pytest),
+generates the same suites for each in a temporary directory, times whole pytest processes
+(``-p no:cacheprovider -q``) with a warm-up and several rounds that alternate the contenders, and
+writes ``latest.json``, ``latest.md`` and ``latest.png`` to ``bench/results/`` (``--smoke``:
+``bench/results/tmp/``, which git ignores). Scenarios (issue 6):
+
+1. N async tests, each awaiting one function-scoped async fixture (N = 500, 2000, 10000);
+2. the same with a module-scoped loop and a module-scoped async fixture;
+3. ``--collect-only`` of 10,000 tests;
+4. the sync floor: the same tests written sync under bare pytest (a column of every row);
+5. plugin import cost (``python -X importtime``) and pytest start-up with no async tests;
+6. pytest-aiokit with its safety nets at their defaults and switched on.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+# Run as a script (``python bench/run.py``): make ``bench`` importable as a package.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench import _contenders, _envs, _report, _suites, _timing
+from bench._contenders import AIOKIT, ANYIO, FLOOR, PYTEST_ASYNCIO, Contender
+
+BENCH = Path(__file__).resolve().parent
+PYTEST = ["-m", "pytest", "-p", "no:cacheprovider", "-q"]
+#: The safety nets of scenario 6: (kind, name, value) where kind is "cli" or "ini".
+SAFETY_NETS = (
+    ("cli", "--asyncio-timeout", "30"),
+    ("ini", "asyncio_leaked_tasks", "error"),
+    ("ini", "asyncio_unhandled_errors", "error"),
+    ("cli", "--asyncio-slow-callback", "1"),
+)
+
+
+def log(message: str) -> None:
+    """Print progress to stderr (stdout gets the table)."""
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    """The venvs, the generated suites and the groups measured so far."""
+
+    def __init__(self, args: argparse.Namespace, venvs: dict[str, Path], workdir: Path) -> None:
+        self.args = args
+        self.venvs = venvs
+        self.workdir = workdir
+        self.groups: list[_report.Group] = []
+        self._suites: dict[tuple[str, str, int], Path] = {}
+
+    def python(self, contender: Contender) -> str:
+        return str(_envs.python_of(self.venvs[contender.name]))
+
+    def suite(self, contender: Contender, kind: _suites.Kind, n: int) -> Path:
+        key = (contender.name, kind, n)
+        if key not in self._suites:
+            path = self.workdir / f"{_contenders.slug(contender)}-{kind}-{n}"
+            self._suites[key] = _suites.write_suite(path, contender, kind, n)
+        return self._suites[key]
+
+    def runs_for(self, n: int | None) -> int:
+        if self.args.smoke:
+            return 1
+        return int(self.args.runs_large if n and n >= 10_000 else self.args.runs)
+
+    def measure(
+        self,
+        key: str,
+        scenario: int,
+        title: str,
+        n: int | None,
+        jobs: list[_timing.Job],
+        *,
+        unit: str = "s",
+        notes: list[str] | None = None,
+    ) -> None:
+        log(f"scenario {scenario}: {title}" + (f", N={n}" if n else ""))
+        _timing.run_rounds(jobs, self.runs_for(n), warmup=not self.args.smoke, log=log)
+        self.groups.append(
+            _report.Group(
+                key=key,
+                scenario=scenario,
+                title=title,
+                n=n,
+                unit=unit,
+                medians={j.label: j.median for j in jobs},
+                samples={j.label: j.samples for j in jobs},
+                errors={j.label: j.error for j in jobs if j.error},
+                notes=notes or [],
+            )
+        )
+
+    def pytest_job(
+        self, contender: Contender, kind: _suites.Kind, n: int, *extra: str, label: str = ""
+    ) -> _timing.Job:
+        collect = "--collect-only" in extra
+        check = _timing.expect_collected(n) if collect else _timing.expect_passed(n)
+        return _timing.Job(
+            label=label or contender.name,
+            argv=[self.python(contender), *PYTEST, *extra],
+            cwd=self.suite(contender, kind, n),
+            check=check,
+        )
+
+
+def scenario_runs(bench: Bench, kind: _suites.Kind, sizes: list[int]) -> None:
+    """Scenarios 1 and 2: N tests, each awaiting one async fixture."""
+    scenario, title = (1, "1. function loop") if kind == "function" else (2, "2. module loop")
+    for n in sizes:
+        jobs = [bench.pytest_job(c, kind, n) for c in _contenders.ALL]
+        bench.measure(f"s{scenario}-{kind}-{n}", scenario, title, n, jobs)
+
+
+def scenario_collect(bench: Bench, n: int) -> None:
+    """Scenario 3: ``--collect-only`` of the function-loop suite."""
+    jobs = [bench.pytest_job(c, "function", n, "--collect-only") for c in _contenders.ALL]
+    bench.measure(f"s3-collect-{n}", 3, "3. collect only", n, jobs)
+
+
+def scenario_startup(bench: Bench) -> None:
+    """Scenario 5: the plugins' import cost, and pytest start-up with one sync test."""
+    jobs: list[_timing.Job] = []
+    imports = [(c.name, c, c.plugin_modules) for c in (AIOKIT, PYTEST_ASYNCIO, ANYIO)]
+    imports.append(
+        (
+            _report.AIOKIT_ALL,
+            AIOKIT,
+            ("pytest_aioloop.plugin", "pytest_ports.plugin", "pytest_aiokit.plugin"),
+        )
+    )
+    for label, contender, modules in imports:
+        code = "import pytest; " + "; ".join(f"import {m}" for m in modules)
+        jobs.append(
+            _timing.Job(
+                label=label,
+                argv=[bench.python(contender), "-X", "importtime", "-c", code],
+                cwd=bench.workdir,
+                check=_timing.expect_exit_zero,
+                measure=_timing.plugin_import_ms,
+            )
+        )
+    bench.measure(
+        "s5-import",
+        5,
+        "5. plugin import (-X importtime, after pytest)",
+        None,
+        jobs,
+        unit="ms",
+        notes=[
+            "sum of the self times of every module imported after pytest; "
+            "asyncio counts when the plugin is what imports it"
+        ],
+    )
+    jobs = [bench.pytest_job(c, "startup", 1) for c in _contenders.ALL]
+    bench.measure("s5-startup", 5, "5. start-up, one sync test", 1, jobs)
+
+
+def _known_options(bench: Bench) -> tuple[set[str], set[str]]:
+    """Return the command-line options and ini names pytest-aiokit's pytest knows."""
+    proc = subprocess.run(
+        [bench.python(AIOKIT), *PYTEST, "--help"],
+        cwd=bench.suite(AIOKIT, "startup", 1),
+        capture_output=True,
+        text=True,
+        check=False,
+        env=_timing.clean_env(),
+    )
+    cli = set(re.findall(r"(--[\w-]+)", proc.stdout))
+    ini = set(re.findall(r"^\s{2}([a-z_]+) \(", proc.stdout, re.MULTILINE))
+    return cli, ini
+
+
+def scenario_safety(bench: Bench, n: int) -> None:
+    """Scenario 6: pytest-aiokit with the safety nets at their defaults and all switched on."""
+    cli, ini = _known_options(bench)
+    extra: list[str] = []
+    notes: list[str] = []
+    for kind, name, value in SAFETY_NETS:
+        if (kind == "cli" and name in cli) or (kind == "ini" and name in ini):
+            extra += [f"{name}={value}"] if kind == "cli" else ["-o", f"{name}={value}"]
+            notes.append(f"{name}={value}: on")
+        else:
+            notes.append(f"{name}={value}: n/a (pytest-aiokit has no such option yet)")
+    jobs = [
+        bench.pytest_job(FLOOR, "function", n),
+        bench.pytest_job(PYTEST_ASYNCIO, "function", n),
+        bench.pytest_job(AIOKIT, "function", n),
+        bench.pytest_job(AIOKIT, "function", n, *extra, label=_report.NETS_ON),
+    ]
+    bench.measure(f"s6-safety-{n}", 6, "6. safety nets", n, jobs, notes=notes)
+
+
+def _source() -> str:
+    """Describe the aiokit source tree measured: the commit, and whether packages/ had edits."""
+
+    def git(*args: str) -> str:
+        proc = subprocess.run(
+            ["git", *args], cwd=_envs.ROOT, capture_output=True, text=True, check=False
+        )
+        return proc.stdout.strip() if proc.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown commit"
+    dirty = git("status", "--porcelain", "--", "packages")
+    return commit + (" with uncommitted changes in packages/" if dirty else "")
+
+
+def _machine() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def meta(bench: Bench, pytest_version: str) -> dict[str, Any]:
+    """Return the machine, interpreter and package versions of this run."""
+    versions: dict[str, str] = {}
+    for contender in _contenders.ALL:
+        installed = _envs.installed_versions(bench.venvs[contender.name])
+        versions.update({d: installed.get(d, "?") for d in contender.dists})
+    python = subprocess.run(
+        [bench.python(FLOOR), "-c", "import platform; print(platform.python_version())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return {
+        "machine": _machine(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "python": f"{python} ({platform.python_implementation()})",
+        "pytest": pytest_version,
+        "versions": versions,
+        "source": _source(),
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "smoke": bench.args.smoke,
+        "runs": bench.runs_for(1),
+        "runs_large": bench.runs_for(10_000),
+    }
+
+
+def update_docs(markdown_table: str, chart: Path) -> None:
+    """Copy the chart to docs/_static and replace the results block of the performance page."""
+    page = _envs.ROOT / "docs" / "concepts" / "performance.md"
+    static = _envs.ROOT / "docs" / "_static"
+    static.mkdir(exist_ok=True)
+    shutil.copyfile(chart, static / "performance.png")
+    start, end = "% bench-results:start\n", "% bench-results:end\n"
+    text = page.read_text()
+    if start not in text or end not in text:
+        raise SystemExit(f"{page} has no '% bench-results:start/end' markers to replace")
+    head, rest = text.split(start, 1)
+    _old, tail = rest.split(end, 1)
+    page.write_text(f"{head}{start}{markdown_table}{end}{tail}")
+    log(f"updated {page.relative_to(_envs.ROOT)} and docs/_static/performance.png")
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument(
+        "--smoke", action="store_true", help="every scenario once with N=20; no warm-up"
+    )
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per cell (default 5)")
+    parser.add_argument(
+        "--runs-large", type=int, default=3, help="timed runs per cell at N >= 10000 (default 3)"
+    )
+    parser.add_argument(
+        "--sizes", type=int, nargs="+", default=[500, 2000, 10_000], help="N for scenarios 1-2"
+    )
+    parser.add_argument("--pytest", help="pytest requirement for every venv (default: newest)")
+    parser.add_argument(
+        "--reuse-venvs", action="store_true", help="keep existing venvs (aiokit is still rebuilt)"
+    )
+    parser.add_argument("--out", type=Path, help="results directory (default bench/results)")
+    parser.add_argument(
+        "--docs", action="store_true", help="also update docs/concepts/performance.md"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the generated suites")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; return 1 if any contender's run failed."""
+    args = parse_args(argv)
+    sizes = [20] if args.smoke else sorted(args.sizes)
+    out: Path = args.out or BENCH / "results" / ("tmp" if args.smoke else "")
+    out.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    log("creating virtual environments under bench/.venvs/")
+    venvs, pytest_version = _envs.create_all(_contenders.ALL, args.pytest, reuse=args.reuse_venvs)
+    log(f"venvs ready on pytest {pytest_version} ({time.perf_counter() - started:.0f} s)")
+    workdir = Path(tempfile.mkdtemp(prefix="aiokit-bench-"))
+    try:
+        bench = Bench(args, venvs, workdir)
+        scenario_startup(bench)
+        scenario_runs(bench, "function", sizes)
+        scenario_runs(bench, "module", sizes)
+        scenario_collect(bench, sizes[-1])
+        scenario_safety(bench, 20 if args.smoke else 2000)
+        info = meta(bench, pytest_version)
+    finally:
+        if args.keep:
+            log(f"suites kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+    order = {1: 0, 2: 1, 3: 2, 5: 3, 6: 4}
+    groups = sorted(bench.groups, key=lambda g: (order[g.scenario], g.key.endswith("startup")))
+    _report.write_json(out / "latest.json", info, groups)
+    _report.chart(out / "latest.png", groups)
+    text = _report.markdown(info, groups, chart="latest.png")
+    (out / "latest.md").write_text(text)
+    if args.docs:
+        block = "\n".join(
+            [
+                _report.meta_lines(info),
+                _report.results_table(groups),
+                "Extra time per test over the floor ((plugin - floor) / N):\n",
+                _report.extra_per_test_table(groups),
+                "Against the targets of issue 6:\n",
+                _report.targets_table(groups),
+            ]
+        )
+        update_docs(block, out / "latest.png")
+    print(text)
+    log(f"wrote {out}/latest.{{json,md,png}} in {time.perf_counter() - started:.0f} s")
+    return 1 if any(g.errors for g in groups) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

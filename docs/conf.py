@@ -1,0 +1,42 @@
+"""Sphinx configuration of the aiokit documentation (``nox -s docs``)."""
+
+from __future__ import annotations
+
+import pathlib
+import sys
+
+HERE = pathlib.Path(__file__).parent
+sys.path.insert(0, str(HERE / "_ext"))
+
+from pytest_aiokit import __version__  # noqa: E402
+
+project = "aiokit"
+author = "The aiokit developers"
+copyright = "the aiokit developers"  # noqa: A001
+version = release = __version__
+
+extensions = [
+    "myst_parser",
+    "sphinx.ext.autodoc",
+    "sphinx.ext.napoleon",
+    "pytest_reference",
+]
+source_suffix = {".md": "markdown"}
+exclude_patterns = ["_build", "examples", "Thumbs.db", ".DS_Store"]
+myst_enable_extensions = ["colon_fence", "deflist"]
+myst_heading_anchors = 3
+
+html_theme = "furo"
+html_title = f"aiokit {release}"
+
+autodoc_member_order = "bysource"
+autodoc_typehints = "description"
+napoleon_google_docstring = True
+napoleon_numpy_docstring = False
+
+# Types from pytest, pluggy and the standard library have no inventory here (the build runs
+# offline), so references to them are not checked.
+nitpick_ignore_regex = [
+    (r"py:.*", r"(pytest|_pytest|pluggy|asyncio|socket|contextvars|collections|typing|types)\..*"),
+    (r"py:.*", r"(Any|Callable|Iterator|Mapping|Sequence|Iterable|Awaitable|Coroutine|T)"),
+]

@@ -1,0 +1,56 @@
+"""Test configuration for pytest-ports: the ``adversarial`` marker and its opt-in flag."""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+ADVERSARIAL_HELP = (
+    "adversarial: a network-namespace scenario from issue 4 (unshare -rn); "
+    "deselected unless --run-adversarial is given"
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--run-adversarial",
+        action="store_true",
+        default=False,
+        help="run the pytest-ports scenarios marked adversarial (Linux, needs unshare -rn)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", ADVERSARIAL_HELP)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if config.getoption("--run-adversarial"):
+        return
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
+    for item in items:
+        (deselected if item.get_closest_marker("adversarial") else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(autouse=True)
+def _clean_ports_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the caller's PYTEST_PORTS_* variables out of the tests."""
+    for key in [k for k in os.environ if k.startswith("PYTEST_PORTS_")]:
+        monkeypatch.delenv(key)
+
+
+@pytest.fixture
+def registry_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Point plain functions and the plugin at a private registry directory."""
+    path = tmp_path / "registry"
+    monkeypatch.setenv("PYTEST_PORTS_REGISTRY", str(path))
+    return path

@@ -1,0 +1,187 @@
+"""Unit tests of the pool, the probe and the search, without pytester."""
+
+from __future__ import annotations
+
+import socket
+import time
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pytest_ports import _finder
+from pytest_ports._finder import EphemeralRange, NoFreePortError, Target
+from pytest_ports._settings import Kind, parse_range
+
+STOCK = EphemeralRange(32768, 60999, frozenset(), "test")
+V4 = (Target(socket.AF_INET, "0.0.0.0"),)
+
+
+def test_linux_list_syntax() -> None:
+    assert _finder._parse_port_list("1000,2000-2002\n") == {1000, 2000, 2001, 2002}
+    assert _finder._parse_port_list("\n") == frozenset()
+
+
+def test_default_pool_lies_just_below_the_ephemeral_range() -> None:
+    pool = _finder.make_pool(None, STOCK)
+    assert (pool.ports[0], pool.ports[-1], len(pool)) == (20000, 32767, 12768)
+    assert "below the ephemeral range 32768-60999" in pool.description
+
+
+def test_pool_never_goes_below_1024() -> None:
+    pool = _finder.make_pool(None, EphemeralRange(5000, 60999, frozenset(), "t"))
+    assert (pool.ports[0], pool.ports[-1]) == (1024, 4999)
+
+
+def test_pool_uses_ports_outside_when_little_room_below() -> None:
+    eph = EphemeralRange(1500, 64000, frozenset(range(30000, 30600)), "t")
+    pool = _finder.make_pool(None, eph)
+    assert set(pool.ports) == set(range(1024, 1500)) | set(range(30000, 30600)) | set(
+        range(64001, 65536)
+    )
+
+
+def test_pool_falls_back_to_the_kernel_when_no_room_outside() -> None:
+    pool = _finder.make_pool(None, EphemeralRange(1024, 65535, frozenset(), "t"))
+    assert pool.kernel
+    assert "kernel-chosen" in pool.description
+
+
+def test_this_hosts_range_is_read() -> None:
+    eph = _finder.ephemeral_range()
+    assert 1024 <= eph.low <= eph.high <= 65535
+    assert _finder.ephemeral_range() is eph  # read once
+
+
+@given(st.integers(1024, 65535), st.integers(1024, 65535))
+def test_range_option_round_trips(a: int, b: int) -> None:
+    low, high = min(a, b), max(a, b)
+    assert parse_range(f"{low}-{high}") == (low, high)
+    with pytest.raises(ValueError, match="LOW-HIGH"):
+        parse_range(f"{high + 1}-{low}" if high < 65535 else "1-2")
+
+
+@pytest.mark.parametrize(
+    ("kind", "host"),
+    [("tcp", "127.0.0.1"), ("udp", "127.0.0.1"), ("tcp", "::1"), ("udp", "::1")],
+)
+def test_probe_sees_a_loopback_holder(kind: Kind, host: str) -> None:
+    target = _finder.host_target(host)
+    if target.family == socket.AF_INET6 and not _finder.ipv6_support().loopback:
+        pytest.skip("::1 cannot be bound on this host")
+    holder = _finder.bind_socket(kind, target, 0)
+    with holder:
+        port = holder.getsockname()[1]
+        seen = _finder.probe(port, (kind,), _finder.probe_targets("auto"))
+        assert seen is not None
+        assert "EADDRINUSE" in seen
+        # Each protocol has its own port space: the other kind alone does not see the holder.
+        other: Kind = "udp" if kind == "tcp" else "tcp"
+        assert _finder.probe(port, (other,), _finder.probe_targets("auto")) is None
+
+
+def test_probe_kinds() -> None:
+    assert _finder.probe_kinds("tcp", "both") == ("tcp", "udp")
+    assert _finder.probe_kinds("udp", "both") == ("udp", "tcp")
+    assert _finder.probe_kinds("tcp", "tcp") == ("tcp",)
+    assert _finder.probe_kinds("tcp", "udp") == ("tcp", "udp")
+
+
+def test_probe_targets_by_family() -> None:
+    assert _finder.probe_targets("ipv4", "127.0.0.1") == (
+        Target(socket.AF_INET, "0.0.0.0"),
+        Target(socket.AF_INET, "127.0.0.1"),
+    )
+    auto = _finder.probe_targets("auto")
+    v6 = _finder.ipv6_support()
+    if v6.dual_stack:
+        assert auto == (Target(socket.AF_INET6, "::", v6only=False),)
+    else:
+        assert Target(socket.AF_INET, "0.0.0.0") in auto
+    assert _finder.probe_targets("auto", "0.0.0.0") == auto  # the wildcard adds nothing
+
+
+def test_ipv6_support_is_detected_once() -> None:
+    assert _finder.ipv6_support() is _finder.ipv6_support()
+
+
+def test_ipv6_required_but_unusable_fails_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_finder, "_ipv6_cache", _finder.Ipv6Support(False, False))
+    with pytest.raises(NoFreePortError, match="needs IPv6"):
+        _finder.probe_targets("ipv6")
+    assert _finder.probe_targets("auto") == V4
+
+
+def test_host_must_be_an_ip_literal() -> None:
+    with pytest.raises(ValueError, match="not an IP address literal"):
+        _finder.host_target("localhost")
+
+
+def _search(pool: _finder.Pool, **kwargs: object) -> _finder.Found:
+    claimed: set[int] = set()
+
+    def claim(port: int) -> str | None:
+        if port in claimed:
+            return "held by this process"
+        claimed.add(port)
+        return None
+
+    defaults: dict[str, object] = {
+        "pool": pool,
+        "targets": V4,
+        "kinds": ("tcp",),
+        "claim": claim,
+        "unclaim": claimed.discard,
+        "next_candidate": lambda p: None if p.kernel else p.ports[0],
+    }
+    defaults.update(kwargs)
+    return _finder.search("tcp", **defaults)  # type: ignore[arg-type]
+
+
+def test_search_gives_up_with_a_message_naming_pool_holdings_and_probes() -> None:
+    holder = _finder.bind_socket("tcp", Target(socket.AF_INET, "127.0.0.1"), 0)
+    with holder:
+        port = holder.getsockname()[1]
+        pool = _finder.make_pool((port, port))
+        start = time.monotonic()
+        with pytest.raises(NoFreePortError) as info:
+            _search(pool, max_tries=50, holdings=lambda: "3 by this process")
+        assert time.monotonic() - start < 5
+    message = str(info.value)
+    assert f"pool: {port}-{port} (1 ports, configured)" in message
+    assert "held: 3 by this process" in message
+    assert "50 x tcp 0.0.0.0: EADDRINUSE" in message
+
+
+def test_search_respects_the_deadline() -> None:
+    pool = _finder.make_pool((30000, 30000))
+    start = time.monotonic()
+    with pytest.raises(NoFreePortError, match="after"):
+        _search(pool, claim=lambda port: "held by another process", timeout=0.2, max_tries=10**9)
+    assert time.monotonic() - start < 2
+
+
+def test_search_with_the_kernel_pool_returns_a_port_that_binds() -> None:
+    found = _search(_finder.Pool((), "kernel"))
+    assert found.sock is None
+    _finder.bind_socket("tcp", Target(socket.AF_INET, "127.0.0.1"), found.port).close()
+
+
+def test_search_keeps_a_bound_socket_when_asked() -> None:
+    found = _search(_finder.Pool((), "kernel"), keep=Target(socket.AF_INET, "127.0.0.1"))
+    assert found.sock is not None
+    with found.sock:
+        assert found.sock.getsockname() == ("127.0.0.1", found.port)
+
+
+def test_random_candidate_skips_taken_ports() -> None:
+    import random
+
+    pool = _finder.make_pool((30000, 30009))
+    rng = random.Random(1)
+    taken = set(range(30000, 30009))
+    assert {_finder.random_candidate(rng, pool, taken.__contains__) for _ in range(20)} == {30009}
+    # All taken: a released port of ours is offered before a random taken one.
+    taken.add(30009)
+    assert _finder.random_candidate(rng, pool, taken.__contains__, lambda p: 30004) == 30004
+    assert _finder.random_candidate(rng, _finder.Pool((), "kernel"), taken.__contains__) is None
