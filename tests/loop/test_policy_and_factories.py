@@ -143,3 +143,41 @@ def test_loop_factories_hook(pytester: pytest.Pytester) -> None:
             "asyncio: pytest-aioloop*loop factories=hook*",
         ]
     )
+
+
+def test_wider_async_fixtures_are_made_again_for_each_factory(pytester: pytest.Pytester) -> None:
+    pytester.mkdir("sub")
+    pytester.makeconftest("")
+    (pytester.path / "sub" / "conftest.py").write_text(FACTORIES_CONFTEST)
+    (pytester.path / "sub" / "test_pool.py").write_text(
+        """
+import asyncio
+import pytest
+import pytest_aioloop
+from conftest import LoopA, LoopB
+
+MADE = []
+
+@pytest_aioloop.fixture(scope="session")
+async def pool():
+    MADE.append(type(asyncio.get_running_loop()).__name__)
+    yield asyncio.get_running_loop()
+
+@pytest.mark.asyncio
+async def test_one(pool, request):
+    assert asyncio.get_running_loop() is pool
+    assert type(pool) is (LoopA if request.node.name.endswith("[a]") else LoopB)
+
+@pytest.mark.asyncio
+async def test_two(pool):
+    assert asyncio.get_running_loop() is pool
+
+def test_sync(pool):
+    assert not pool.is_closed()
+
+def test_made_once_per_factory():
+    assert sorted(MADE) == ["LoopA", "LoopB"]
+"""
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-v")
+    result.assert_outcomes(passed=6)

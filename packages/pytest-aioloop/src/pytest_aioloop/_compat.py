@@ -7,6 +7,7 @@ API serves, and degrades gracefully if the private attribute disappears.
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import warnings
 from collections.abc import Sequence
@@ -49,6 +50,21 @@ def visible_fixturedefs(node: pytest.Item | pytest.Collector, name: str) -> Sequ
     if manager is None:  # pragma: no cover - pytest internals changed
         return ()
     return manager.getfixturedefs(name, node) or ()
+
+
+def finish_with(
+    request: pytest.FixtureRequest, name: str, dependant: pytest.FixtureDef[Any]
+) -> None:
+    """Tear ``dependant`` down whenever fixture ``name`` is torn down (e.g. its param changes).
+
+    Why private: pytest links a fixture to the fixtures it depends on only for the names in its
+    signature. An async fixture depends on the test's loop factory without naming it, and
+    must be made again in the next factory's loop, so we add the same link pytest would.
+    """
+    defs = visible_fixturedefs(request.node, name)
+    if defs:
+        sub: Any = request  # a SubRequest: fixtures get one
+        defs[-1].addfinalizer(functools.partial(dependant.finish, request=sub))
 
 
 def get_policy() -> asyncio.AbstractEventLoopPolicy:

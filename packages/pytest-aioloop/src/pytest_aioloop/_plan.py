@@ -51,11 +51,16 @@ class Runtime:
         #: The kind each live async fixture was set up with (by fixturedef id).
         self.fixture_kinds: dict[int, LoopKind] = {}
         self.warned_strict: set[int] = set()
-        self.factories_hooked = False
         #: Live user-defined event_loop fixtures: fixturedef id -> (description, loop).
         self.user_event_loops: dict[int, tuple[str, asyncio.AbstractEventLoop]] = {}
         #: Fixture functions pytest-aioloop replaced while pytest sets them up (by fixturedef id).
         self.originals: dict[int, Callable[..., Any]] = {}
+
+    @property
+    def factories_hooked(self) -> bool:
+        """Whether any plugin or conftest (also one found during collection) has the hook."""
+        hook = self.config.pluginmanager.hook.pytest_asyncio_loop_factories
+        return bool(hook.get_hookimpls())
 
     def func_of(self, fixturedef: pytest.FixtureDef[Any]) -> Callable[..., Any]:
         """Return the user's fixture function, also while a wrapper stands in for it."""

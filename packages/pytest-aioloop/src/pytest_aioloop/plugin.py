@@ -55,11 +55,7 @@ def pytest_configure(config: pytest.Config) -> None:
                 "'-p no:aioloop' (pytest-aioloop), on the command line or in addopts."
             )
     config.addinivalue_line("markers", MARKER_LINE)
-    runtime = Runtime(config, read_settings(config))
-    runtime.factories_hooked = bool(
-        config.pluginmanager.hook.pytest_asyncio_loop_factories.get_hookimpls()
-    )
-    config.stash[RUNTIME_KEY] = runtime
+    config.stash[RUNTIME_KEY] = Runtime(config, read_settings(config))
 
 
 def pytest_report_header(config: pytest.Config) -> str:
@@ -88,10 +84,16 @@ def pytest_pycollect_makeitem(
         marked = any(m.name == "asyncio" for m in marks) or (
             collector.get_closest_marker("asyncio") is not None
         )
-        if (marked or collector.config.stash[RUNTIME_KEY].settings.auto) and not any(
+        runtime = collector.config.stash[RUNTIME_KEY]
+        if (marked or runtime.settings.auto) and not any(
             m.name == "usefixtures" and "event_loop" in m.args for m in marks
         ):
-            pytest.mark.usefixtures("event_loop")(target)
+            # With loop factories, the test also uses the (parametrized) factory fixture, early
+            # in its closure so that fixtures made in another factory's loop are made again.
+            names = (
+                ("_aioloop_factory", "event_loop") if runtime.factories_hooked else ("event_loop",)
+            )
+            pytest.mark.usefixtures(*names)(target)
     return (yield)
 
 
@@ -122,8 +124,9 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         )
         for name in wanted
     ]
-    metafunc.fixturenames.append("_aioloop_factory")
-    metafunc.parametrize("_aioloop_factory", values, indirect=True, ids=wanted, scope="function")
+    # Session scope groups the tests by factory, and async fixtures that depend on the factory
+    # (see _make_wrapper) are made again for each one, in a loop of that factory.
+    metafunc.parametrize("_aioloop_factory", values, indirect=True, ids=wanted, scope="session")
 
 
 def pytest_collection_modifyitems(
@@ -332,6 +335,13 @@ def _make_wrapper(
     teardown_what = f"teardown of async fixture {name!r}"
 
     def acquire() -> asyncio.AbstractEventLoop:
+        item = runtime.current_item
+        callspec = getattr(item, "callspec", None)
+        if callspec is not None and "_aioloop_factory" in callspec.params:
+            # Depend on the factory: pytest then tears this fixture down when the factory
+            # changes, so a wider-scoped fixture never serves tests of another factory.
+            request.getfixturevalue("_aioloop_factory")
+            _compat.finish_with(request, "_aioloop_factory", fixturedef)
         loop, release, kind = _loop_for_fixture(runtime, fixturedef, request)
         runtime.fixture_kinds[id(fixturedef)] = kind
 
@@ -447,7 +457,7 @@ def _loop_for_fixture(
     return (*runtime.acquire(kind, request, item), kind)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def _aioloop_factory(request: pytest.FixtureRequest) -> object:
     """Name of the loop factory this test runs with (internal)."""
     return getattr(request, "param", None)
