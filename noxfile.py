@@ -59,7 +59,18 @@ def _install_dev(session: nox.Session, *groups: str, pytest_spec: str | None = N
 def tests(session: nox.Session, pytest_version: str) -> None:
     """Run the whole test suite on one Python with one pytest (newest 9, newest 8, lowest)."""
     _install_dev(session, "test", pytest_spec=PYTESTS[pytest_version])
-    session.run("python", "-m", "pytest", "-n", "2", "-p", "no:cacheprovider", *session.posargs)
+    # tests/install builds the wheels and fresh environments: the wheels session runs it.
+    session.run(
+        "python",
+        "-m",
+        "pytest",
+        "-n",
+        "2",
+        "-p",
+        "no:cacheprovider",
+        "--ignore=tests/install",
+        *session.posargs,
+    )
 
 
 @nox.session(name="ports_adversarial", python="3.11")
@@ -128,7 +139,7 @@ def wheels(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def demo(session: nox.Session) -> None:
-    """Install the three packages in a fresh environment and run the example suite in docs/examples."""
+    """Install the three packages afresh and run the example suite in docs/examples (main job)."""
     session.install(*_package_paths())
     session.run(
         "python",
@@ -147,7 +158,7 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Benchmark aiokit against pytest-asyncio and anyio (ratios from one run); see bench/README.md."""
+    """Benchmark aiokit against pytest-asyncio and anyio: ratios from one run (bench/README.md)."""
     session.install("--group", "bench")
     session.run("python", "bench/run.py", *session.posargs)
 
@@ -181,7 +192,7 @@ def bench_ports_smoke(session: nox.Session) -> None:
 
 @nox.session(python=False)
 def bump(session: nox.Session) -> None:
-    """Set one new version on all three packages and the meta-package's pins: ``nox -s bump -- 1.2.3``."""
+    """Set one version on all three packages and the meta pins: ``nox -s bump -- X.Y.Z``."""
     if len(session.posargs) != 1 or not re.fullmatch(r"\d+\.\d+\.\d+(\w+\d*)?", session.posargs[0]):
         session.error("usage: nox -s bump -- X.Y.Z")
     new = session.posargs[0]

@@ -12,7 +12,7 @@ from pytest_aiokit import __version__  # noqa: E402
 
 project = "aiokit"
 author = "The aiokit developers"
-copyright = "the aiokit developers"  # noqa: A001
+copyright = "the aiokit developers"
 version = release = __version__
 
 extensions = [
@@ -38,5 +38,9 @@ napoleon_numpy_docstring = False
 # offline), so references to them are not checked.
 nitpick_ignore_regex = [
     (r"py:.*", r"(pytest|_pytest|pluggy|asyncio|socket|contextvars|collections|typing|types)\..*"),
+    # Type variables and helpers of private modules have no page of their own.
+    (r"py:.*", r"pytest_\w+\._\w+\..*"),
     (r"py:.*", r"(Any|Callable|Iterator|Mapping|Sequence|Iterable|Awaitable|Coroutine|T)"),
 ]
+# A how-to or concepts folder may be empty while its pages are being written.
+suppress_warnings = ["toc.empty_glob"]

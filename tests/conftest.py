@@ -8,4 +8,4 @@ helpers live in that directory.
 # Imported here, before any in-process pytester run snapshots ``sys.modules``: otherwise each
 # inner run imports Hypothesis afresh and pytest rewrites its ~70 modules every time (the
 # rewrite cache is not written where PYTHONDONTWRITEBYTECODE is set), ~0.5 s per run.
-import hypothesis  # noqa: E402, F401
+import hypothesis  # noqa: F401

@@ -27,7 +27,7 @@ import importlib
 import inspect
 import re
 import types
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 __all__ = ["PluginInfo", "collect", "render", "setup"]
@@ -103,8 +103,8 @@ def _fixtures(module: types.ModuleType) -> list[Fixture]:
     found = []
     for attr, obj in vars(module).items():
         marker = _fixture_marker(obj)
-        if marker is None:
-            continue
+        if marker is None or (marker.name or attr).startswith("_"):
+            continue  # not a fixture, or a private one
         scope = marker.scope
         scope = "dynamic" if callable(scope) else str(scope or "function")
         wrapped = getattr(obj, "_get_wrapped_function", None)
@@ -158,8 +158,30 @@ class _RecordingParser:
         self.ini.append(IniOption(name, type, default, help))
 
 
+class _Nothing:
+    """A falsy stand-in for whatever else a hook touches: every use gives another one."""
+
+    def __getattr__(self, name: str) -> _Nothing:
+        return self
+
+    def __call__(self, *args: Any, **kwargs: Any) -> _Nothing:
+        return self
+
+    def __getitem__(self, key: object) -> _Nothing:
+        return self
+
+    def __setitem__(self, key: object, value: object) -> None:
+        pass
+
+    def __bool__(self) -> bool:
+        return False
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(())
+
+
 class _RecordingConfig:
-    """Stands in for ``pytest.Config``: records ``addinivalue_line``; anything else fails."""
+    """Stands in for ``pytest.Config``: records ``addinivalue_line``; the rest is inert."""
 
     def __init__(self) -> None:
         self.lines: dict[str, list[str]] = {}
@@ -168,7 +190,8 @@ class _RecordingConfig:
         self.lines.setdefault(name, []).append(line)
 
     def __getattr__(self, name: str) -> Any:
-        raise AttributeError(f"the docs' recording config has no {name!r}")
+        # e.g. config.pluginmanager.has_plugin(...) is falsy, config.stash[...] = ... is ignored
+        return _Nothing()
 
 
 class _RecordingPluginManager:
@@ -211,8 +234,9 @@ def _markers(module: types.ModuleType, info: PluginInfo) -> None:
     try:
         _call_hook(hook, config)
     except Exception:
-        # The hook does more than register markers; only the constant can be trusted.
-        info.markers = fallback or config.lines.get("markers", [])
+        # The hook does more than register markers and failed on the stand-in config: keep the
+        # markers it registered before failing, else trust the module's constant.
+        info.markers = config.lines.get("markers", []) or fallback
         return
     info.markers = config.lines.get("markers", []) or fallback
 
@@ -244,7 +268,11 @@ def _plain_signature(function: Callable[..., Any]) -> str:
         parameters = inspect.signature(function).parameters.values()
     except (TypeError, ValueError):
         return "(...)"
-    return "(" + ", ".join(p.replace(annotation=inspect.Parameter.empty).__str__() for p in parameters) + ")"
+    return (
+        "("
+        + ", ".join(p.replace(annotation=inspect.Parameter.empty).__str__() for p in parameters)
+        + ")"
+    )
 
 
 def _hooks(module: types.ModuleType) -> list[Hook]:
@@ -376,6 +404,9 @@ def setup(app: Any) -> dict[str, Any]:
                 return GoogleDocstring(text, self.config, what="function").lines()
 
             lines = render(info, docstring, index="no-index" not in self.options)
+            if self.env.doc2path(self.env.docname).suffix == ".md":
+                # Inside MyST, nested content is parsed as Markdown: hand the reST over whole.
+                lines = ["````{eval-rst}", *lines, "````"]
             container = nodes.container()
             source = f"<pytest-plugin {module_name}>"
             content = StringList(lines, source=source)

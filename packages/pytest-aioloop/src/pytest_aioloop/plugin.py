@@ -30,6 +30,8 @@ from pytest_aioloop._runner import run, run_sync
 from pytest_aioloop._safety import TestGuard
 
 _OTHER_ASYNCIO_PLUGINS = ("asyncio", "pytest_asyncio", "pytest_asyncio.plugin")
+#: The markers this plugin registers (the docs' reference reads it).
+MARKERS = (MARKER_LINE,)
 
 
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
