@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -138,9 +139,35 @@ def targets_table(groups: list[Group]) -> str:
                     continue
                 ratio = g.ratio(variant, den)
                 met = "n/a" if ratio is None else ("yes" if ratio <= limit else "**no**")
-                title = g.title + (": switched on" if variant == NETS_ON else "")
+                if scenario == 6:
+                    title = g.title + (": switched on" if variant == NETS_ON else ": at defaults")
+                else:
+                    title = g.title
                 lines.append(f"| {title} | {g.n or ''} | {label} | {_x(ratio)} | {met} |")
     return "\n".join(lines) + "\n"
+
+
+def spread_lines(groups: list[Group]) -> str:
+    """Return, per cell, the spread of its samples: (slowest - fastest) / median."""
+    lines = []
+    for g in groups:
+        cells = [
+            f"{label} {(max(v) - min(v)) / statistics.median(v) * 100:.0f}%"
+            for label, v in g.samples.items()
+            if len(v) > 1 and statistics.median(v)
+        ]
+        if cells:
+            size = f" (N={g.n})" if g.n and g.n > 1 else ""
+            lines.append(f"- {g.title}{size}: " + ", ".join(cells))
+    return "\n".join(lines) + "\n" if lines else ""
+
+
+def groups_from_json(path: Path) -> tuple[dict[str, Any], list[Group]]:
+    """Read back what :func:`write_json` wrote."""
+    data = json.loads(path.read_text())
+    fields = {f.name for f in dataclasses.fields(Group)}
+    groups = [Group(**{k: v for k, v in g.items() if k in fields}) for g in data["groups"]]
+    return data["meta"], groups
 
 
 def meta_lines(meta: dict[str, Any]) -> str:
@@ -181,6 +208,9 @@ def markdown(meta: dict[str, Any], groups: list[Group], chart: str | None) -> st
     ]
     if notes:
         parts += ["## Notes\n", "\n".join(notes) + "\n"]
+    spread = spread_lines(groups)
+    if spread:
+        parts += ["## Spread of the samples ((slowest - fastest) / median)\n", spread]
     if errors:
         parts += ["## Failures\n", "\n".join(errors) + "\n"]
     if chart:
@@ -213,6 +243,9 @@ def chart(path: Path, groups: list[Group]) -> None:
                 xs, ys = zip(*points, strict=True)
                 ax.plot(xs, ys, style, label=label)
         ax.set_xscale("log")
+        sizes = [g.n for g in chosen if g.n]
+        ax.set_xticks(sizes, [f"{n:,}" for n in sizes])
+        ax.minorticks_off()
         ax.set_title(title)
         ax.set_xlabel("tests in the run (N)")
         ax.grid(visible=True, which="both", alpha=0.3)

@@ -298,6 +298,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--docs", action="store_true", help="also update docs/concepts/performance.md"
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated suites")
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: re-render latest.md/png (and --docs) from latest.json",
+    )
     return parser.parse_args(argv)
 
 
@@ -307,6 +312,9 @@ def main(argv: list[str] | None = None) -> int:
     sizes = [20] if args.smoke else sorted(args.sizes)
     out: Path = args.out or BENCH / "results" / ("tmp" if args.smoke else "")
     out.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        info, groups = _report.groups_from_json(out / "latest.json")
+        return publish(args, out, info, groups)
     started = time.perf_counter()
     log("creating virtual environments under bench/.venvs/")
     venvs, pytest_version = _envs.create_all(_contenders.ALL, args.pytest, reuse=args.reuse_venvs)
@@ -328,6 +336,15 @@ def main(argv: list[str] | None = None) -> int:
     order = {1: 0, 2: 1, 3: 2, 5: 3, 6: 4}
     groups = sorted(bench.groups, key=lambda g: (order[g.scenario], g.key.endswith("startup")))
     _report.write_json(out / "latest.json", info, groups)
+    code = publish(args, out, info, groups)
+    log(f"wrote {out}/latest.{{json,md,png}} in {time.perf_counter() - started:.0f} s")
+    return code
+
+
+def publish(
+    args: argparse.Namespace, out: Path, info: dict[str, Any], groups: list[_report.Group]
+) -> int:
+    """Write latest.md and latest.png (and the docs page); print the report; 1 on failures."""
     _report.chart(out / "latest.png", groups)
     text = _report.markdown(info, groups, chart="latest.png")
     (out / "latest.md").write_text(text)
@@ -344,7 +361,6 @@ def main(argv: list[str] | None = None) -> int:
         )
         update_docs(block, out / "latest.png")
     print(text)
-    log(f"wrote {out}/latest.{{json,md,png}} in {time.perf_counter() - started:.0f} s")
     return 1 if any(g.errors for g in groups) else 0
 
 

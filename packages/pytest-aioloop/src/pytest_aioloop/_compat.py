@@ -10,7 +10,7 @@ import asyncio
 import functools
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -27,7 +27,7 @@ __all__ = [
 _PY314 = sys.version_info >= (3, 14)
 
 
-def fixturedefs_of_item(item: pytest.Item) -> dict[str, Sequence[pytest.FixtureDef[Any]]]:
+def fixturedefs_of_item(item: pytest.Item) -> Mapping[str, Sequence[pytest.FixtureDef[Any]]]:
     """Return the fixture definitions visible to ``item``, by name.
 
     Why private: pytest exposes the closure's names (``item.fixturenames``) but not which
@@ -37,7 +37,7 @@ def fixturedefs_of_item(item: pytest.Item) -> dict[str, Sequence[pytest.FixtureD
     """
     info = getattr(item, "_fixtureinfo", None)
     mapping = getattr(info, "name2fixturedefs", None)
-    return dict(mapping) if mapping is not None else {}
+    return mapping if mapping is not None else {}
 
 
 def visible_fixturedefs(node: pytest.Item | pytest.Collector, name: str) -> Sequence[Any]:

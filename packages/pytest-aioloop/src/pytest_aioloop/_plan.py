@@ -12,7 +12,7 @@ import asyncio
 import dataclasses
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pytest
@@ -80,7 +80,7 @@ class Runtime:
     def fixture_kind(
         self,
         fixturedef: pytest.FixtureDef[Any],
-        defs: dict[str, Any],
+        defs: Mapping[str, Any],
         test_pin: Scope | None,
         _depth: int = 0,
     ) -> LoopKind:
@@ -201,7 +201,10 @@ class Runtime:
                 if factory is not None:
                     return ("factory", plan.factory_name), factory
         node = item if item is not None else request.node
-        defs = _compat.visible_fixturedefs(node, "event_loop_policy")
+        # The item's own closure holds event_loop_policy (it is autouse): no lookup per test.
+        defs = _compat.fixturedefs_of_item(node).get("event_loop_policy") if item else None
+        if defs is None:
+            defs = _compat.visible_fixturedefs(node, "event_loop_policy")
         if defs and not _fixtures.is_builtin(defs[-1].func):
             policy = request.getfixturevalue("event_loop_policy")
             return ("policy", id(policy)), policy.new_event_loop
