@@ -161,3 +161,28 @@ def abandon_task(task: asyncio.Task[Any]) -> None:
     the task pending, and asyncio would log a misleading error when it is collected later.
     """
     task._log_destroy_pending = False  # type: ignore[attr-defined]
+
+
+def may_have_asyncgens(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` may have async generators left to close (``True`` when unknown).
+
+    Why private: base event loops track live async generators in ``_asyncgens``; when it is
+    empty, ``shutdown_asyncgens()`` would be a loop round trip that does nothing.
+    """
+    gens = getattr(loop, "_asyncgens", None)
+    return gens is None or bool(gens)
+
+
+def may_have_executor(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` may have a default executor to shut down (``True`` when unknown).
+
+    Why private: base event loops create ``_default_executor`` on first use; while it is
+    ``None``, ``shutdown_default_executor()`` would be a loop round trip that does nothing.
+    """
+    return getattr(loop, "_default_executor", True) is not None
+
+
+def is_current_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` is already the current loop (then there is nothing to install)."""
+    local = getattr(get_policy(), "_local", None)
+    return getattr(local, "_loop", None) is loop

@@ -9,6 +9,7 @@ from typing import Literal
 
 import pytest
 
+from pytest_aioloop import _compat
 from pytest_aioloop._config import RANK, Scope
 
 LoopFactory = Callable[[], asyncio.AbstractEventLoop]
@@ -85,8 +86,11 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
             task.cancel()
         if pending:
             loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-        loop.run_until_complete(loop.shutdown_asyncgens())
-        loop.run_until_complete(loop.shutdown_default_executor())
+        # Each step is a loop round trip: skip the ones with nothing to do (most loops).
+        if _compat.may_have_asyncgens(loop):
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        if _compat.may_have_executor(loop):
+            loop.run_until_complete(loop.shutdown_default_executor())
     finally:
         loop.close()
 

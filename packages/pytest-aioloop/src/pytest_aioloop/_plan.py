@@ -48,6 +48,7 @@ class Runtime:
         self.loops = LoopManager(debug=settings.debug)
         self.current_item: pytest.Item | None = None
         self.handled: dict[int, bool] = {}
+        self.async_funcs: dict[int, bool] = {}
         #: The kind each live async fixture was set up with (by fixturedef id).
         self.fixture_kinds: dict[int, LoopKind] = {}
         self.warned_strict: set[int] = set()
@@ -137,11 +138,14 @@ class Runtime:
                 continue
             fixturedef = name_defs[-1]
             func = self.func_of(fixturedef)
+            is_async = self.async_funcs.get(id(fixturedef))
+            if is_async is None:
+                is_async = self.async_funcs[id(fixturedef)] = _fixtures.is_async_function(func)
             if not self.is_handled(fixturedef):
-                if plan.is_async_test and _fixtures.is_async_function(func):
+                if plan.is_async_test and is_async:
                     self._warn_strict(item, name, fixturedef)
                 continue
-            if not _fixtures.is_async_function(func):
+            if not is_async:
                 continue
             options = _fixtures.options_of(func)
             explicit = bool(options and options.loop_scope) or id(fixturedef) in self.fixture_kinds

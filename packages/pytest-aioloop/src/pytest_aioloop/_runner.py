@@ -67,14 +67,16 @@ def run(
     otherwise the callable does nothing. ``what`` names the work in a timeout's message;
     ``related`` lists more tasks whose stacks it shows.
     """
-    saved = _compat.save_current_loop()
-    _compat.set_current_loop(loop)
+    saved = None if _compat.is_current_loop(loop) else _compat.save_current_loop()
+    if saved is not None:
+        _compat.set_current_loop(loop)
     try:
         if context is None:
             return run_with_timeout(loop, coro, timeout, what, related), _nothing
         result = run_with_timeout(loop, _in_context(coro, context), timeout, what, related)
     finally:
-        _compat.restore_current_loop(saved)
+        if saved is not None:
+            _compat.restore_current_loop(saved)
     return result, _apply_context(context)
 
 

@@ -83,9 +83,7 @@ def pytest_pycollect_makeitem(
     func, _ = unwrap_test_function(target)
     if inspect.iscoroutinefunction(func) and callable(target):
         marks = getattr(target, "pytestmark", ())
-        marked = any(m.name == "asyncio" for m in marks) or (
-            collector.get_closest_marker("asyncio") is not None
-        )
+        marked = any(m.name == "asyncio" for m in marks) or _collector_marked(collector)
         runtime = collector.config.stash[RUNTIME_KEY]
         if (marked or runtime.settings.auto) and not any(
             m.name == "usefixtures" and "event_loop" in m.args for m in marks
@@ -97,6 +95,18 @@ def pytest_pycollect_makeitem(
             )
             pytest.mark.usefixtures(*names)(target)
     return (yield)
+
+
+_COLLECTOR_MARKED = pytest.StashKey[bool]()
+
+
+def _collector_marked(collector: pytest.Collector) -> bool:
+    """Whether a class or module (or a parent) carries the asyncio marker; cached per node."""
+    found = collector.stash.get(_COLLECTOR_MARKED, None)
+    if found is None:
+        found = collector.get_closest_marker("asyncio") is not None
+        collector.stash[_COLLECTOR_MARKED] = found
+    return found
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
