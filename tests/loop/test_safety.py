@@ -351,3 +351,52 @@ def test_slow_callback_error_action(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1)
     result.stdout.fnmatch_lines(["*held the event loop for*"])
+
+
+def test_task_that_swallows_the_timeout_and_returns_still_fails(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio(timeout=0.1)
+        async def test_returns():
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                return
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        ["*timed out after 0.1 s; it caught the cancellation and returned*"]
+    )
+
+
+def test_fixture_timeout_shows_the_fixture_line(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture(timeout=0.1)
+        async def slow():
+            await asyncio.sleep(10)
+
+        @pytest.mark.asyncio
+        async def test_it(slow):
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(errors=1)
+    result.stdout.fnmatch_lines(
+        [
+            "task \"setup of async fixture 'slow'\" was suspended at:",
+            '  File "*test_fixture_timeout_shows_the_fixture_line.py", line 7, in slow',
+            "    await asyncio.sleep(10)",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*_runner.py*")

@@ -256,3 +256,33 @@ def test_ini_default_loop_scopes(pytester: pytest.Pytester, ini: str, expect_sam
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=3)
+
+
+@pytest.mark.parametrize("order", [["test_a", "test_b"], ["test_b", "test_a"]])
+def test_pinned_session_test_with_unpinned_session_fixture_in_any_order(
+    pytester: pytest.Pytester, order: list[str]
+) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture(scope="session")
+        async def pool():
+            return asyncio.get_running_loop()
+
+        @pytest.mark.asyncio
+        async def test_a(pool):
+            assert asyncio.get_running_loop() is pool
+
+        @pytest.mark.asyncio(loop_scope="session")
+        async def test_b(pool):
+            assert asyncio.get_running_loop() is pool
+        """
+    )
+    args = [
+        f"test_pinned_session_test_with_unpinned_session_fixture_in_any_order.py::{n}"
+        for n in order
+    ]
+    pytester.runpytest("-p", "no:cacheprovider", *args).assert_outcomes(passed=2)

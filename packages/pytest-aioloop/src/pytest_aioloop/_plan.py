@@ -152,6 +152,12 @@ class Runtime:
             kinds.append((fixturedef, self.fixture_kind(fixturedef, defs, pin), explicit))
         if pin is not None:
             mine = LoopKind("scoped", pin)
+            shared = {kind for _, kind, _ in kinds if kind.kind == "shared"}
+            if shared == {LoopKind("shared", pin)} and all(
+                kind.kind == "shared" or not explicit for _, kind, explicit in kinds
+            ):
+                # The fixtures' shared loop lives exactly as long as the test asks: use it.
+                mine = LoopKind("shared", pin)
             for fixturedef, kind, explicit in kinds:
                 if kind != mine and (explicit or kind.kind == "shared"):
                     pytest.fail(_mismatch_message(item, pin, fixturedef, kind), pytrace=False)

@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from pytest_aioloop import _compat
-from pytest_aioloop._safety import run_with_timeout
+from pytest_aioloop._safety import TRANSPARENT_CODE, run_with_timeout
 
 T = TypeVar("T")
 
@@ -48,6 +48,9 @@ class _InContext:
 
 async def _in_context(coro: Coroutine[Any, Any, T], ctx: contextvars.Context) -> T:
     return await _InContext(coro, ctx)  # type: ignore[no-any-return]
+
+
+TRANSPARENT_CODE.update((_InContext.__await__.__code__, _in_context.__code__))
 
 
 def run(

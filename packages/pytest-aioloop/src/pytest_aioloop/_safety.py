@@ -56,6 +56,10 @@ class _Blocked(KeyboardInterrupt):
 
 # -- timeouts --------------------------------------------------------------------------------
 
+#: Code of pytest-aioloop's own awaitable wrappers, which hold the user's coroutine in a local
+#: named ``coro``: stack reports step through them to the user's code.
+TRANSPARENT_CODE: set[types.CodeType] = set()
+
 
 def await_chain(task: asyncio.Task[Any]) -> list[str]:
     """Describe where ``task`` is suspended: its await chain, outermost call first."""
@@ -67,6 +71,11 @@ def await_chain(task: asyncio.Task[Any]) -> list[str]:
         if frame is None:
             break
         frames.append((frame, frame.f_lineno))
+        if frame.f_code in TRANSPARENT_CODE:
+            # pytest-aioloop's own context wrapper: continue into the fixture's coroutine.
+            frames.pop()
+            awaited = frame.f_locals.get("coro")
+            continue
         awaited = (
             getattr(awaited, "cr_await", None)
             or getattr(awaited, "gi_yieldfrom", None)
@@ -181,7 +190,13 @@ def run_with_timeout(
     watchdog = _Watchdog(timeout + GRACE_SECONDS + 0.5)
     message: str | None = None
     try:
-        return loop.run_until_complete(task)
+        result = loop.run_until_complete(task)
+        if "stacks" not in state:
+            return result
+        message = (
+            f"{what} timed out after {timeout:g} s; it caught the cancellation and returned "
+            "instead of letting CancelledError propagate.\n" + state["stacks"]
+        )
     except _Blocked:
         watchdog.stop()
         _give_up(loop, task)
@@ -256,6 +271,7 @@ class TestGuard:
         loop: asyncio.AbstractEventLoop,
         nodeid: str,
         *,
+        where: tuple[str, int] = ("?", 0),
         leaked_tasks: str,
         unhandled_errors: str,
         slow_callback: float | None,
@@ -263,6 +279,7 @@ class TestGuard:
     ) -> None:
         self.loop = loop
         self.nodeid = nodeid
+        self.where = where
         self.leaked_tasks = leaked_tasks
         self.unhandled_errors = unhandled_errors
         self.slow_callback = slow_callback
@@ -386,7 +403,8 @@ class TestGuard:
             return
         import warnings
 
-        warnings.warn(category(message), stacklevel=1)
+        # Point the warning at the test, not at this line.
+        warnings.warn_explicit(category(message), category, self.where[0], self.where[1])
 
 
 def _describe_leaks(tasks: list[asyncio.Task[Any]]) -> str:

@@ -214,12 +214,15 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     settings = pyfuncitem.config.stash[RUNTIME_KEY].settings
     timeout = plan.spec.timeout if plan.spec.has_timeout else settings.timeout
     nodeid = pyfuncitem.nodeid
+    path, lineno, _ = pyfuncitem.reportinfo()
+    where = (str(path), (lineno or 0) + 1)
 
     @functools.wraps(inner)
     def run_test(*args: object, **kwargs: object) -> None:
         guard = TestGuard(
             loop,
             nodeid,
+            where=where,
             leaked_tasks=settings.leaked_tasks,
             unhandled_errors=settings.unhandled_errors,
             slow_callback=settings.slow_callback,

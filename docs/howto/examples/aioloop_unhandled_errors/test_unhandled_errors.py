@@ -1,0 +1,36 @@
+"""Run the example in a pytester session: warnings by default, failures on request."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).parent
+
+
+def run_example(pytester: pytest.Pytester) -> pytest.RunResult:
+    """Copy the example into ``pytester`` as a test module and run it."""
+    pytester.makepyfile(test_example=(HERE / "example_unhandled_errors.py").read_text())
+    return pytester.runpytest("-p", "no:cacheprovider")
+
+
+def test_errors_are_warnings_naming_the_test(pytester: pytest.Pytester) -> None:
+    result = run_example(pytester)
+    result.assert_outcomes(passed=2, warnings=2)
+    result.stdout.fnmatch_lines_random(
+        [
+            "*UnhandledErrorWarning: test_example.py::test_callback_raises: an exception reached"
+            " the event loop's exception handler: Exception in callback on_message()*",
+            "*ValueError: malformed message",
+            "*UnhandledErrorWarning: test_example.py::test_task_result_never_read: *"
+            "Task exception was never retrieved*",
+            "*KeyError: 'cache'",
+        ]
+    )
+
+
+def test_errors_fail_the_test_with_the_error_setting(pytester: pytest.Pytester) -> None:
+    pytester.makeini((HERE / "example_pytest.ini").read_text())
+    result = run_example(pytester)
+    result.assert_outcomes(failed=2)

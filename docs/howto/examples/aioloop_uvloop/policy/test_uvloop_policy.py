@@ -1,0 +1,21 @@
+"""The pytest-asyncio 0.23-0.26 way: override ``event_loop_policy`` (policies: Python < 3.14)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+uvloop = pytest.importorskip("uvloop")
+
+
+@pytest.fixture(scope="module")
+def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
+    """Make every loop of this module's tests with uvloop's policy."""
+    policy: asyncio.AbstractEventLoopPolicy = uvloop.EventLoopPolicy()
+    return policy
+
+
+@pytest.mark.asyncio
+async def test_runs_on_uvloop() -> None:
+    assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
