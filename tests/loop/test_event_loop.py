@@ -273,3 +273,29 @@ def test_loop_teardown_cancels_tasks_and_closes_async_generators(pytester: pytes
         """
     )
     pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly").assert_outcomes(passed=2)
+
+
+def test_sync_fixture_drives_event_loop(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        async def make_queue():
+            queue = asyncio.Queue()
+            await queue.put("ready")
+            return queue
+
+        @pytest.fixture
+        def queue(event_loop):
+            return event_loop.run_until_complete(make_queue())
+
+        def test_sync(queue, event_loop):
+            assert event_loop.run_until_complete(queue.get()) == "ready"
+
+        @pytest.mark.asyncio
+        async def test_async(queue):
+            assert await queue.get() == "ready"
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)

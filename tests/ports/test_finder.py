@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pytest_ports import _finder
+from pytest_ports import _finder, find_unused_tcp_port
 from pytest_ports._finder import EphemeralRange, NoFreePortError, Target
 from pytest_ports._settings import Kind, parse_range
 
@@ -69,9 +69,11 @@ def test_probe_sees_a_loopback_holder(kind: Kind, host: str) -> None:
     target = _finder.host_target(host)
     if target.family == socket.AF_INET6 and not _finder.ipv6_support().loopback:
         pytest.skip("::1 cannot be bound on this host")
-    holder = _finder.bind_socket(kind, target, 0)
+    # A port reserved for us and outside the ephemeral range: no outgoing socket of another
+    # test can hold it for the other protocol (a kernel-chosen port 0 can be, under -n 2).
+    port = find_unused_tcp_port()
+    holder = _finder.bind_socket(kind, target, port)
     with holder:
-        port = holder.getsockname()[1]
         seen = _finder.probe(port, (kind,), _finder.probe_targets("auto"))
         assert seen is not None
         assert "EADDRINUSE" in seen
