@@ -21,6 +21,7 @@ from pytest_aioloop import _compat, _fixtures
 from pytest_aioloop._config import RANK, SCOPES, Scope, Settings
 from pytest_aioloop._loops import LoopFactory, LoopKind, LoopManager, widest
 from pytest_aioloop._marker import MarkerError, MarkerSpec, parse_marker
+from pytest_aioloop._safety import Watchdog
 
 OTHER_FRAMEWORK_MARKERS = ("anyio", "trio")
 
@@ -46,6 +47,7 @@ class Runtime:
         self.config = config
         self.settings = settings
         self.loops = LoopManager(debug=settings.debug)
+        self.watchdog = Watchdog()
         self.current_item: pytest.Item | None = None
         self.handled: dict[int, bool] = {}
         self.async_funcs: dict[int, bool] = {}

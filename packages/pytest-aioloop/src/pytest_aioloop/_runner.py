@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from pytest_aioloop import _compat
-from pytest_aioloop._safety import TRANSPARENT_CODE, run_with_timeout
+from pytest_aioloop._safety import TRANSPARENT_CODE, Watchdog, run_with_timeout
 
 T = TypeVar("T")
 
@@ -61,6 +61,7 @@ def run(
     timeout: float | None = None,
     what: str = "",
     related: Callable[[], list[asyncio.Task[Any]]] | None = None,
+    watchdog: Watchdog | None = None,
 ) -> tuple[T, Callable[[], None]]:
     """Run ``coro`` to completion on ``loop`` (made current meanwhile), within ``timeout``.
 
@@ -75,8 +76,11 @@ def run(
         _compat.set_current_loop(loop)
     try:
         if context is None:
-            return run_with_timeout(loop, coro, timeout, what, related), _nothing
-        result = run_with_timeout(loop, _in_context(coro, context), timeout, what, related)
+            found = run_with_timeout(loop, coro, timeout, what, related=related, watchdog=watchdog)
+            return found, _nothing
+        result = run_with_timeout(
+            loop, _in_context(coro, context), timeout, what, related=related, watchdog=watchdog
+        )
     finally:
         if saved is not None:
             _compat.restore_current_loop(saved)

@@ -9,6 +9,7 @@ import re
 import signal
 import sys
 import threading
+import time
 import traceback
 import types
 from collections.abc import Callable, Coroutine, Iterator
@@ -99,50 +100,98 @@ def describe_tasks(tasks: list[asyncio.Task[Any]]) -> str:
     return "\n".join(out)
 
 
-class _Watchdog:
-    """Interrupts the main thread when sync code blocks the loop past the deadline."""
+class Watchdog:
+    """One thread per session that interrupts the main thread when sync code blocks the loop.
 
-    def __init__(self, seconds: float) -> None:
+    ``arm`` sets a deadline for the current step (test call, fixture setup or teardown) and
+    ``disarm`` clears it: two lock operations, no thread started per step. At the deadline the
+    thread records the main thread's stack and, on POSIX, sends it SIGUSR2, whose handler
+    raises :class:`_Blocked` (only while that deadline is still armed). Where the signal is
+    unavailable or the user handles it, the stack is only printed.
+    """
+
+    def __init__(self) -> None:
         self.stack: str | None = None
-        self._cancelled = threading.Event()
+        self._cond = threading.Condition()
+        self._deadline: float | None = None
+        self._token = 0
+        self._fired = -1
+        self._closed = False
+        self._thread: threading.Thread | None = None
         self._main = threading.main_thread().ident
-        self._previous: Any = None
-        self._installed = False
         self._signal = getattr(signal, "SIGUSR2", None)
+        self._installed = False
+        self._previous: Any = None
+
+    def arm(self, seconds: float) -> int:
+        """Start the clock for one step; return the token that disarms it."""
+        if self._thread is None:
+            self._start()
+        with self._cond:
+            self._token += 1
+            self._deadline = time.monotonic() + seconds
+            self.stack = None
+            self._cond.notify()
+            return self._token
+
+    def disarm(self, token: int) -> None:
+        """Stop the clock of step ``token`` (a late signal for it is then ignored)."""
+        with self._cond:
+            if self._token == token:
+                self._deadline = None
+                self._token += 1
+
+    def close(self) -> None:
+        """Stop the thread and give the signal back (at the end of the session)."""
+        with self._cond:
+            self._closed = True
+            self._cond.notify()
+        if self._thread is not None:
+            self._thread.join()
+            self._thread = None
+        if self._installed and self._signal is not None:
+            signal.signal(self._signal, self._previous)
+            self._installed = False
+
+    def _start(self) -> None:
         if (
             self._signal is not None
             and threading.current_thread() is threading.main_thread()
             and signal.getsignal(self._signal) in (signal.SIG_DFL, None)
         ):
-            self._previous = signal.signal(self._signal, self._raise)
+            self._previous = signal.signal(self._signal, self._on_signal)
             self._installed = True
         self._thread = threading.Thread(
-            target=self._run, args=(seconds,), name="pytest-aioloop watchdog", daemon=True
+            target=self._run, name="pytest-aioloop watchdog", daemon=True
         )
         self._thread.start()
 
-    @staticmethod
-    def _raise(signum: int, frame: types.FrameType | None) -> None:
-        raise _Blocked
+    def _on_signal(self, signum: int, frame: types.FrameType | None) -> None:
+        if self._fired == self._token and self._deadline is None:
+            self._fired = -1
+            raise _Blocked
 
-    def _run(self, seconds: float) -> None:
-        if self._cancelled.wait(seconds):
-            return
-        frame = sys._current_frames().get(self._main or 0)
-        self.stack = _user_stack(frame)
-        if self._installed and self._signal is not None:
-            signal.pthread_kill(self._main or 0, self._signal)
-        else:  # pragma: no cover - Windows, or the user owns the signal: we can only report
-            sys.stderr.write(
-                "pytest-aioloop: a test blocks the event loop past its timeout; stack:\n"
-                + self.stack
-            )
-
-    def stop(self) -> None:
-        self._cancelled.set()
-        self._thread.join()
-        if self._installed and self._signal is not None:
-            signal.signal(self._signal, self._previous)
+    def _run(self) -> None:
+        with self._cond:
+            while not self._closed:
+                if self._deadline is None:
+                    self._cond.wait()
+                    continue
+                remaining = self._deadline - time.monotonic()
+                if remaining > 0:
+                    self._cond.wait(remaining)
+                    continue
+                self._deadline = None
+                self._fired = self._token
+                frame = sys._current_frames().get(self._main or 0)
+                self.stack = _user_stack(frame)
+                if self._installed and self._signal is not None:
+                    signal.pthread_kill(self._main or 0, self._signal)
+                else:  # pragma: no cover - Windows, or the user owns the signal
+                    sys.stderr.write(
+                        "pytest-aioloop: a test blocks the event loop past its timeout; "
+                        "stack:\n" + self.stack
+                    )
 
 
 def _user_stack(frame: types.FrameType | None) -> str:
@@ -163,7 +212,9 @@ def run_with_timeout(
     coro: Coroutine[Any, Any, T],
     timeout: float | None,
     what: str,
+    *,
     related: Callable[[], list[asyncio.Task[Any]]] | None = None,
+    watchdog: Watchdog | None = None,
 ) -> T:
     """Run ``coro`` on ``loop``; fail cleanly if it takes longer than ``timeout`` seconds.
 
@@ -187,7 +238,9 @@ def run_with_timeout(
         loop.stop()
 
     timer = loop.call_later(timeout, expire)
-    watchdog = _Watchdog(timeout + GRACE_SECONDS + 0.5)
+    own_watchdog = watchdog is None
+    dog = Watchdog() if watchdog is None else watchdog
+    token = dog.arm(timeout + GRACE_SECONDS + 0.5)
     message: str | None = None
     try:
         result = loop.run_until_complete(task)
@@ -198,12 +251,12 @@ def run_with_timeout(
             "instead of letting CancelledError propagate.\n" + state["stacks"]
         )
     except _Blocked:
-        watchdog.stop()
+        dog.disarm(token)
         _give_up(loop, task)
         message = (
             f"{what} timed out after {timeout:g} s: synchronous code blocked the event loop, so "
             "it could not be cancelled; pytest-aioloop interrupted it and closed its loop. "
-            f"The blocking call:\n{watchdog.stack}"
+            f"The blocking call:\n{dog.stack}"
         )
     except RuntimeError:
         if not state.get("abandoned"):
@@ -226,7 +279,9 @@ def run_with_timeout(
         grace = state.get("grace")
         if grace is not None:
             grace.cancel()
-        watchdog.stop()
+        dog.disarm(token)
+        if own_watchdog:
+            dog.close()
     pytest.fail(message, pytrace=False)
 
 

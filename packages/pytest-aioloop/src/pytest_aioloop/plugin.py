@@ -60,6 +60,13 @@ def pytest_configure(config: pytest.Config) -> None:
     config.stash[RUNTIME_KEY] = Runtime(config, read_settings(config))
 
 
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the timeout watchdog thread, if a timeout ever started it."""
+    runtime = config.stash.get(RUNTIME_KEY, None)
+    if runtime is not None:
+        runtime.watchdog.close()
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     """Say how pytest-aioloop is configured."""
     settings = config.stash[RUNTIME_KEY].settings
@@ -211,7 +218,8 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     found, hypothesis = unwrap_test_function(original)
     inner: Callable[..., Any] = found  # type: ignore[assignment]
 
-    settings = pyfuncitem.config.stash[RUNTIME_KEY].settings
+    runtime = pyfuncitem.config.stash[RUNTIME_KEY]
+    settings, watchdog = runtime.settings, runtime.watchdog
     timeout = plan.spec.timeout if plan.spec.has_timeout else settings.timeout
     nodeid = pyfuncitem.nodeid
     path, lineno, _ = pyfuncitem.reportinfo()
@@ -230,7 +238,14 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         )
         try:
             with guard.watching():
-                run(loop, inner(*args, **kwargs), timeout=timeout, what=nodeid, related=guard.tasks)
+                run(
+                    loop,
+                    inner(*args, **kwargs),
+                    timeout=timeout,
+                    what=nodeid,
+                    related=guard.tasks,
+                    watchdog=watchdog,
+                )
                 guard.settle()
         except BaseException:
             guard.failures_are_warnings = True
@@ -374,12 +389,24 @@ def _make_wrapper(
             agen = func(**kwargs)
             ctx = contextvars.copy_context()
             value, reset = run(
-                loop, agen.__anext__(), context=ctx, timeout=timeout, what=setup_what
+                loop,
+                agen.__anext__(),
+                context=ctx,
+                timeout=timeout,
+                what=setup_what,
+                watchdog=runtime.watchdog,
             )
             request.addfinalizer(reset)
             yield value
             try:
-                run(loop, agen.__anext__(), context=ctx, timeout=timeout, what=teardown_what)
+                run(
+                    loop,
+                    agen.__anext__(),
+                    context=ctx,
+                    timeout=timeout,
+                    what=teardown_what,
+                    watchdog=runtime.watchdog,
+                )
             except StopAsyncIteration:
                 return
             pytest.fail(
@@ -399,6 +426,7 @@ def _make_wrapper(
                 context=contextvars.copy_context(),
                 timeout=timeout,
                 what=setup_what,
+                watchdog=runtime.watchdog,
             )
             request.addfinalizer(reset)
             return value
