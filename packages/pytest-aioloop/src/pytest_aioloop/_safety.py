@@ -326,7 +326,7 @@ class TestGuard:
         loop: asyncio.AbstractEventLoop,
         nodeid: str,
         *,
-        where: tuple[str, int] = ("?", 0),
+        where: Callable[[], tuple[str, int]] = lambda: ("?", 0),
         leaked_tasks: str,
         unhandled_errors: str,
         slow_callback: float | None,
@@ -459,7 +459,8 @@ class TestGuard:
         import warnings
 
         # Point the warning at the test, not at this line.
-        warnings.warn_explicit(category(message), category, self.where[0], self.where[1])
+        filename, lineno = self.where()
+        warnings.warn_explicit(category(message), category, filename, lineno)
 
 
 def _describe_leaks(tasks: list[asyncio.Task[Any]]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import functools
 import inspect
 import sys
 import warnings
@@ -97,14 +96,14 @@ def pytest_pycollect_makeitem(
         ):
             # With loop factories, the test also uses the (parametrized) factory fixture, early
             # in its closure so that fixtures made in another factory's loop are made again.
-            names = (
-                ("_aioloop_factory", "event_loop") if runtime.factories_hooked else ("event_loop",)
-            )
-            pytest.mark.usefixtures(*names)(target)
+            mark = _USE_FACTORY_AND_LOOP if runtime.factories_hooked else _USE_LOOP
+            mark(target)
     return (yield)
 
 
 _COLLECTOR_MARKED = pytest.StashKey[bool]()
+_USE_LOOP = pytest.mark.usefixtures("event_loop")
+_USE_FACTORY_AND_LOOP = pytest.mark.usefixtures("_aioloop_factory", "event_loop")
 
 
 def _collector_marked(collector: pytest.Collector) -> bool:
@@ -222,10 +221,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     settings, watchdog = runtime.settings, runtime.watchdog
     timeout = plan.spec.timeout if plan.spec.has_timeout else settings.timeout
     nodeid = pyfuncitem.nodeid
-    path, lineno, _ = pyfuncitem.reportinfo()
-    where = (str(path), (lineno or 0) + 1)
 
-    @functools.wraps(inner)
+    def where() -> tuple[str, int]:
+        path, lineno, _ = pyfuncitem.reportinfo()  # costly: only when a net reports
+        return str(path), (lineno or 0) + 1
+
     def run_test(*args: object, **kwargs: object) -> None:
         guard = TestGuard(
             loop,
