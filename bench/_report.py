@@ -13,6 +13,7 @@ ASYNCIO = "pytest-asyncio"
 ANYIO = "anyio"
 FLOOR = "pytest (sync floor)"
 NETS_ON = "pytest-aiokit, safety nets on"
+NETS_OFF = "pytest-aiokit, safety nets off"
 TIMES = "\N{MULTIPLICATION SIGN}"
 AIOKIT_ALL = "pytest-aiokit, all three plugins"
 
@@ -74,6 +75,7 @@ def write_json(path: Path, meta: dict[str, Any], groups: list[Group]) -> None:
                     "anyio_vs_floor": g.ratio(ANYIO, FLOOR),
                     "nets_on_vs_floor": g.ratio(NETS_ON, FLOOR),
                     "nets_on_vs_pytest_asyncio": g.ratio(NETS_ON, ASYNCIO),
+                    "defaults_vs_nets_off": g.ratio(AIOKIT, NETS_OFF),
                 },
             }
             for g in groups
@@ -92,6 +94,8 @@ def results_table(groups: list[Group]) -> str:
     rows = []
     for g in groups:
         variants = [(AIOKIT, g.title + (": at defaults" if NETS_ON in g.medians else ""))]
+        if NETS_OFF in g.medians:
+            variants.append((NETS_OFF, f"{g.title}: all off"))
         if NETS_ON in g.medians:
             variants.append((NETS_ON, f"{g.title}: switched on"))
         if AIOKIT_ALL in g.medians:

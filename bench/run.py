@@ -43,6 +43,8 @@ from bench._contenders import AIOKIT, ANYIO, FLOOR, PYTEST_ASYNCIO, Contender
 
 BENCH = Path(__file__).resolve().parent
 PYTEST = ["-m", "pytest", "-p", "no:cacheprovider", "-q"]
+#: The nets that are on by default, switched off for scenario 6's baseline.
+NETS_OFF = ("-o", "asyncio_leaked_tasks=ignore", "-o", "asyncio_unhandled_errors=ignore")
 #: The safety nets of scenario 6: (kind, name, value) where kind is "cli" or "ini".
 SAFETY_NETS = (
     ("cli", "--asyncio-timeout", "30"),
@@ -190,7 +192,7 @@ def _known_options(bench: Bench) -> tuple[set[str], set[str]]:
 
 
 def scenario_safety(bench: Bench, n: int) -> None:
-    """Scenario 6: pytest-aiokit with the safety nets at their defaults and all switched on."""
+    """Scenario 6: pytest-aiokit with the safety nets all off, at their defaults, and all on."""
     cli, ini = _known_options(bench)
     extra: list[str] = []
     notes: list[str] = []
@@ -204,6 +206,7 @@ def scenario_safety(bench: Bench, n: int) -> None:
         bench.pytest_job(FLOOR, "function", n),
         bench.pytest_job(PYTEST_ASYNCIO, "function", n),
         bench.pytest_job(AIOKIT, "function", n),
+        bench.pytest_job(AIOKIT, "function", n, *NETS_OFF, label=_report.NETS_OFF),
         bench.pytest_job(AIOKIT, "function", n, *extra, label=_report.NETS_ON),
     ]
     bench.measure(f"s6-safety-{n}", 6, "6. safety nets", n, jobs, notes=notes)
