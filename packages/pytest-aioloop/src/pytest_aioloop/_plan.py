@@ -259,12 +259,27 @@ def unwrap_test_function(obj: object) -> tuple[object, bool]:
     return obj, False
 
 
+_COLLECTOR_MARKED = pytest.StashKey[bool]()
+
+
+def collector_marked(collector: pytest.Item | pytest.Collector) -> bool:
+    """Whether a class or module (or a parent) carries the asyncio marker; cached per node."""
+    found = collector.stash.get(_COLLECTOR_MARKED, None)
+    if found is None:
+        found = collector.get_closest_marker("asyncio") is not None
+        collector.stash[_COLLECTOR_MARKED] = found
+    return found
+
+
 def plan_item(item: pytest.Item, settings: Settings) -> ItemPlan:
     """Classify ``item`` at collection: is it an asyncio test, and are its marker args valid?"""
     plan = ItemPlan()
     if not isinstance(item, pytest.Function):
         return plan
-    mark = item.get_closest_marker("asyncio")
+    # The function's own marks, then (cached per collector) its class's or module's.
+    mark = next((m for m in item.own_markers if m.name == "asyncio"), None)
+    if mark is None and item.parent is not None and collector_marked(item.parent):
+        mark = item.parent.get_closest_marker("asyncio")
     func, _ = unwrap_test_function(item.obj)
     is_coro = inspect.iscoroutinefunction(func)
     is_agen = inspect.isasyncgenfunction(func)

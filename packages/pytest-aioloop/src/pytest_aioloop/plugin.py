@@ -22,6 +22,7 @@ from pytest_aioloop._plan import (
     RUNTIME_KEY,
     ItemPlan,
     Runtime,
+    collector_marked,
     plan_item,
     unwrap_test_function,
 )
@@ -80,16 +81,16 @@ def pytest_report_header(config: pytest.Config) -> str:
     )
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(tryfirst=True)  # mark the function before pytest's own impl makes items of it
 def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
-) -> Generator[None, Any, Any]:
+) -> None:
     """Make asyncio tests request ``event_loop`` before pytest computes their fixtures."""
     target = obj.__func__ if isinstance(obj, staticmethod) else obj
     func, _ = unwrap_test_function(target)
     if inspect.iscoroutinefunction(func) and callable(target):
         marks = getattr(target, "pytestmark", ())
-        marked = any(m.name == "asyncio" for m in marks) or _collector_marked(collector)
+        marked = any(m.name == "asyncio" for m in marks) or collector_marked(collector)
         runtime = collector.config.stash[RUNTIME_KEY]
         if (marked or runtime.settings.auto) and not any(
             m.name == "usefixtures" and "event_loop" in m.args for m in marks
@@ -98,21 +99,10 @@ def pytest_pycollect_makeitem(
             # in its closure so that fixtures made in another factory's loop are made again.
             mark = _USE_FACTORY_AND_LOOP if runtime.factories_hooked else _USE_LOOP
             mark(target)
-    return (yield)
 
 
-_COLLECTOR_MARKED = pytest.StashKey[bool]()
 _USE_LOOP = pytest.mark.usefixtures("event_loop")
 _USE_FACTORY_AND_LOOP = pytest.mark.usefixtures("_aioloop_factory", "event_loop")
-
-
-def _collector_marked(collector: pytest.Collector) -> bool:
-    """Whether a class or module (or a parent) carries the asyncio marker; cached per node."""
-    found = collector.stash.get(_COLLECTOR_MARKED, None)
-    if found is None:
-        found = collector.get_closest_marker("asyncio") is not None
-        collector.stash[_COLLECTOR_MARKED] = found
-    return found
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
