@@ -400,3 +400,43 @@ def test_fixture_timeout_shows_the_fixture_line(pytester: pytest.Pytester) -> No
         ]
     )
     result.stdout.no_fnmatch_line("*_runner.py*")
+
+
+def test_exception_in_a_protocol_callback_is_reported(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        class Broken(asyncio.DatagramProtocol):
+            def __init__(self, received):
+                self.received = received
+
+            def datagram_received(self, data, addr):
+                self.received.set()
+                raise RuntimeError("protocol callback failed")
+
+        @pytest.mark.asyncio(timeout=5)
+        async def test_protocol(unused_udp_port):
+            loop = asyncio.get_running_loop()
+            received = asyncio.Event()
+            server, _ = await loop.create_datagram_endpoint(
+                lambda: Broken(received), local_addr=("127.0.0.1", unused_udp_port)
+            )
+            client, _ = await loop.create_datagram_endpoint(
+                asyncio.DatagramProtocol, remote_addr=("127.0.0.1", unused_udp_port)
+            )
+            client.sendto(b"ping")
+            await received.wait()
+            client.close()
+            server.close()
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1, warnings=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*UnhandledErrorWarning: *test_protocol: an exception reached the event loop's*",
+            "*RuntimeError: protocol callback failed",
+        ]
+    )
