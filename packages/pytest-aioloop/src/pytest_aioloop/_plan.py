@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from pytest_aioloop import _compat, _fixtures
-from pytest_aioloop._config import RANK, SCOPES, Scope, Settings
+from pytest_aioloop._config import RANK, Scope, Settings
 from pytest_aioloop._loops import LoopFactory, LoopKind, LoopManager, widest
 from pytest_aioloop._marker import MarkerError, MarkerSpec, parse_marker
 from pytest_aioloop._safety import Watchdog
@@ -299,8 +299,3 @@ def plan_item(item: pytest.Item, settings: Settings) -> ItemPlan:
     else:
         plan.marked_not_async = True
     return plan
-
-
-def valid_scope(value: str) -> bool:
-    """Whether ``value`` names a loop scope."""
-    return value in SCOPES
