@@ -16,11 +16,19 @@ from typing import Any
 import pytest
 
 __all__ = [
+    "abandon_task",
+    "creation_site",
+    "finish_with",
     "fixturedefs_of_item",
     "get_policy",
+    "is_current_loop",
+    "may_have_asyncgens",
+    "may_have_executor",
     "restore_current_loop",
     "save_current_loop",
     "set_current_loop",
+    "set_policy",
+    "unretrieved_exception",
     "visible_fixturedefs",
 ]
 
