@@ -299,3 +299,41 @@ def test_sync_fixture_drives_event_loop(pytester: pytest.Pytester) -> None:
         """
     )
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
+
+
+def test_user_event_loop_is_current_only_while_it_lives(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_a="""
+        import asyncio
+        import builtins
+        import pytest
+
+        @pytest.fixture(scope="module")
+        def event_loop():
+            loop = asyncio.new_event_loop()
+            builtins.AIOKIT_USER_LOOP = loop
+            yield loop
+            loop.close()
+
+        def test_current_while_alive(event_loop):
+            assert asyncio.get_event_loop() is event_loop
+        """,
+        test_b="""
+        import asyncio
+        import builtins
+        import warnings
+
+        def test_not_current_after_teardown():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", DeprecationWarning)
+                try:
+                    current = asyncio.get_event_loop()
+                except RuntimeError:
+                    current = None
+            assert current is not builtins.AIOKIT_USER_LOOP
+            if current is not None:
+                current.close()
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)

@@ -54,8 +54,11 @@ class Runtime:
         #: The kind each live async fixture was set up with (by fixturedef id).
         self.fixture_kinds: dict[int, LoopKind] = {}
         self.warned_strict: set[int] = set()
-        #: Live user-defined event_loop fixtures: fixturedef id -> (description, loop).
-        self.user_event_loops: dict[int, tuple[str, asyncio.AbstractEventLoop]] = {}
+        #: Live user-defined event_loop fixtures: fixturedef id -> (description, loop, the
+        #: current loop before it, restored at its teardown).
+        self.user_event_loops: dict[
+            int, tuple[str, asyncio.AbstractEventLoop, _compat.SavedLoop]
+        ] = {}
         #: Fixture functions pytest-aioloop replaced while pytest sets them up (by fixturedef id).
         self.originals: dict[int, Callable[..., Any]] = {}
 
@@ -175,8 +178,6 @@ class Runtime:
         if id(fixturedef) in self.warned_strict:
             return
         self.warned_strict.add(id(fixturedef))
-        if any(item.get_closest_marker(m) for m in OTHER_FRAMEWORK_MARKERS):
-            return
         item.warn(
             pytest.PytestWarning(
                 f"asyncio test {item.name!r} requested async @pytest.fixture {name!r} in strict "

@@ -15,7 +15,7 @@ import pytest
 from pytest_aioloop import _compat, _fixtures, hookspecs
 from pytest_aioloop._config import RANK, add_options, read_settings
 from pytest_aioloop._fixtures import builtin
-from pytest_aioloop._loops import LoopKind
+from pytest_aioloop._loops import LoopKind, close_loop
 from pytest_aioloop._marker import MARKER_LINE
 from pytest_aioloop._plan import (
     PLAN_KEY,
@@ -292,7 +292,8 @@ def pytest_fixture_post_finalizer(
     entry = runtime.user_event_loops.pop(id(fixturedef), None)
     if entry is None:
         return
-    where, loop = entry
+    where, loop, saved = entry
+    _compat.restore_current_loop(saved)
     if loop.is_closed():
         return
     warnings.warn(
@@ -302,8 +303,6 @@ def pytest_fixture_post_finalizer(
         ),
         stacklevel=1,
     )
-    from pytest_aioloop._loops import close_loop
-
     close_loop(loop)
 
 
@@ -326,7 +325,7 @@ def _watch_user_event_loop(
     if not isinstance(loop, asyncio.AbstractEventLoop):
         return
     me = _describe(fixturedef)
-    for key, (other, other_loop) in list(runtime.user_event_loops.items()):
+    for key, (other, other_loop, _) in list(runtime.user_event_loops.items()):
         if key != id(fixturedef) and not other_loop.is_closed() and other_loop is not loop:
             warnings.warn(
                 pytest.PytestWarning(
@@ -337,7 +336,7 @@ def _watch_user_event_loop(
                 ),
                 stacklevel=1,
             )
-    runtime.user_event_loops[id(fixturedef)] = (me, loop)
+    runtime.user_event_loops[id(fixturedef)] = (me, loop, _compat.save_current_loop())
     _compat.set_current_loop(loop)
 
 
