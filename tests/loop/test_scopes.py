@@ -286,3 +286,109 @@ def test_pinned_session_test_with_unpinned_session_fixture_in_any_order(
         for n in order
     ]
     pytester.runpytest("-p", "no:cacheprovider", *args).assert_outcomes(passed=2)
+
+
+def test_module_loop_closes_after_the_module_and_its_fixtures(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        test_a="""
+        import asyncio
+        import builtins
+        import pytest
+        import pytest_aioloop
+
+        pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+        @pytest_aioloop.fixture(scope="module", loop_scope="module")
+        async def resource():
+            yield asyncio.get_running_loop()
+            await asyncio.sleep(0)  # the loop is still open during the module's teardown
+            builtins.AIOKIT_TORN_DOWN = True
+
+        async def test_one():
+            builtins.AIOKIT_LOOP = asyncio.get_running_loop()
+
+        async def test_two(resource):
+            assert resource is asyncio.get_running_loop() is builtins.AIOKIT_LOOP
+        """,
+        test_b="""
+        import builtins
+
+        def test_after():
+            assert builtins.AIOKIT_TORN_DOWN
+            assert builtins.AIOKIT_LOOP.is_closed()
+        """,
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=3)
+
+
+def test_interrupted_run_still_tears_down_in_the_loop_then_closes_it(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makeconftest(
+        """
+        import builtins
+
+        def pytest_unconfigure(config):
+            print("loop closed at exit:", builtins.AIOKIT_LOOP.is_closed())
+        """
+    )
+    pytester.makepyfile(
+        """
+        import asyncio
+        import builtins
+        import pytest
+        import pytest_aioloop
+
+        pytestmark = pytest.mark.asyncio(loop_scope="module")
+
+        @pytest_aioloop.fixture(scope="module", loop_scope="module")
+        async def resource():
+            builtins.AIOKIT_LOOP = asyncio.get_running_loop()
+            yield
+            await asyncio.sleep(0)
+            print("teardown ran in the loop")
+
+        async def test_passes(resource):
+            pass
+
+        def test_interrupts():
+            raise KeyboardInterrupt
+
+        async def test_not_run(resource):
+            pass
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-p", "no:randomly", "-s")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
+    result.stdout.fnmatch_lines(["*teardown ran in the loop*", "*loop closed at exit: True*"])
+    result.stdout.no_fnmatch_line("*unclosed*")
+
+
+def test_sync_fixtures_of_an_async_test_see_its_loop_as_current(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        SEEN = []
+
+        @pytest.fixture
+        def plain():
+            SEEN.append(asyncio.get_event_loop())
+            yield
+            SEEN.append(asyncio.get_event_loop())
+
+        @pytest.mark.asyncio
+        async def test_it(plain):
+            SEEN.append(asyncio.get_running_loop())
+
+        def test_same_loop_throughout():
+            assert len(SEEN) == 3 and SEEN[0] is SEEN[1] is SEEN[2]
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
+    result.assert_outcomes(passed=2)

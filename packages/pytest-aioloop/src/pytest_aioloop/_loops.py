@@ -95,6 +95,10 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
         loop.close()
 
 
+def _nothing() -> None:
+    return None
+
+
 class LoopManager:
     """Owns every loop of one pytest session (kept in ``config.stash``)."""
 
@@ -102,6 +106,9 @@ class LoopManager:
         self.debug = debug
         self._scoped: dict[tuple[str, str, object], asyncio.AbstractEventLoop] = {}
         self._shared: dict[object, tuple[asyncio.AbstractEventLoop, int]] = {}
+        #: Loops created for tests without an ``event_loop`` fixture, closed when the test
+        #: protocol leaves their owner node (see :meth:`close_departed`).
+        self._departing: list[tuple[pytest.Item | pytest.Collector, Callable[[], None]]] = []
         #: What each live loop is, for messages (by id of the loop).
         self.kinds: dict[int, LoopKind] = {}
 
@@ -137,6 +144,52 @@ class LoopManager:
 
         owner.addfinalizer(finish)
         return loop
+
+    def scoped_for_test(
+        self, scope: Scope, item: pytest.Item
+    ) -> tuple[asyncio.AbstractEventLoop, Callable[[], None]]:
+        """Return the default-policy loop of ``scope`` around ``item``, and how to finish it.
+
+        Used before the test's fixtures are set up, when pytest may not yet know the owner
+        node, so no finalizer is registered: a function loop is closed by calling the returned
+        callable at the end of the test's teardown, a wider one by :meth:`close_departed`.
+        """
+        owner = scope_node(item, scope)
+        key = (scope, owner.nodeid, None)
+        loop = self._scoped.get(key)
+        if loop is not None and not loop.is_closed():
+            return loop, _nothing
+        loop = self.new_loop(None)
+        self._scoped[key] = loop
+        self.kinds[id(loop)] = LoopKind("scoped", scope)
+
+        def finish() -> None:
+            if self._scoped.get(key) is loop:
+                del self._scoped[key]
+            self.kinds.pop(id(loop), None)
+            close_loop(loop)
+
+        if owner is item:
+            return loop, finish
+        self._departing.append((owner, finish))
+        return loop, _nothing
+
+    def close_departed(self, nextitem: pytest.Item | None) -> None:
+        """Close the loops of :meth:`scoped_for_test` whose owner ``nextitem`` is not inside.
+
+        Called after a test's teardown, when pytest has torn down every node (and its
+        fixtures) that ``nextitem`` does not share, exactly as it decides.
+        """
+        if not self._departing:
+            return
+        staying = {id(node) for node in nextitem.listchain()} if nextitem is not None else set()
+        keep = []
+        for owner, finish in self._departing:
+            if id(owner) in staying:
+                keep.append((owner, finish))
+            else:
+                finish()
+        self._departing = keep
 
     def acquire_shared(
         self, factory_key: object, factory: LoopFactory | None, scope: Scope

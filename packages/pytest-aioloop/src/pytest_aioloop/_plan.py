@@ -38,6 +38,9 @@ class ItemPlan:
     #: The loop kind, decided at setup (``None`` until then).
     kind: LoopKind | None = None
     factory_name: str | None = None
+    #: Run without the ``event_loop`` fixture: pytest-aioloop's hooks hand the test its loop
+    #: (no override of ``event_loop``/``event_loop_policy`` is visible, no loop factories).
+    direct: bool = False
 
 
 class Runtime:
@@ -198,6 +201,15 @@ class Runtime:
         loop = self.loops.acquire_shared(key, factory, kind.scope)
         return loop, functools.partial(self.loops.release_shared, key, loop)
 
+    def acquire_direct(
+        self, kind: LoopKind, item: pytest.Item
+    ) -> tuple[asyncio.AbstractEventLoop, Callable[[], None]]:
+        """Return the loop of ``kind`` for a test without ``event_loop``, and its release."""
+        if kind.kind == "shared":
+            loop = self.loops.acquire_shared(None, None, kind.scope)
+            return loop, functools.partial(self.loops.release_shared, None, loop)
+        return self.loops.scoped_for_test(kind.scope, item)
+
     # -- loop factories and policies ----------------------------------------------------------
     def factory_for(
         self, item: pytest.Item | None, request: pytest.FixtureRequest
@@ -261,6 +273,20 @@ def unwrap_test_function(obj: object) -> tuple[object, bool]:
 
 
 _COLLECTOR_MARKED = pytest.StashKey[bool]()
+_COLLECTOR_OVERRIDES = pytest.StashKey[bool]()
+
+
+def overrides_loop_fixtures(collector: pytest.Item | pytest.Collector) -> bool:
+    """Whether a user-defined ``event_loop`` or ``event_loop_policy`` is visible; cached."""
+    found = collector.stash.get(_COLLECTOR_OVERRIDES, None)
+    if found is None:
+        found = False
+        for name in ("event_loop", "event_loop_policy"):
+            defs = _compat.visible_fixturedefs(collector, name)
+            if defs and not _fixtures.is_builtin(defs[-1].func):
+                found = True
+        collector.stash[_COLLECTOR_OVERRIDES] = found
+    return found
 
 
 def collector_marked(collector: pytest.Item | pytest.Collector) -> bool:

@@ -23,6 +23,7 @@ from pytest_aioloop._plan import (
     ItemPlan,
     Runtime,
     collector_marked,
+    overrides_loop_fixtures,
     plan_item,
     unwrap_test_function,
 )
@@ -85,20 +86,25 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
 ) -> None:
-    """Make asyncio tests request ``event_loop`` before pytest computes their fixtures."""
+    """Make asyncio tests request ``event_loop`` where a user-defined one or policy is visible."""
     target = obj.__func__ if isinstance(obj, staticmethod) else obj
     func, _ = unwrap_test_function(target)
     if inspect.iscoroutinefunction(func) and callable(target):
         marks = getattr(target, "pytestmark", ())
         marked = any(m.name == "asyncio" for m in marks) or collector_marked(collector)
         runtime = collector.config.stash[RUNTIME_KEY]
-        if (marked or runtime.settings.auto) and not any(
+        if not (marked or runtime.settings.auto) or any(
             m.name == "usefixtures" and "event_loop" in m.args for m in marks
         ):
-            # With loop factories, the test also uses the (parametrized) factory fixture, early
-            # in its closure so that fixtures made in another factory's loop are made again.
-            mark = _USE_FACTORY_AND_LOOP if runtime.factories_hooked else _USE_LOOP
-            mark(target)
+            return
+        # With loop factories, the test also uses the (parametrized) factory fixture, early in
+        # its closure so that fixtures made in another factory's loop are made again.
+        if runtime.factories_hooked:
+            _USE_FACTORY_AND_LOOP(target)
+        elif overrides_loop_fixtures(collector):
+            # A user's event_loop (or policy) may be parametrized: pytest must see it now.
+            _USE_LOOP(target)
+        # Otherwise the test gets its loop from pytest_runtest_setup, without a fixture.
 
 
 _USE_LOOP = pytest.mark.usefixtures("event_loop")
@@ -163,6 +169,12 @@ def pytest_collection_modifyitems(
             wanted = list(plan.spec.loop_factories or factories or ())
             if len(wanted) == 1 and factories and wanted[0] in factories:
                 plan.factory_name = wanted[0]
+        plan.direct = (
+            plan.is_async_test
+            and plan.factory_name is None
+            and not runtime.factories_hooked
+            and (item.parent is None or not overrides_loop_fixtures(item.parent))
+        )
         item.stash[PLAN_KEY] = plan
 
 
@@ -181,19 +193,61 @@ def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object
 def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
     """Fail, before any fixture runs, a test whose marker or shape pytest-aioloop cannot run."""
     plan = item.stash.get(PLAN_KEY, None)
-    if plan is not None:
-        if plan.is_async_test and "event_loop" not in item.fixturenames:
+    if plan is None:
+        return (yield)
+    if plan.error is not None:
+        pytest.fail(plan.error, pytrace=False)
+    if plan.is_async_gen_test:
+        pytest.fail(
+            f"{item.nodeid} is an async generator function, not a test that pytest-aioloop "
+            "can run: a test must not yield. Use 'async def' without 'yield', and move "
+            "setup/teardown into an async fixture.",
+            pytrace=False,
+        )
+    if plan.is_async_test and "event_loop" not in item.fixturenames:
+        if plan.direct:
+            # What the event_loop fixture would do, without pytest's fixture machinery: the
+            # loop is taken before any fixture is set up and given back after the teardown.
+            runtime = item.config.stash[RUNTIME_KEY]
+            loop, release = runtime.acquire_direct(runtime.plan_setup(item, plan), item)
+            saved = _compat.save_current_loop()
+            _compat.set_current_loop(loop)
+            item.stash[_DIRECT_KEY] = (loop, release, saved)
+        else:
             item.fixturenames.insert(0, "event_loop")
-        if plan.error is not None:
-            pytest.fail(plan.error, pytrace=False)
-        if plan.is_async_gen_test:
-            pytest.fail(
-                f"{item.nodeid} is an async generator function, not a test that pytest-aioloop "
-                "can run: a test must not yield. Use 'async def' without 'yield', and move "
-                "setup/teardown into an async fixture.",
-                pytrace=False,
-            )
     return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(
+    item: pytest.Item, nextitem: pytest.Item | None
+) -> Generator[None, None, None]:
+    """Give back the loop of a test run without ``event_loop``, after its fixtures' teardown."""
+    try:
+        return (yield)
+    finally:
+        direct = item.stash.get(_DIRECT_KEY, None)
+        if direct is not None:
+            del item.stash[_DIRECT_KEY]
+            _, release, saved = direct
+            _compat.restore_current_loop(saved)
+            release()
+        runtime = item.config.stash.get(RUNTIME_KEY, None)
+        if runtime is not None:
+            runtime.loops.close_departed(nextitem)
+
+
+@pytest.hookimpl(trylast=True)  # after pytest has torn down what the run left set up
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Close loops of tests run without ``event_loop`` that an interrupted run left open."""
+    runtime = session.config.stash.get(RUNTIME_KEY, None)
+    if runtime is not None:
+        runtime.loops.close_departed(None)
+
+
+_DIRECT_KEY = pytest.StashKey[
+    tuple[asyncio.AbstractEventLoop, Callable[[], None], _compat.SavedLoop]
+]()
 
 
 @pytest.hookimpl(wrapper=True)
@@ -202,7 +256,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     plan = pyfuncitem.stash.get(PLAN_KEY, None)
     if plan is None or not plan.is_async_test:
         return (yield)
-    loop: asyncio.AbstractEventLoop = pyfuncitem.funcargs["event_loop"]  # type: ignore[assignment]
+    direct = pyfuncitem.stash.get(_DIRECT_KEY, None)
+    loop: asyncio.AbstractEventLoop = (
+        direct[0] if direct is not None else pyfuncitem.funcargs["event_loop"]  # type: ignore[assignment]
+    )
     original = pyfuncitem.obj
     found, hypothesis = unwrap_test_function(original)
     inner: Callable[..., Any] = found  # type: ignore[assignment]
@@ -525,6 +582,12 @@ def event_loop(
     plan = item.stash.get(PLAN_KEY, None)
     if plan is None:
         plan = ItemPlan()
+        plan.direct = (
+            plan.is_async_test
+            and plan.factory_name is None
+            and not runtime.factories_hooked
+            and (item.parent is None or not overrides_loop_fixtures(item.parent))
+        )
         item.stash[PLAN_KEY] = plan
     kind = runtime.plan_setup(item, plan)
     if kind.kind == "event_loop":  # a user's event_loop built on top of this one
