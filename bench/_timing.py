@@ -12,7 +12,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 #: Variables that would change what pytest loads or how it reports.
-_SCRUBBED = ("PYTEST_ADDOPTS", "PYTEST_PLUGINS", "PYTHONPATH", "PYTHONSTARTUP", "VIRTUAL_ENV")
+_SCRUBBED = (
+    "PYTEST_ADDOPTS",
+    "PYTEST_PLUGINS",
+    "PYTHONPATH",
+    "PYTHONSTARTUP",
+    "VIRTUAL_ENV",
+    # pytest caches rewritten test modules as bytecode unless this is set; users keep that
+    # cache between runs, so the timed runs (after the warm-up) use it too.
+    "PYTHONDONTWRITEBYTECODE",
+)
 
 
 def clean_env() -> dict[str, str]:

@@ -272,7 +272,8 @@ def unwrap_test_function(obj: object) -> tuple[object, bool]:
     return obj, False
 
 
-_COLLECTOR_MARKED = pytest.StashKey[bool]()
+_COLLECTOR_MARK = pytest.StashKey["pytest.Mark | None"]()
+_UNSET: Any = object()
 _COLLECTOR_OVERRIDES = pytest.StashKey[bool]()
 
 
@@ -291,22 +292,33 @@ def overrides_loop_fixtures(collector: pytest.Item | pytest.Collector) -> bool:
 
 def collector_marked(collector: pytest.Item | pytest.Collector) -> bool:
     """Whether a class or module (or a parent) carries the asyncio marker; cached per node."""
-    found = collector.stash.get(_COLLECTOR_MARKED, None)
-    if found is None:
-        found = collector.get_closest_marker("asyncio") is not None
-        collector.stash[_COLLECTOR_MARKED] = found
+    return collector_mark(collector) is not None
+
+
+def collector_mark(collector: pytest.Item | pytest.Collector) -> pytest.Mark | None:
+    """The closest asyncio marker of a class or module (or a parent); cached per node."""
+    found = collector.stash.get(_COLLECTOR_MARK, _UNSET)
+    if found is _UNSET:
+        found = collector.get_closest_marker("asyncio")
+        collector.stash[_COLLECTOR_MARK] = found
     return found
 
 
-def plan_item(item: pytest.Item, settings: Settings) -> ItemPlan:
-    """Classify ``item`` at collection: is it an asyncio test, and are its marker args valid?"""
+def plan_item(
+    item: pytest.Item, settings: Settings, specs: dict[int, MarkerSpec] | None = None
+) -> ItemPlan:
+    """Classify ``item`` at collection: is it an asyncio test, and are its marker args valid?
+
+    ``specs`` caches valid parsed markers by identity across the items of one collection (a
+    module's ``pytestmark`` is one object shared by all its tests).
+    """
     plan = ItemPlan()
     if not isinstance(item, pytest.Function):
         return plan
     # The function's own marks, then (cached per collector) its class's or module's.
     mark = next((m for m in item.own_markers if m.name == "asyncio"), None)
-    if mark is None and item.parent is not None and collector_marked(item.parent):
-        mark = item.parent.get_closest_marker("asyncio")
+    if mark is None and item.parent is not None:
+        mark = collector_mark(item.parent)
     func, _ = unwrap_test_function(item.obj)
     is_coro = inspect.iscoroutinefunction(func)
     is_agen = inspect.isasyncgenfunction(func)
@@ -315,10 +327,17 @@ def plan_item(item: pytest.Item, settings: Settings) -> ItemPlan:
             return plan
         if any(item.get_closest_marker(m) for m in OTHER_FRAMEWORK_MARKERS):
             return plan
-    try:
-        plan.spec = parse_marker(mark, item.nodeid)
-    except MarkerError as exc:
-        plan.error = str(exc)
+    spec = specs.get(id(mark)) if specs is not None else None
+    if spec is None:
+        try:
+            spec = parse_marker(mark, item.nodeid)
+        except MarkerError as exc:
+            plan.error = str(exc)
+        else:
+            if specs is not None:
+                specs[id(mark)] = spec
+    if spec is not None:
+        plan.spec = spec
     if is_agen:
         plan.is_async_gen_test = True
     elif is_coro:

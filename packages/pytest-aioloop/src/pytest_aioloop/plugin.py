@@ -16,7 +16,7 @@ from pytest_aioloop import _compat, _fixtures, hookspecs
 from pytest_aioloop._config import RANK, add_options, read_settings
 from pytest_aioloop._fixtures import builtin
 from pytest_aioloop._loops import LoopKind, close_loop
-from pytest_aioloop._marker import MARKER_LINE
+from pytest_aioloop._marker import MARKER_LINE, MarkerSpec
 from pytest_aioloop._plan import (
     PLAN_KEY,
     RUNTIME_KEY,
@@ -149,8 +149,10 @@ def pytest_collection_modifyitems(
     """Decide once per test whether pytest-aioloop runs it; warn about misused markers."""
     runtime = config.stash[RUNTIME_KEY]
     settings = runtime.settings
+    hooked = runtime.factories_hooked
+    specs: dict[int, MarkerSpec] = {}
     for item in items:
-        plan = plan_item(item, settings)
+        plan = plan_item(item, settings, specs)
         if not (plan.is_async_test or plan.is_async_gen_test or plan.marked_not_async):
             continue
         if plan.marked_not_async:
@@ -164,7 +166,7 @@ def pytest_collection_modifyitems(
         callspec = getattr(item, "callspec", None)
         if callspec is not None and "_aioloop_factory" in callspec.params:
             plan.factory_name = callspec.params["_aioloop_factory"]
-        elif runtime.factories_hooked and plan.is_async_test:
+        elif hooked and plan.is_async_test:
             factories = config.hook.pytest_asyncio_loop_factories(config=config, item=item)
             wanted = list(plan.spec.loop_factories or factories or ())
             if len(wanted) == 1 and factories and wanted[0] in factories:
@@ -172,7 +174,7 @@ def pytest_collection_modifyitems(
         plan.direct = (
             plan.is_async_test
             and plan.factory_name is None
-            and not runtime.factories_hooked
+            and not hooked
             and (item.parent is None or not overrides_loop_fixtures(item.parent))
         )
         item.stash[PLAN_KEY] = plan
@@ -582,12 +584,6 @@ def event_loop(
     plan = item.stash.get(PLAN_KEY, None)
     if plan is None:
         plan = ItemPlan()
-        plan.direct = (
-            plan.is_async_test
-            and plan.factory_name is None
-            and not runtime.factories_hooked
-            and (item.parent is None or not overrides_loop_fixtures(item.parent))
-        )
         item.stash[PLAN_KEY] = plan
     kind = runtime.plan_setup(item, plan)
     if kind.kind == "event_loop":  # a user's event_loop built on top of this one
