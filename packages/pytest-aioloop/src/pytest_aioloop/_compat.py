@@ -22,6 +22,7 @@ __all__ = [
     "fixturedefs_of_item",
     "get_policy",
     "is_current_loop",
+    "is_test_function",
     "may_have_asyncgens",
     "may_have_executor",
     "restore_current_loop",
@@ -58,6 +59,20 @@ def visible_fixturedefs(node: pytest.Item | pytest.Collector, name: str) -> Sequ
     if manager is None:  # pragma: no cover - pytest internals changed
         return ()
     return manager.getfixturedefs(name, node) or ()
+
+
+def is_test_function(collector: pytest.Collector, obj: object, name: str) -> bool:
+    """Whether pytest collects ``obj`` (called ``name`` in ``collector``) as a test function.
+
+    Why private: pytest's collectors decide this with ``istestfunction`` (the
+    ``python_functions`` patterns and the rules for fixtures and staticmethods), which the
+    documented API does not expose; pytest-asyncio calls the same collector methods. Used to
+    mark only real tests, never a helper that happens to sit in a test module.
+    """
+    check = getattr(collector, "istestfunction", None)
+    if check is None:  # pragma: no cover - pytest internals changed
+        return name.startswith("test")
+    return bool(check(obj, name))
 
 
 def finish_with(

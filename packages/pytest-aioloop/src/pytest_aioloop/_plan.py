@@ -225,8 +225,10 @@ class Runtime:
                 factory = factories.get(plan.factory_name)
                 if factory is not None:
                     return ("factory", plan.factory_name), factory
+        if plan is not None and plan.direct:
+            return None, None  # no event_loop_policy override is visible to this test
         node = item if item is not None else request.node
-        # The item's own closure holds event_loop_policy (it is autouse): no lookup per test.
+        # A test using event_loop has event_loop_policy in its closure: no lookup then.
         defs = _compat.fixturedefs_of_item(node).get("event_loop_policy") if item else None
         if defs is None:
             defs = _compat.visible_fixturedefs(node, "event_loop_policy")
@@ -274,18 +276,28 @@ def unwrap_test_function(obj: object) -> tuple[object, bool]:
 
 _COLLECTOR_MARK = pytest.StashKey["pytest.Mark | None"]()
 _UNSET: Any = object()
-_COLLECTOR_OVERRIDES = pytest.StashKey[bool]()
+_COLLECTOR_OVERRIDES = pytest.StashKey[tuple[bool, bool]]()
 
 
 def overrides_loop_fixtures(collector: pytest.Item | pytest.Collector) -> bool:
     """Whether a user-defined ``event_loop`` or ``event_loop_policy`` is visible; cached."""
+    return any(_overrides(collector))
+
+
+def overrides_policy(collector: pytest.Item | pytest.Collector) -> bool:
+    """Whether a user-defined ``event_loop_policy`` is visible; cached per node."""
+    return _overrides(collector)[1]
+
+
+def _overrides(collector: pytest.Item | pytest.Collector) -> tuple[bool, bool]:
     found = collector.stash.get(_COLLECTOR_OVERRIDES, None)
     if found is None:
-        found = False
-        for name in ("event_loop", "event_loop_policy"):
-            defs = _compat.visible_fixturedefs(collector, name)
-            if defs and not _fixtures.is_builtin(defs[-1].func):
-                found = True
+        loop_defs = _compat.visible_fixturedefs(collector, "event_loop")
+        policy_defs = _compat.visible_fixturedefs(collector, "event_loop_policy")
+        found = (
+            bool(loop_defs) and not _fixtures.is_builtin(loop_defs[-1].func),
+            bool(policy_defs) and not _fixtures.is_builtin(policy_defs[-1].func),
+        )
         collector.stash[_COLLECTOR_OVERRIDES] = found
     return found
 

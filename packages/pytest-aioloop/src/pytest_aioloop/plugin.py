@@ -24,6 +24,7 @@ from pytest_aioloop._plan import (
     Runtime,
     collector_marked,
     overrides_loop_fixtures,
+    overrides_policy,
     plan_item,
     unwrap_test_function,
 )
@@ -86,10 +87,20 @@ def pytest_report_header(config: pytest.Config) -> str:
 def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
 ) -> None:
-    """Make asyncio tests request ``event_loop`` where a user-defined one or policy is visible."""
+    """Make tests use ``event_loop``/``event_loop_policy`` where a user-defined one is visible."""
     target = obj.__func__ if isinstance(obj, staticmethod) else obj
     func, _ = unwrap_test_function(target)
-    if inspect.iscoroutinefunction(func) and callable(target):
+    if not inspect.iscoroutinefunction(func):
+        # A user-defined event_loop_policy applies to every test in its visibility, as
+        # pytest-asyncio's autouse one does (a parametrized policy parametrizes sync tests too).
+        if (
+            inspect.isfunction(func)
+            and overrides_policy(collector)
+            and _compat.is_test_function(collector, target, name)
+        ):
+            _USE_POLICY(target)
+        return
+    if callable(target):
         marks = getattr(target, "pytestmark", ())
         marked = any(m.name == "asyncio" for m in marks) or collector_marked(collector)
         runtime = collector.config.stash[RUNTIME_KEY]
@@ -108,6 +119,7 @@ def pytest_pycollect_makeitem(
 
 
 _USE_LOOP = pytest.mark.usefixtures("event_loop")
+_USE_POLICY = pytest.mark.usefixtures("event_loop_policy")
 _USE_FACTORY_AND_LOOP = pytest.mark.usefixtures("_aioloop_factory", "event_loop")
 
 
@@ -181,19 +193,10 @@ def pytest_collection_modifyitems(
 
 
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    """Remember which test runs, so fixtures know whose loop they serve."""
-    runtime = item.config.stash[RUNTIME_KEY]
-    runtime.current_item = item
-    try:
-        return (yield)
-    finally:
-        runtime.current_item = None
-
-
-@pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
     """Fail, before any fixture runs, a test whose marker or shape pytest-aioloop cannot run."""
+    runtime = item.config.stash[RUNTIME_KEY]
+    runtime.current_item = item  # fixtures set up from now until the teardown serve this test
     plan = item.stash.get(PLAN_KEY, None)
     if plan is None:
         return (yield)
@@ -210,7 +213,6 @@ def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
         if plan.direct:
             # What the event_loop fixture would do, without pytest's fixture machinery: the
             # loop is taken before any fixture is set up and given back after the teardown.
-            runtime = item.config.stash[RUNTIME_KEY]
             loop, release = runtime.acquire_direct(runtime.plan_setup(item, plan), item)
             saved = _compat.save_current_loop()
             _compat.set_current_loop(loop)
@@ -237,6 +239,7 @@ def pytest_runtest_teardown(
         runtime = item.config.stash.get(RUNTIME_KEY, None)
         if runtime is not None:
             runtime.loops.close_departed(nextitem)
+            runtime.current_item = None
 
 
 @pytest.hookimpl(trylast=True)  # after pytest has torn down what the run left set up
@@ -554,7 +557,7 @@ def _aioloop_factory(request: pytest.FixtureRequest) -> object:
     return getattr(request, "param", None)
 
 
-@pytest.fixture(scope="session", autouse=True)
+@pytest.fixture(scope="session")
 @builtin
 def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
     """Return the event loop policy that creates the loops of the tests in its visibility.
