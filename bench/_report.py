@@ -131,9 +131,57 @@ def extra_per_test_table(groups: list[Group]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def targets_table(groups: list[Group]) -> str:
-    """Return the issue's targets against the measured ratios: one row per target and size."""
-    lines = ["| Scenario | N | Target | Measured | Met |", "|---|--:|---|--:|:-:|"]
+def asyncio_minimum_us(scenario: int, costs: dict[str, float] | None) -> float | None:
+    """Return the least time per test that asyncio itself takes in ``scenario``, if measured.
+
+    Function loops: one loop created and closed, and three loop runs (fixture setup, test,
+    fixture teardown). Module loops: one loop run (the test). Collection: none.
+    """
+    if not costs:
+        return None
+    step = costs["run_step_us"]
+    if scenario == 1:
+        return costs["loop_create_close_us"] + 3 * step
+    if scenario == 2:
+        return step
+    return None
+
+
+def _leaves(g: Group, limit: float, den: str, costs: dict[str, float] | None) -> str:
+    """Say what a target leaves: a budget per test over the floor, or a bound below the floor."""
+    floor = g.medians.get(FLOOR)
+    if floor is None:
+        return ""
+    if den == FLOOR:
+        if not g.n:
+            return ""
+        budget = (limit - 1) * floor / g.n * (1e3 if g.unit == "ms" else 1e6)
+        text = f"{budget:.0f} µs per test over the floor"
+        least = asyncio_minimum_us(g.scenario, costs)
+        if least is not None:
+            text += f"; asyncio alone takes {least:.0f} µs"
+        return text
+    other = g.medians.get(den)
+    if other is None:
+        return ""
+    bound = limit * other
+    if bound < floor:
+        return f"{_fmt(bound, g.unit)}: below the sync floor ({_fmt(floor, g.unit)})"
+    return ""
+
+
+def targets_table(groups: list[Group], costs: dict[str, float] | None = None) -> str:
+    """Return the issue's targets against the measured ratios: one row per target and size.
+
+    The last column says what each target leaves: for a ratio to the floor, the time per test
+    it allows over bare pytest (and asyncio's own least cost there, when ``costs`` were
+    measured); for a ratio to pytest-asyncio, whether the time it allows is below the floor,
+    which no plugin can reach.
+    """
+    lines = [
+        "| Scenario | N | Target | Measured | Met | What the target leaves |",
+        "|---|--:|---|--:|:-:|---|",
+    ]
     for scenario, label, limit, num, den in TARGETS:
         for g in groups:
             if g.scenario != scenario:
@@ -147,8 +195,25 @@ def targets_table(groups: list[Group]) -> str:
                     title = g.title + (": switched on" if variant == NETS_ON else ": at defaults")
                 else:
                     title = g.title
-                lines.append(f"| {title} | {g.n or ''} | {label} | {_x(ratio)} | {met} |")
+                leaves = _leaves(g, limit, den, costs)
+                lines.append(
+                    f"| {title} | {g.n or ''} | {label} | {_x(ratio)} | {met} | {leaves} |"
+                )
     return "\n".join(lines) + "\n"
+
+
+def asyncio_cost_line(costs: dict[str, float] | None) -> str:
+    """Return one sentence with asyncio's own costs of this run, or nothing."""
+    if not costs:
+        return ""
+    create, step = costs["loop_create_close_us"], costs["run_step_us"]
+    return (
+        f"asyncio's own costs in this run (the floor's interpreter, no pytest): creating and "
+        f"closing a loop {create:.0f} µs, one `run_until_complete` of a coroutine that awaits "
+        f"`sleep(0)` {step:.0f} µs. A test with a function-scoped loop and fixture therefore "
+        f"needs at least {create + 3 * step:.0f} µs more than its sync twin, with a module-scoped "
+        f"loop {step:.0f} µs, whatever the plugin.\n"
+    )
 
 
 def spread_lines(groups: list[Group]) -> str:
@@ -207,8 +272,9 @@ def markdown(meta: dict[str, Any], groups: list[Group], chart: str | None) -> st
         results_table(groups),
         "## Extra time per test over the sync floor\n",
         extra_per_test_table(groups),
+        asyncio_cost_line(meta.get("asyncio_costs")),
         "## Targets (issue 6)\n",
-        targets_table(groups),
+        targets_table(groups, meta.get("asyncio_costs")),
     ]
     if notes:
         parts += ["## Notes\n", "\n".join(notes) + "\n"]

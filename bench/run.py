@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import re
@@ -260,7 +261,22 @@ def meta(bench: Bench, pytest_version: str) -> dict[str, Any]:
         "smoke": bench.args.smoke,
         "runs": bench.runs_for(1),
         "runs_large": bench.runs_for(10_000),
+        "asyncio_costs": asyncio_costs(bench),
     }
+
+
+def asyncio_costs(bench: Bench) -> dict[str, float]:
+    """Measure asyncio's own costs with the floor's interpreter (``bench/_asyncio_cost.py``)."""
+    done = subprocess.run(
+        [bench.python(FLOOR), str(BENCH / "_asyncio_cost.py")],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_timing.clean_env(),
+    )
+    costs: dict[str, float] = json.loads(done.stdout)
+    log(f"asyncio's own costs: {costs}")
+    return costs
 
 
 def update_docs(markdown_table: str, chart: Path) -> None:
@@ -358,8 +374,9 @@ def publish(
                 _report.results_table(groups),
                 "Extra time per test over the floor ((plugin - floor) / N):\n",
                 _report.extra_per_test_table(groups),
+                _report.asyncio_cost_line(info.get("asyncio_costs")),
                 "Against the targets of issue 6:\n",
-                _report.targets_table(groups),
+                _report.targets_table(groups, info.get("asyncio_costs")),
             ]
         )
         update_docs(block, out / "latest.png")

@@ -173,6 +173,20 @@ def test_aiokit_header_shows_both(aiokit: Venv) -> None:
     )
 
 
+def test_aiokit_sync_suite_never_imports_asyncio(aiokit: Venv) -> None:
+    conftest = (
+        "import sys\n\n"
+        "def pytest_unconfigure(config):\n"
+        "    print('asyncio imported:', 'asyncio' in sys.modules)\n"
+    )
+    result = aiokit.pytest("-s", files={"conftest.py": conftest, "test_ports.py": SYNC_PORT_SUITE})
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["asyncio imported: False"])
+    result = aiokit.pytest("-s", files={"conftest.py": conftest, "test_async.py": ASYNC_SUITE})
+    result.assert_outcomes(passed=2)
+    result.stdout.fnmatch_lines(["asyncio imported: True"])
+
+
 # 4. each plugin can be disabled ---------------------------------------------------------------
 
 

@@ -6,14 +6,18 @@ API serves, and degrades gracefully if the private attribute disappears.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    from pytest_aioloop._lazy import asyncio
 
 __all__ = [
     "abandon_task",
@@ -117,7 +121,7 @@ def set_current_loop(loop: asyncio.AbstractEventLoop | None) -> None:
 
 
 #: What :func:`save_current_loop` returns: the policy's loop and whether one was ever set.
-SavedLoop = tuple[asyncio.AbstractEventLoopPolicy, Any, Any]
+SavedLoop = tuple["asyncio.AbstractEventLoopPolicy", Any, Any]
 
 
 def save_current_loop() -> SavedLoop:

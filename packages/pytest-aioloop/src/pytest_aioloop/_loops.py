@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
 from pytest_aioloop import _compat
 from pytest_aioloop._config import RANK, Scope
 
-LoopFactory = Callable[[], asyncio.AbstractEventLoop]
+if TYPE_CHECKING:
+    import asyncio
+else:
+    from pytest_aioloop._lazy import asyncio
+
+LoopFactory = Callable[[], "asyncio.AbstractEventLoop"]
 
 
 @dataclasses.dataclass(frozen=True)

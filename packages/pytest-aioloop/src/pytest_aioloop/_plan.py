@@ -8,12 +8,11 @@ uses, else in a loop of ``asyncio_default_test_loop_scope``.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import inspect
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +21,11 @@ from pytest_aioloop._config import RANK, Scope, Settings
 from pytest_aioloop._loops import LoopFactory, LoopKind, LoopManager, widest
 from pytest_aioloop._marker import MarkerError, MarkerSpec, parse_marker
 from pytest_aioloop._safety import Watchdog
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    from pytest_aioloop._lazy import asyncio
 
 OTHER_FRAMEWORK_MARKERS = ("anyio", "trio")
 

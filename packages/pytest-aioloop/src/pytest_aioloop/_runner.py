@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 from collections.abc import Callable, Coroutine
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_aioloop import _compat
 from pytest_aioloop._safety import TRANSPARENT_CODE, Watchdog, run_with_timeout
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    from pytest_aioloop._lazy import asyncio
 
 T = TypeVar("T")
 

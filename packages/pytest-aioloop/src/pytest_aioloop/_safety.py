@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import re
@@ -13,11 +12,16 @@ import time
 import traceback
 import types
 from collections.abc import Callable, Coroutine, Iterator
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
 from pytest_aioloop import _compat
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    from pytest_aioloop._lazy import asyncio
 
 T = TypeVar("T")
 

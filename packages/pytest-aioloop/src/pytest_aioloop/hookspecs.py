@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from asyncio import AbstractEventLoop
 from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from asyncio import AbstractEventLoop
 
 
 @pytest.hookspec(firstresult=True)

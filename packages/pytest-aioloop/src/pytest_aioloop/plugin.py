@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import inspect
 import sys
 import warnings
 from collections.abc import Callable, Generator, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -30,6 +29,11 @@ from pytest_aioloop._plan import (
 )
 from pytest_aioloop._runner import run, run_sync
 from pytest_aioloop._safety import TestGuard
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    from pytest_aioloop._lazy import asyncio
 
 _OTHER_ASYNCIO_PLUGINS = ("asyncio", "pytest_asyncio", "pytest_asyncio.plugin")
 #: The markers this plugin registers (the docs' reference reads it).
@@ -251,7 +255,7 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
 
 
 _DIRECT_KEY = pytest.StashKey[
-    tuple[asyncio.AbstractEventLoop, Callable[[], None], _compat.SavedLoop]
+    tuple["asyncio.AbstractEventLoop", Callable[[], None], _compat.SavedLoop]
 ]()
 
 

@@ -1,0 +1,46 @@
+"""``asyncio``, imported when first used, so that suites without async tests never pay for it.
+
+Importing asyncio takes about 10 ms, most of pytest-aioloop's own import time. Every module of
+the plugin that needs asyncio at run time binds the name ``asyncio`` to :data:`asyncio` below
+(and to the real module for type checkers). The first attribute read imports asyncio and puts
+the real module in place of this stand-in in each of those modules, so from then on every
+lookup is an ordinary module attribute read, and monkeypatching ``asyncio`` works as usual.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+#: The modules whose global ``asyncio`` is the stand-in until the first use.
+USERS = (
+    "pytest_aioloop._compat",
+    "pytest_aioloop._loops",
+    "pytest_aioloop._plan",
+    "pytest_aioloop._runner",
+    "pytest_aioloop._safety",
+    "pytest_aioloop.plugin",
+)
+
+
+class _Deferred:
+    """Stands in for the ``asyncio`` module until an attribute of it is first read."""
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            # Introspection (pytest scanning the plugin module for fixtures, mock and
+            # unwrap checks) must not import asyncio; the plugin reads no private names.
+            raise AttributeError(name)
+        real = importlib.import_module("asyncio")
+        for user in USERS:
+            module = sys.modules.get(user)
+            if module is not None and module.__dict__.get("asyncio") is self:
+                module.asyncio = real  # type: ignore[attr-defined]
+        return getattr(real, name)
+
+    def __repr__(self) -> str:
+        return "<asyncio, imported on first use by pytest-aioloop>"
+
+
+asyncio: Any = _Deferred()

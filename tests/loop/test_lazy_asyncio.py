@@ -1,0 +1,44 @@
+"""asyncio is imported on first use: the stand-in in pytest_aioloop._lazy."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+
+def _run(code: str) -> str:
+    proc = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout
+
+
+def test_plugin_import_and_introspection_do_not_import_asyncio() -> None:
+    out = _run(
+        """
+        import sys
+        import pytest_aioloop, pytest_aioloop.plugin as plugin
+        assert not hasattr(plugin.asyncio, "_mock_name")
+        assert not hasattr(plugin.asyncio, "__wrapped__")
+        print("asyncio" in sys.modules)
+        """
+    )
+    assert out.split() == ["False"]
+
+
+def test_first_use_puts_the_real_module_in_place_everywhere() -> None:
+    out = _run(
+        """
+        import sys
+        from pytest_aioloop import _lazy, _compat, plugin
+        stand_in = plugin.asyncio
+        policy = _compat.get_policy()
+        real = sys.modules["asyncio"]
+        print(policy is real.get_event_loop_policy())
+        print(all(sys.modules[name].asyncio is real for name in _lazy.USERS))
+        print(stand_in is not real)
+        """
+    )
+    assert out.split() == ["True", "True", "True"]
