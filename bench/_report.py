@@ -212,7 +212,9 @@ def asyncio_cost_line(costs: dict[str, float] | None) -> str:
         f"closing a loop {create:.0f} µs, one `run_until_complete` of a coroutine that awaits "
         f"`sleep(0)` {step:.0f} µs. A test with a function-scoped loop and fixture therefore "
         f"needs at least {create + 3 * step:.0f} µs more than its sync twin, with a module-scoped "
-        f"loop {step:.0f} µs, whatever the plugin.\n"
+        f"loop {step:.0f} µs, whatever the plugin. These are lower bounds: they are timed in a "
+        "tight loop, with warm CPU caches; between two tests pytest runs enough code to make the "
+        "same calls several times slower.\n"
     )
 
 
