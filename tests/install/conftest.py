@@ -178,7 +178,9 @@ def _make_venv(
                 venv.python,
             ]
             _check([*pip, pytest_req])
-            _check([*pip, "--no-index", "--find-links", dist, *wanted])
+            # --no-cache: every build is 0.1.0 with the same file names and (reproducible)
+            # timestamps, so uv's cache would install an earlier build of the same path.
+            _check([*pip, "--no-cache", "--no-index", "--find-links", dist, *wanted])
         else:
             _check([sys.executable, "-m", "venv", venv.path])
             pip = [venv.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
