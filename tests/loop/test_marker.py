@@ -154,3 +154,42 @@ def test_markers_help_documents_the_signature(pytester: pytest.Pytester) -> None
     result.stdout.fnmatch_lines(
         ["@pytest.mark.asyncio(*, loop_scope=None, loop_factories=None, timeout=None): *"]
     )
+
+
+def test_markers_added_in_collection_modifyitems_are_honoured(pytester: pytest.Pytester) -> None:
+    # The pattern of pytest-asyncio's docs: run every async test in the session loop.
+    pytester.makeconftest(
+        """
+        import pytest
+        import pytest_aioloop
+
+        def pytest_collection_modifyitems(items):
+            session_mark = pytest.mark.asyncio(loop_scope="session")
+            for item in items:
+                if pytest_aioloop.is_async_test(item):
+                    item.add_marker(session_mark, append=False)
+        """
+    )
+    pytester.makepyfile(
+        test_a="""
+        import asyncio
+        import builtins
+
+        async def test_a():
+            builtins.AIOKIT_LOOP = asyncio.get_running_loop()
+
+        def test_sync():
+            pass
+        """,
+        test_b="""
+        import asyncio
+        import builtins
+
+        async def test_b():
+            assert asyncio.get_running_loop() is builtins.AIOKIT_LOOP
+        """,
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-p", "no:randomly", "--asyncio-mode=auto"
+    )
+    result.assert_outcomes(passed=3)

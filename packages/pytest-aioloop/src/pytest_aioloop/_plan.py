@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
+import types
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +31,7 @@ else:
 OTHER_FRAMEWORK_MARKERS = ("anyio", "trio")
 
 
-@dataclasses.dataclass
+@dataclasses.dataclass(slots=True)
 class ItemPlan:
     """What pytest-aioloop decided about one test item."""
 
@@ -53,6 +54,9 @@ class Runtime:
     def __init__(self, config: pytest.Config, settings: Settings) -> None:
         self.config = config
         self.settings = settings
+        self._factories_hook = config.pluginmanager.hook.pytest_asyncio_loop_factories
+        #: Parsed asyncio markers by identity (a module's pytestmark serves all its tests).
+        self.marker_specs: dict[int, tuple[pytest.Mark, MarkerSpec]] = {}
         self.loops = LoopManager(debug=settings.debug)
         self.watchdog = Watchdog()
         self.current_item: pytest.Item | None = None
@@ -72,8 +76,7 @@ class Runtime:
     @property
     def factories_hooked(self) -> bool:
         """Whether any plugin or conftest (also one found during collection) has the hook."""
-        hook = self.config.pluginmanager.hook.pytest_asyncio_loop_factories
-        return bool(hook.get_hookimpls())
+        return bool(self._factories_hook.get_hookimpls())
 
     def func_of(self, fixturedef: pytest.FixtureDef[Any]) -> Callable[..., Any]:
         """Return the user's fixture function, also while a wrapper stands in for it."""
@@ -273,87 +276,97 @@ def unwrap_test_function(obj: object) -> tuple[object, bool]:
     inner = getattr(getattr(obj, "hypothesis", None), "inner_test", None)
     if inner is not None:
         return inner, True
-    if isinstance(obj, staticmethod):  # pragma: no cover - pytest unwraps these itself
+    if type(obj) is staticmethod:  # pragma: no cover - pytest unwraps these itself
         return obj.__func__, False
     return obj, False
 
 
-_COLLECTOR_MARK = pytest.StashKey["pytest.Mark | None"]()
-_UNSET: Any = object()
-_COLLECTOR_OVERRIDES = pytest.StashKey[tuple[bool, bool]]()
+@dataclasses.dataclass(frozen=True, slots=True)
+class CollectorFacts:
+    """What pytest-aioloop needs to know about a module or class, found once per collector."""
+
+    #: The closest ``asyncio`` marker of the collector or a parent.
+    mark: pytest.Mark | None
+    #: A user-defined ``event_loop`` fixture is visible.
+    loop_overridden: bool
+    #: A user-defined ``event_loop_policy`` fixture is visible.
+    policy_overridden: bool
+    #: Some plugin or conftest implemented the loop factories hook when this was collected.
+    factories_hooked: bool
 
 
-def overrides_loop_fixtures(collector: pytest.Item | pytest.Collector) -> bool:
-    """Whether a user-defined ``event_loop`` or ``event_loop_policy`` is visible; cached."""
-    return any(_overrides(collector))
+_COLLECTOR_FACTS = pytest.StashKey[CollectorFacts]()
 
 
-def overrides_policy(collector: pytest.Item | pytest.Collector) -> bool:
-    """Whether a user-defined ``event_loop_policy`` is visible; cached per node."""
-    return _overrides(collector)[1]
-
-
-def _overrides(collector: pytest.Item | pytest.Collector) -> tuple[bool, bool]:
-    found = collector.stash.get(_COLLECTOR_OVERRIDES, None)
+def collector_facts(collector: pytest.Item | pytest.Collector) -> CollectorFacts:
+    """Return (and cache in the collector's stash) the :class:`CollectorFacts` of ``collector``."""
+    found = collector.stash.get(_COLLECTOR_FACTS, None)
     if found is None:
         loop_defs = _compat.visible_fixturedefs(collector, "event_loop")
         policy_defs = _compat.visible_fixturedefs(collector, "event_loop_policy")
-        found = (
-            bool(loop_defs) and not _fixtures.is_builtin(loop_defs[-1].func),
-            bool(policy_defs) and not _fixtures.is_builtin(policy_defs[-1].func),
+        found = CollectorFacts(
+            mark=collector.get_closest_marker("asyncio"),
+            loop_overridden=bool(loop_defs) and not _fixtures.is_builtin(loop_defs[-1].func),
+            policy_overridden=bool(policy_defs) and not _fixtures.is_builtin(policy_defs[-1].func),
+            factories_hooked=collector.config.stash[RUNTIME_KEY].factories_hooked,
         )
-        collector.stash[_COLLECTOR_OVERRIDES] = found
+        collector.stash[_COLLECTOR_FACTS] = found
     return found
 
 
-def collector_marked(collector: pytest.Item | pytest.Collector) -> bool:
-    """Whether a class or module (or a parent) carries the asyncio marker; cached per node."""
-    return collector_mark(collector) is not None
+def async_kind(func: object) -> tuple[bool, bool]:
+    """Return (is a coroutine function, is an async generator function) for ``func``.
 
-
-def collector_mark(collector: pytest.Item | pytest.Collector) -> pytest.Mark | None:
-    """The closest asyncio marker of a class or module (or a parent); cached per node."""
-    found = collector.stash.get(_COLLECTOR_MARK, _UNSET)
-    if found is _UNSET:
-        found = collector.get_closest_marker("asyncio")
-        collector.stash[_COLLECTOR_MARK] = found
-    return found
+    Plain functions are read from their code flags directly (collection asks this of every
+    name in every test module); anything else goes through :mod:`inspect`, which also knows
+    partials, methods and ``inspect.markcoroutinefunction``.
+    """
+    if type(func) is types.FunctionType and "_is_coroutine_marker" not in func.__dict__:
+        flags = func.__code__.co_flags
+        return bool(flags & inspect.CO_COROUTINE), bool(flags & inspect.CO_ASYNC_GENERATOR)
+    return inspect.iscoroutinefunction(func), inspect.isasyncgenfunction(func)
 
 
 def plan_item(
-    item: pytest.Item, settings: Settings, specs: dict[int, MarkerSpec] | None = None
+    item: pytest.Item,
+    settings: Settings,
+    specs: dict[int, tuple[pytest.Mark, MarkerSpec]] | None = None,
 ) -> ItemPlan:
     """Classify ``item`` at collection: is it an asyncio test, and are its marker args valid?
 
-    ``specs`` caches valid parsed markers by identity across the items of one collection (a
-    module's ``pytestmark`` is one object shared by all its tests).
+    ``specs`` caches valid parsed markers by identity (a module's ``pytestmark`` is one object
+    shared by all its tests).
     """
     plan = ItemPlan()
     if not isinstance(item, pytest.Function):
         return plan
     # The function's own marks, then (cached per collector) its class's or module's.
-    mark = next((m for m in item.own_markers if m.name == "asyncio"), None)
-    if mark is None and item.parent is not None:
-        mark = collector_mark(item.parent)
+    mark = None
+    for own in item.own_markers:
+        if own.name == "asyncio":
+            mark = own
+            break
+    else:
+        if item.parent is not None:
+            mark = collector_facts(item.parent).mark
     func, _ = unwrap_test_function(item.obj)
-    is_coro = inspect.iscoroutinefunction(func)
-    is_agen = inspect.isasyncgenfunction(func)
+    is_coro, is_agen = async_kind(func)
     if mark is None:
         if not settings.auto or not (is_coro or is_agen):
             return plan
         if any(item.get_closest_marker(m) for m in OTHER_FRAMEWORK_MARKERS):
             return plan
-    spec = specs.get(id(mark)) if specs is not None else None
-    if spec is None:
+    cached = specs.get(id(mark)) if specs is not None else None
+    if cached is not None and cached[0] is mark:
+        plan.spec = cached[1]
+    else:
         try:
-            spec = parse_marker(mark, item.nodeid)
+            plan.spec = parse_marker(mark, item.nodeid)
         except MarkerError as exc:
             plan.error = str(exc)
         else:
-            if specs is not None:
-                specs[id(mark)] = spec
-    if spec is not None:
-        plan.spec = spec
+            if specs is not None and mark is not None:
+                specs[id(mark)] = (mark, plan.spec)
     if is_agen:
         plan.is_async_gen_test = True
     elif is_coro:

@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextvars
 import inspect
 import sys
+import types
 import warnings
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -15,15 +16,15 @@ from pytest_aioloop import _compat, _fixtures, hookspecs
 from pytest_aioloop._config import RANK, add_options, read_settings
 from pytest_aioloop._fixtures import builtin
 from pytest_aioloop._loops import LoopKind, close_loop
-from pytest_aioloop._marker import MARKER_LINE, MarkerSpec
+from pytest_aioloop._marker import MARKER_LINE
 from pytest_aioloop._plan import (
     PLAN_KEY,
     RUNTIME_KEY,
+    CollectorFacts,
     ItemPlan,
     Runtime,
-    collector_marked,
-    overrides_loop_fixtures,
-    overrides_policy,
+    async_kind,
+    collector_facts,
     plan_item,
     unwrap_test_function,
 )
@@ -92,34 +93,46 @@ def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
 ) -> None:
     """Make tests use ``event_loop``/``event_loop_policy`` where a user-defined one is visible."""
-    target = obj.__func__ if isinstance(obj, staticmethod) else obj
+    facts = collector_facts(collector)
+    if not (facts.factories_hooked or facts.loop_overridden or facts.policy_overridden):
+        return  # the common case: asyncio tests here get their loop from the setup hook
+    target = obj.__func__ if type(obj) is staticmethod else obj
     func, _ = unwrap_test_function(target)
-    if not inspect.iscoroutinefunction(func):
+    is_coro, _ = async_kind(func)
+    if not is_coro:
         # A user-defined event_loop_policy applies to every test in its visibility, as
         # pytest-asyncio's autouse one does (a parametrized policy parametrizes sync tests too).
         if (
-            inspect.isfunction(func)
-            and overrides_policy(collector)
+            type(func) is types.FunctionType
+            and facts.policy_overridden
             and _compat.is_test_function(collector, target, name)
         ):
             _USE_POLICY(target)
         return
-    if callable(target):
-        marks = getattr(target, "pytestmark", ())
-        marked = any(m.name == "asyncio" for m in marks) or collector_marked(collector)
-        runtime = collector.config.stash[RUNTIME_KEY]
-        if not (marked or runtime.settings.auto) or any(
-            m.name == "usefixtures" and "event_loop" in m.args for m in marks
-        ):
-            return
-        # With loop factories, the test also uses the (parametrized) factory fixture, early in
-        # its closure so that fixtures made in another factory's loop are made again.
-        if runtime.factories_hooked:
-            _USE_FACTORY_AND_LOOP(target)
-        elif overrides_loop_fixtures(collector):
-            # A user's event_loop (or policy) may be parametrized: pytest must see it now.
-            _USE_LOOP(target)
-        # Otherwise the test gets its loop from pytest_runtest_setup, without a fixture.
+    if not callable(target):
+        return
+    marks = getattr(target, "pytestmark", ())
+    runtime = collector.config.stash[RUNTIME_KEY]
+    if facts.mark is None and not runtime.settings.auto and not _has_mark(marks, "asyncio"):
+        return
+    if any(m.name == "usefixtures" and "event_loop" in m.args for m in marks):
+        return
+    # With loop factories, the test also uses the (parametrized) factory fixture, early in its
+    # closure so that fixtures made in another factory's loop are made again.
+    if facts.factories_hooked:
+        _USE_FACTORY_AND_LOOP(target)
+    elif facts.loop_overridden or facts.policy_overridden:
+        # A user's event_loop (or policy) may be parametrized: pytest must see it now.
+        _USE_LOOP(target)
+    # Otherwise the test gets its loop from pytest_runtest_setup, without a fixture.
+
+
+def _overridden(facts: CollectorFacts) -> bool:
+    return facts.loop_overridden or facts.policy_overridden
+
+
+def _has_mark(marks: Iterable[pytest.Mark], name: str) -> bool:
+    return any(m.name == name for m in marks)
 
 
 _USE_LOOP = pytest.mark.usefixtures("event_loop")
@@ -142,7 +155,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     names = list(factories)
     wanted = list(plan.spec.loop_factories) if plan.spec.loop_factories else names
     if len(wanted) == 1 and wanted[0] in factories:
-        return  # one factory adds no id: pytest_collection_modifyitems records it
+        return  # one factory adds no id: the test's setup records it (_plan_of)
     values = [
         name
         if name in factories
@@ -159,41 +172,45 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("_aioloop_factory", values, indirect=True, ids=wanted, scope="session")
 
 
-def pytest_collection_modifyitems(
-    session: pytest.Session, config: pytest.Config, items: list[pytest.Item]
-) -> None:
-    """Decide once per test whether pytest-aioloop runs it; warn about misused markers."""
-    runtime = config.stash[RUNTIME_KEY]
-    settings = runtime.settings
-    hooked = runtime.factories_hooked
-    specs: dict[int, MarkerSpec] = {}
-    for item in items:
-        plan = plan_item(item, settings, specs)
-        if not (plan.is_async_test or plan.is_async_gen_test or plan.marked_not_async):
-            continue
-        if plan.marked_not_async:
-            item.warn(
-                pytest.PytestWarning(
-                    f"{item.nodeid} is marked with @pytest.mark.asyncio but is not an async "
-                    "function: it runs as a normal test. Remove the marker, or make it async def."
-                )
+def _plan_of(item: pytest.Item, runtime: Runtime) -> ItemPlan | None:
+    """Decide, once per test and at its setup, whether and how pytest-aioloop runs it.
+
+    Deciding at setup rather than at collection spares ``--collect-only``, deselected tests and
+    xdist workers (which each collect the whole suite) the work, and sees markers that other
+    plugins add in ``pytest_collection_modifyitems``.
+    """
+    plan = item.stash.get(PLAN_KEY, None)
+    if plan is not None:
+        return plan
+    plan = plan_item(item, runtime.settings, runtime.marker_specs)
+    if not (plan.is_async_test or plan.is_async_gen_test or plan.marked_not_async):
+        return None
+    item.stash[PLAN_KEY] = plan
+    if plan.marked_not_async:
+        item.warn(
+            pytest.PytestWarning(
+                f"{item.nodeid} is marked with @pytest.mark.asyncio but is not an async "
+                "function: it runs as a normal test. Remove the marker, or make it async def."
             )
-            continue
-        callspec = getattr(item, "callspec", None)
-        if callspec is not None and "_aioloop_factory" in callspec.params:
-            plan.factory_name = callspec.params["_aioloop_factory"]
-        elif hooked and plan.is_async_test:
-            factories = config.hook.pytest_asyncio_loop_factories(config=config, item=item)
-            wanted = list(plan.spec.loop_factories or factories or ())
-            if len(wanted) == 1 and factories and wanted[0] in factories:
-                plan.factory_name = wanted[0]
-        plan.direct = (
-            plan.is_async_test
-            and plan.factory_name is None
-            and not hooked
-            and (item.parent is None or not overrides_loop_fixtures(item.parent))
         )
-        item.stash[PLAN_KEY] = plan
+        return plan
+    hooked = runtime.factories_hooked
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "_aioloop_factory" in callspec.params:
+        plan.factory_name = callspec.params["_aioloop_factory"]
+    elif hooked and plan.is_async_test:
+        config = runtime.config
+        factories = config.hook.pytest_asyncio_loop_factories(config=config, item=item)
+        wanted = list(plan.spec.loop_factories or factories or ())
+        if len(wanted) == 1 and factories and wanted[0] in factories:
+            plan.factory_name = wanted[0]
+    plan.direct = (
+        plan.is_async_test
+        and plan.factory_name is None
+        and not hooked
+        and (item.parent is None or not _overridden(collector_facts(item.parent)))
+    )
+    return plan
 
 
 @pytest.hookimpl(wrapper=True)
@@ -201,8 +218,8 @@ def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
     """Fail, before any fixture runs, a test whose marker or shape pytest-aioloop cannot run."""
     runtime = item.config.stash[RUNTIME_KEY]
     runtime.current_item = item  # fixtures set up from now until the teardown serve this test
-    plan = item.stash.get(PLAN_KEY, None)
-    if plan is None:
+    plan = _plan_of(item, runtime)
+    if plan is None or plan.marked_not_async:
         return (yield)
     if plan.error is not None:
         pytest.fail(plan.error, pytrace=False)
