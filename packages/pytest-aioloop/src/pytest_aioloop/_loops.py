@@ -132,21 +132,9 @@ class LoopManager:
     ) -> asyncio.AbstractEventLoop:
         """Return the loop of ``scope`` around ``node``, creating it on first use."""
         owner = scope_node(node, scope)
-        key = (scope, owner.nodeid, factory_key)
-        loop = self._scoped.get(key)
-        if loop is not None and not loop.is_closed():
-            return loop
-        loop = self.new_loop(factory)
-        self._scoped[key] = loop
-        self.kinds[id(loop)] = LoopKind("scoped", scope)
-
-        def finish() -> None:
-            if self._scoped.get(key) is loop:
-                del self._scoped[key]
-            self.kinds.pop(id(loop), None)
-            close_loop(loop)
-
-        owner.addfinalizer(finish)
+        loop, finish = self._scoped_loop(scope, owner, factory_key, factory)
+        if finish is not None:
+            owner.addfinalizer(finish)
         return loop
 
     def scoped_for_test(
@@ -159,11 +147,27 @@ class LoopManager:
         callable at the end of the test's teardown, a wider one by :meth:`close_departed`.
         """
         owner = scope_node(item, scope)
-        key = (scope, owner.nodeid, None)
+        loop, finish = self._scoped_loop(scope, owner, None, None)
+        if finish is None:
+            return loop, _nothing
+        if owner is item:
+            return loop, finish
+        self._departing.append((owner, finish))
+        return loop, _nothing
+
+    def _scoped_loop(
+        self,
+        scope: Scope,
+        owner: pytest.Item | pytest.Collector,
+        factory_key: object,
+        factory: LoopFactory | None,
+    ) -> tuple[asyncio.AbstractEventLoop, Callable[[], None] | None]:
+        """Return the live loop of ``scope`` owned by ``owner``, or a new one and its closer."""
+        key = (scope, owner.nodeid, factory_key)
         loop = self._scoped.get(key)
         if loop is not None and not loop.is_closed():
-            return loop, _nothing
-        loop = self.new_loop(None)
+            return loop, None
+        loop = self.new_loop(factory)
         self._scoped[key] = loop
         self.kinds[id(loop)] = LoopKind("scoped", scope)
 
@@ -173,10 +177,7 @@ class LoopManager:
             self.kinds.pop(id(loop), None)
             close_loop(loop)
 
-        if owner is item:
-            return loop, finish
-        self._departing.append((owner, finish))
-        return loop, _nothing
+        return loop, finish
 
     def close_departed(self, nextitem: pytest.Item | None) -> None:
         """Close the loops of :meth:`scoped_for_test` whose owner ``nextitem`` is not inside.
