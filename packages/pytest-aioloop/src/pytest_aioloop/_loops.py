@@ -99,8 +99,8 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
         loop.close()
 
 
-def _nothing() -> None:
-    return None
+def nothing() -> None:
+    """Do nothing: the release of a loop whose lifetime someone else owns."""
 
 
 class LoopManager:
@@ -149,11 +149,11 @@ class LoopManager:
         owner = scope_node(item, scope)
         loop, finish = self._scoped_loop(scope, owner, None, None)
         if finish is None:
-            return loop, _nothing
+            return loop, nothing
         if owner is item:
             return loop, finish
         self._departing.append((owner, finish))
-        return loop, _nothing
+        return loop, nothing
 
     def _scoped_loop(
         self,

@@ -19,7 +19,7 @@ import pytest
 
 from pytest_aioloop import _compat, _fixtures
 from pytest_aioloop._config import RANK, Scope, Settings
-from pytest_aioloop._loops import LoopFactory, LoopKind, LoopManager, widest
+from pytest_aioloop._loops import LoopFactory, LoopKind, LoopManager, nothing, widest
 from pytest_aioloop._marker import MarkerError, MarkerSpec, parse_marker
 from pytest_aioloop._safety import Watchdog
 
@@ -201,10 +201,10 @@ class Runtime:
     ) -> tuple[asyncio.AbstractEventLoop, Callable[[], None]]:
         """Return the loop of ``kind`` for ``request`` and what to call when done with it."""
         if kind.kind == "event_loop":
-            return request.getfixturevalue("event_loop"), _nothing
+            return request.getfixturevalue("event_loop"), nothing
         key, factory = self.factory_for(item, request)
         if kind.kind == "scoped":
-            return self.loops.scoped(kind.scope, request.node, key, factory), _nothing
+            return self.loops.scoped(kind.scope, request.node, key, factory), nothing
         loop = self.loops.acquire_shared(key, factory, kind.scope)
         return loop, functools.partial(self.loops.release_shared, key, loop)
 
@@ -243,10 +243,6 @@ class Runtime:
             policy = request.getfixturevalue("event_loop_policy")
             return ("policy", id(policy)), policy.new_event_loop
         return None, None
-
-
-def _nothing() -> None:
-    return None
 
 
 def _mismatch_message(
@@ -293,6 +289,11 @@ class CollectorFacts:
     policy_overridden: bool
     #: Some plugin or conftest implemented the loop factories hook when this was collected.
     factories_hooked: bool
+
+    @property
+    def overridden(self) -> bool:
+        """Whether a user-defined ``event_loop`` or ``event_loop_policy`` is visible."""
+        return self.loop_overridden or self.policy_overridden
 
 
 _COLLECTOR_FACTS = pytest.StashKey[CollectorFacts]()

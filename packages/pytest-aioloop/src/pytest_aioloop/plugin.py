@@ -20,7 +20,6 @@ from pytest_aioloop._marker import MARKER_LINE
 from pytest_aioloop._plan import (
     PLAN_KEY,
     RUNTIME_KEY,
-    CollectorFacts,
     ItemPlan,
     Runtime,
     async_kind,
@@ -94,7 +93,7 @@ def pytest_pycollect_makeitem(
 ) -> None:
     """Make tests use ``event_loop``/``event_loop_policy`` where a user-defined one is visible."""
     facts = collector_facts(collector)
-    if not (facts.factories_hooked or facts.loop_overridden or facts.policy_overridden):
+    if not (facts.factories_hooked or facts.overridden):
         return  # the common case: asyncio tests here get their loop from the setup hook
     target = obj.__func__ if type(obj) is staticmethod else obj
     func, _ = unwrap_test_function(target)
@@ -121,14 +120,10 @@ def pytest_pycollect_makeitem(
     # closure so that fixtures made in another factory's loop are made again.
     if facts.factories_hooked:
         _USE_FACTORY_AND_LOOP(target)
-    elif facts.loop_overridden or facts.policy_overridden:
+    elif facts.overridden:
         # A user's event_loop (or policy) may be parametrized: pytest must see it now.
         _USE_LOOP(target)
     # Otherwise the test gets its loop from pytest_runtest_setup, without a fixture.
-
-
-def _overridden(facts: CollectorFacts) -> bool:
-    return facts.loop_overridden or facts.policy_overridden
 
 
 def _has_mark(marks: Iterable[pytest.Mark], name: str) -> bool:
@@ -208,7 +203,7 @@ def _plan_of(item: pytest.Item, runtime: Runtime) -> ItemPlan | None:
         plan.is_async_test
         and plan.factory_name is None
         and not hooked
-        and (item.parent is None or not _overridden(collector_facts(item.parent)))
+        and (item.parent is None or not collector_facts(item.parent).overridden)
     )
     return plan
 
