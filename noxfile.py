@@ -15,12 +15,46 @@ import nox
 
 ROOT = pathlib.Path(__file__).parent
 PACKAGES = ("pytest-aioloop", "pytest-ports", "pytest-aiokit")
-PYTHONS = ("3.10", "3.11", "3.12", "3.13")
+PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
 #: The newest pytest 9, the newest pytest 8 and the lowest pytest the packages declare.
 PYTESTS = {"pytest9": "pytest>=9,<10", "pytest8": "pytest>=8,<9", "pytest-min": "pytest==8.4.0"}
 
-# Never let uv download an interpreter: the Pythons under test are the machine's own (pyenv).
+# Never let uv download an interpreter: the Pythons under test are the machine's own.
 os.environ.setdefault("UV_PYTHON_DOWNLOADS", "never")
+
+
+def _interpreter_dirs() -> list[pathlib.Path]:
+    """Return directories holding ``python3.X`` for the Pythons under test, wherever they are.
+
+    A ``python3.X`` on ``PATH`` is found by nox anyway. Beyond it: every Python pyenv has (its
+    shims only run the active one), the ones ``.ci/install-pythons`` installs, and uv's.
+    """
+    found: dict[str, pathlib.Path] = {}
+    roots: list[pathlib.Path] = []
+    pyenv = pathlib.Path(os.environ.get("PYENV_ROOT", pathlib.Path.home() / ".pyenv"))
+    roots += sorted((pyenv / "versions").glob("3.*"), key=_version_key)
+    uv_pythons = pathlib.Path(
+        os.environ.get("UV_PYTHON_INSTALL_DIR", pathlib.Path.home() / ".local/share/uv/python")
+    )
+    roots += sorted(uv_pythons.glob("cpython-3.*"), key=_version_key)
+    ours = pathlib.Path(
+        os.environ.get("AIOKIT_PYTHONS_DIR", pathlib.Path.home() / ".cache/aiokit-pythons")
+    )
+    roots.append(ours)
+    for root in roots:
+        for minor in PYTHONS:
+            exe = root / "bin" / f"python{minor}"
+            if exe.is_file() and os.access(exe, os.X_OK):
+                found[minor] = exe.parent  # later roots are newer patch releases
+    return list(dict.fromkeys(found.values()))
+
+
+def _version_key(path: pathlib.Path) -> tuple[int, ...]:
+    numbers = re.findall(r"\d+", path.name.split("-")[1] if "-" in path.name else path.name)
+    return tuple(int(n) for n in numbers[:3])
+
+
+os.environ["PATH"] = os.pathsep.join([*map(str, _interpreter_dirs()), os.environ.get("PATH", "")])
 nox.options.default_venv_backend = "uv|virtualenv"
 nox.options.reuse_existing_virtualenvs = False
 # In CI a missing interpreter is a failure, never a skip.

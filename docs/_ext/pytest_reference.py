@@ -205,7 +205,25 @@ class _RecordingPluginManager:
         raise AttributeError(f"the docs' recording plugin manager has no {name!r}")
 
 
+class _InertPluginManager:
+    """What ``pytest_addoption(parser, pluginmanager)`` sees: no other plugin is loaded."""
+
+    def get_plugin(self, name: str) -> None:
+        return None
+
+    def has_plugin(self, name: str) -> bool:
+        return False
+
+    def is_blocked(self, name: str) -> bool:
+        return False
+
+    def set_blocked(self, name: str) -> None:
+        return None
+
+
 def _call_hook(function: Callable[..., Any], *args: Any) -> None:
+    if "pluginmanager" in inspect.signature(function).parameters:
+        args = (*args, _InertPluginManager())
     result = function(*args)
     if inspect.isgenerator(result):  # a hook wrapper: run it up to its yield
         next(result, None)

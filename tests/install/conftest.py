@@ -156,16 +156,22 @@ class Venv:
         return proc.stdout
 
 
-def _make_venv(
-    tmp_path_factory: pytest.TempPathFactory, dist: pathlib.Path, name: str, *wanted: str
+def make_venv(
+    tmp_path_factory: pytest.TempPathFactory,
+    dist: pathlib.Path,
+    name: str,
+    *wanted: str,
+    extra: Sequence[str] = (),
+    pytest_req: str | None = None,
 ) -> Venv:
+    """Make (once per run) an environment with ``wanted`` from ``dist`` and ``extra`` from PyPI."""
     with _shared(tmp_path_factory, f"venv-{name}") as (root, ready):
         venv = Venv(root / "venv", root / "project")
         if ready:
             return venv
         venv.project.mkdir()
         # pytest comes from the index at the version running this test; ours only from `dist`.
-        pytest_req = f"pytest=={pytest.__version__}"
+        pytest_req = pytest_req or f"pytest=={pytest.__version__}"
         uv = _uv()
         if uv:
             _check([uv, "venv", "--quiet", "--python", sys.executable, venv.path])
@@ -177,14 +183,14 @@ def _make_venv(
                 "--python",
                 venv.python,
             ]
-            _check([*pip, pytest_req])
+            _check([*pip, pytest_req, *extra])
             # --no-cache: every build is 0.1.0 with the same file names and (reproducible)
             # timestamps, so uv's cache would install an earlier build of the same path.
             _check([*pip, "--no-cache", "--no-index", "--find-links", dist, *wanted])
         else:
             _check([sys.executable, "-m", "venv", venv.path])
             pip = [venv.python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-            _check([*pip, pytest_req])
+            _check([*pip, pytest_req, *extra])
             _check([*pip, "--no-index", "--find-links", dist, *wanted])
         return venv
 
@@ -192,16 +198,16 @@ def _make_venv(
 @pytest.fixture(scope="session")
 def ports_only(tmp_path_factory: pytest.TempPathFactory, dist_dir: pathlib.Path) -> Venv:
     """An environment with pytest-ports alone."""
-    return _make_venv(tmp_path_factory, dist_dir, "ports-only", "pytest-ports")
+    return make_venv(tmp_path_factory, dist_dir, "ports-only", "pytest-ports")
 
 
 @pytest.fixture(scope="session")
 def aioloop_only(tmp_path_factory: pytest.TempPathFactory, dist_dir: pathlib.Path) -> Venv:
     """An environment with pytest-aioloop alone."""
-    return _make_venv(tmp_path_factory, dist_dir, "aioloop-only", "pytest-aioloop")
+    return make_venv(tmp_path_factory, dist_dir, "aioloop-only", "pytest-aioloop")
 
 
 @pytest.fixture(scope="session")
 def aiokit(tmp_path_factory: pytest.TempPathFactory, dist_dir: pathlib.Path) -> Venv:
     """An environment with pytest-aiokit (and so both plugins)."""
-    return _make_venv(tmp_path_factory, dist_dir, "aiokit", "pytest-aiokit")
+    return make_venv(tmp_path_factory, dist_dir, "aiokit", "pytest-aiokit")

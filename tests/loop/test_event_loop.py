@@ -38,8 +38,7 @@ def test_override_with_wider_scope_shares_one_loop(pytester: pytest.Pytester, wh
     fixture = """
 @pytest.fixture(scope="{scope}")
 def event_loop():
-    policy = asyncio.get_event_loop_policy()
-    loop = policy.new_event_loop()
+    loop = asyncio.new_event_loop()
     yield loop
     loop.close()
 """

@@ -159,21 +159,6 @@ def test_pytest_plugins_string_is_harmless(pytester: pytest.Pytester) -> None:
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
 
 
-def test_pytest_asyncio_also_active_is_a_usage_error(pytester: pytest.Pytester) -> None:
-    # A stand-in registered under pytest-asyncio's module name.
-    pytester.makepyfile(pytest_asyncio="def pytest_configure(config):\n    pass\n")
-    pytester.makepyfile(test_x="def test_x():\n    pass\n")
-    pytester.syspathinsert()
-    result = pytester.runpytest_subprocess("-p", "pytest_asyncio")
-    assert result.ret == pytest.ExitCode.USAGE_ERROR
-    result.stderr.fnmatch_lines(
-        [
-            "ERROR: pytest-aioloop and pytest-asyncio are both active*"
-            "'-p no:asyncio'*'-p no:aioloop'*"
-        ]
-    )
-
-
 def test_anyio_and_trio_tests_are_left_alone_in_strict_mode(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

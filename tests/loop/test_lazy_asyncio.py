@@ -19,9 +19,10 @@ def test_plugin_import_and_introspection_do_not_import_asyncio() -> None:
     out = _run(
         """
         import sys
-        import pytest_aioloop, pytest_aioloop.plugin as plugin
-        assert not hasattr(plugin.asyncio, "_mock_name")
-        assert not hasattr(plugin.asyncio, "__wrapped__")
+        import pytest_aioloop, pytest_aioloop.plugin
+        from pytest_aioloop import _event_loop as fixtures
+        assert not hasattr(fixtures.asyncio, "_mock_name")
+        assert not hasattr(fixtures.asyncio, "__wrapped__")
         print("asyncio" in sys.modules)
         """
     )
@@ -32,8 +33,8 @@ def test_first_use_puts_the_real_module_in_place_everywhere() -> None:
     out = _run(
         """
         import sys
-        from pytest_aioloop import _lazy, _compat, plugin
-        stand_in = plugin.asyncio
+        from pytest_aioloop import _lazy, _compat, _event_loop, plugin
+        stand_in = _event_loop.asyncio
         policy = _compat.get_policy()
         real = sys.modules["asyncio"]
         print(policy is real.get_event_loop_policy())

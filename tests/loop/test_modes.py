@@ -81,7 +81,7 @@ def test_invalid_mode_is_a_usage_error(pytester: pytest.Pytester, route: str) ->
     result = pytester.runpytest("-p", "no:cacheprovider", *args)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     result.stderr.fnmatch_lines(
-        ["ERROR: 'sometimes' is not a valid asyncio_mode. Valid values: strict, auto."]
+        ["ERROR: 'sometimes' is not a valid asyncio_mode. Valid modes: auto, strict."]
     )
 
 

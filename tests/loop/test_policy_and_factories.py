@@ -139,7 +139,7 @@ def test_loop_factories_hook(pytester: pytest.Pytester) -> None:
             "*::test_single PASSED*",
             "*::test_selected PASSED*",
             "*::test_unknown?a? PASSED*",
-            "*loop factory 'nope' is not available; available: a, b",
+            "*Loop factory 'nope' is not available. Available factories: a, b.",
             "asyncio: pytest-aioloop*loop factories=hook*",
         ]
     )

@@ -206,9 +206,11 @@ async def server():
 async def test_clean(server):
     await asyncio.sleep(0)
 
+LEAKED = []  # keeps the leaked task alive: a pending task nobody refers to is garbage
+
 @pytest.mark.asyncio(loop_scope="module")
 async def test_leaky(server):
-    asyncio.get_running_loop().create_task(forever(), name="leaked-one")
+    LEAKED.append(asyncio.get_running_loop().create_task(forever(), name="leaked-one"))
 
 @pytest.mark.asyncio(loop_scope="module")
 async def test_after(server):
@@ -216,27 +218,48 @@ async def test_after(server):
 """
 
 
-@pytest.mark.parametrize("action", ["warn", "error", "ignore"])
+@pytest.mark.parametrize("action", ["report", "warn", "error", "ignore"])
 def test_leaked_tasks_are_attributed_to_the_test(pytester: pytest.Pytester, action: str) -> None:
     pytester.makeini(f"[pytest]\nasyncio_leaked_tasks = {action}\n")
     pytester.makepyfile(LEAK)
     result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
-    if action == "warn":
+    if action == "report":
+        result.assert_outcomes(passed=3, warnings=0)
+        result.stdout.fnmatch_lines(
+            [
+                "*= asyncio safety nets (pytest-aioloop) =*",
+                "test_leaked_tasks_are_attributed_to_the_test.py::test_leaky",
+                "  *::test_leaky left 1 task pending; pytest-aioloop cancels it when the event "
+                "loop closes.*",
+                "    task 'leaked-one' running forever()*",
+                "1 leaked task. Nothing failed because of them: set asyncio_leaked_tasks = warn "
+                "or error*",
+            ]
+        )
+    elif action == "warn":
         result.assert_outcomes(passed=3, warnings=1)
         result.stdout.fnmatch_lines(
             [
                 "*test_leaky",
-                "*LeakedTaskWarning: *test_leaky left 1 task(s) pending*",
+                # The warning points at the test, not at the plugin.
+                "*test_leaked_tasks_are_attributed_to_the_test.py:2?: "
+                "LeakedTaskWarning: *test_leaky left 1 task pending*",
                 "*task 'leaked-one' running forever()*",
             ]
         )
+        result.stdout.no_fnmatch_line("*safety nets (pytest-aioloop)*")
+        result.stdout.no_fnmatch_line("*pytest_aioloop/*")
     elif action == "error":
-        result.assert_outcomes(passed=2, failed=1)
+        result.assert_outcomes(passed=3, errors=1)
         result.stdout.fnmatch_lines(
-            ["*::test_leaky left 1 task(s) pending; pytest-aioloop cancelled*"]
+            [
+                "*ERROR at teardown of test_leaky*",
+                "*::test_leaky left 1 task pending; pytest-aioloop cancels it*",
+            ]
         )
     else:
         result.assert_outcomes(passed=3)
+        result.stdout.no_fnmatch_line("*leaked-one*")
     result.stdout.no_fnmatch_line("*module-server*")
 
 
@@ -278,12 +301,28 @@ async def test_own_handler():
 """
 
 
-@pytest.mark.parametrize("action", ["warn", "error"])
+@pytest.mark.parametrize("action", ["report", "warn", "error", "ignore"])
 def test_unhandled_errors(pytester: pytest.Pytester, action: str) -> None:
     pytester.makeini(f"[pytest]\nasyncio_unhandled_errors = {action}\n")
     pytester.makepyfile(ERRORS)
     result = pytester.runpytest("-p", "no:cacheprovider")
-    if action == "warn":
+    if action == "report":
+        result.assert_outcomes(passed=3, warnings=0)
+        result.stdout.fnmatch_lines(
+            [
+                "*= asyncio safety nets (pytest-aioloop) =*",
+                "test_unhandled_errors.py::test_callback",
+                "  *::test_callback: an exception reached the event loop's exception handler: "
+                "Exception in callback boom()*",
+                "*ValueError: boom in a callback",
+                "test_unhandled_errors.py::test_orphan_task",
+                "  *::test_orphan_task: an exception reached the event loop's exception handler: "
+                "Task exception was never retrieved",
+                "*KeyError: 'nobody awaited me'",
+                "2 unhandled errors. Nothing failed because of them*",
+            ]
+        )
+    elif action == "warn":
         result.assert_outcomes(passed=3, warnings=2)
         result.stdout.fnmatch_lines_random(
             [
@@ -293,8 +332,65 @@ def test_unhandled_errors(pytester: pytest.Pytester, action: str) -> None:
                 "*KeyError: 'nobody awaited me'",
             ]
         )
-    else:
+    elif action == "error":
         result.assert_outcomes(passed=1, failed=2)
+    else:
+        result.assert_outcomes(passed=3)
+        result.stdout.no_fnmatch_line("*safety nets*")
+
+
+def test_unhandled_errors_still_reach_asyncios_own_handler(pytester: pytest.Pytester) -> None:
+    """The net records an error, then passes it on: asyncio's log line is still there."""
+    pytester.makepyfile(
+        """
+        import asyncio
+        import gc
+        import logging
+        import pytest
+
+        async def fails():
+            raise KeyError("nobody awaited me")
+
+        @pytest.mark.asyncio
+        async def test_logged(caplog):
+            caplog.set_level(logging.ERROR, logger="asyncio")
+            task = asyncio.ensure_future(fails())
+            await asyncio.sleep(0)
+            del task
+            gc.collect()
+            assert "Task exception was never retrieved" in caplog.text
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*::test_logged: an exception reached the event loop's*"])
+
+
+def test_nets_hold_no_task_of_the_test(pytester: pytest.Pytester) -> None:
+    """Tasks a test made, and the errors they raised, are garbage once the test drops them."""
+    pytester.makepyfile(
+        """
+        import asyncio
+        import gc
+        import weakref
+        import pytest
+
+        async def fails(i):
+            raise ValueError(i)
+
+        @pytest.mark.asyncio
+        async def test_collected():
+            refs = []
+            for i in range(1000):
+                refs.append(weakref.ref(asyncio.ensure_future(fails(i))))
+            await asyncio.sleep(0)
+            await asyncio.sleep(0)
+            gc.collect()
+            assert sum(ref() is not None for ref in refs) == 0
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-o", "log_level=CRITICAL")
+    result.assert_outcomes(passed=1)
 
 
 @pytest.mark.parametrize(
@@ -321,13 +417,14 @@ def test_slow_callbacks(
             await asyncio.sleep(0)
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider", *args)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-o", "log_level=CRITICAL", *args)
     if flagged:
-        result.assert_outcomes(passed=1, warnings=1)
+        result.assert_outcomes(passed=1, warnings=0)
         result.stdout.fnmatch_lines(
             [
-                "*SlowCallbackWarning: *test_blocks_briefly: <Task * coro=<test_blocks_briefly()"
-                " running at *> held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s)"
+                "*= asyncio safety nets (pytest-aioloop) =*",
+                "  *test_blocks_briefly: <Task * coro=<test_blocks_briefly()"
+                " running at *> held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s)",
             ]
         )
     else:
@@ -432,7 +529,7 @@ def test_exception_in_a_protocol_callback_is_reported(pytester: pytest.Pytester)
             server.close()
         """
     )
-    result = pytester.runpytest("-p", "no:cacheprovider")
+    result = pytester.runpytest("-p", "no:cacheprovider", "--asyncio-unhandled-errors=warn")
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
         [

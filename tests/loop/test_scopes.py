@@ -146,33 +146,64 @@ def test_module_and_session_fixtures_share_the_loop(pytester: pytest.Pytester) -
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=2)
 
 
-def test_pinned_function_test_with_session_loop_fixture_errors_clearly(
+PINNED = """
+import asyncio
+import pytest
+import pytest_aioloop
+
+@pytest_aioloop.fixture(scope="session", loop_scope="session")
+async def pool():
+    return {"url": "db://", "loop": asyncio.get_running_loop()}
+
+@pytest_aioloop.fixture(scope="session", loop_scope="session")
+async def waiter():
+    return asyncio.get_running_loop().create_future()
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_pinned_plain_value(pool):
+    assert pool["url"] == "db://"
+    assert asyncio.get_running_loop() is not pool["loop"]
+
+@pytest.mark.asyncio(loop_scope="function")
+async def test_pinned_awaits_other_loop(waiter):
+    waiter.get_loop().call_soon(waiter.set_result, None)
+    await waiter
+"""
+
+
+def test_pinned_test_runs_in_its_loop_beside_fixtures_of_another(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyfile(
-        """
-        import pytest
-        import pytest_aioloop
-
-        @pytest_aioloop.fixture(scope="session", loop_scope="session")
-        async def pool():
-            return object()
-
-        @pytest.mark.asyncio(loop_scope="function")
-        async def test_pinned(pool):
-            pass
-        """
-    )
-    result = pytester.runpytest("-p", "no:cacheprovider")
-    result.assert_outcomes(errors=1)
+    """As with pytest-asyncio: no error, no warning; a 'different loop' failure is explained."""
+    pytester.makepyfile(PINNED)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error")
+    result.assert_outcomes(passed=1, failed=1, warnings=0)
     result.stdout.fnmatch_lines(
         [
-            "*test_pinned: the test runs in the function-scoped loop (loop_scope='function'), but"
-            " its async fixture 'pool' (session scope) runs in the session-scoped loop.*"
-            "Fix: remove loop_scope from the test*loop_scope='session'*"
+            "*attached to a different loop*",
+            "E *pytest-aioloop: test_pinned_awaits_other_loop runs in the function-scoped loop "
+            "(loop_scope='function'), but:",
+            "E *  async fixture 'waiter' (session scope) runs in the session-scoped loop",
+            "E *Objects made in one loop (futures, locks, streams, clients) cannot be awaited in "
+            "another. Fix: remove loop_scope from the test so that it runs in its fixtures' "
+            "loop, or use @pytest.mark.asyncio(loop_scope='session').",
         ]
     )
-    result.stdout.no_fnmatch_line("*attached to a different loop*Error*")
+    result.stdout.no_fnmatch_line("*test_pinned_plain_value runs in*")
+
+
+def test_loop_scope_mismatch_error_fails_at_setup(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(PINNED)
+    result = pytester.runpytest("-p", "no:cacheprovider", "--asyncio-loop-scope-mismatch=error")
+    result.assert_outcomes(errors=2)
+    result.stdout.fnmatch_lines(
+        [
+            "*ERROR at setup of test_pinned_plain_value*",
+            "pytest-aioloop: test_pinned_plain_value runs in the function-scoped loop*",
+            "  async fixture 'pool' (session scope) runs in the session-scoped loop",
+            "*(asyncio_loop_scope_mismatch = error)",
+        ]
+    )
 
 
 def test_fixture_loop_scope_narrower_than_its_scope_errors(pytester: pytest.Pytester) -> None:

@@ -151,25 +151,40 @@ def test_get_registry_is_cached_per_location(tmp_path: Path) -> None:
     assert get_registry(None) is not get_registry("off")
 
 
+_FORK_SCRIPT = """
+import os, sys
+from pytest_ports._registry import get_registry
+reg = get_registry(sys.argv[1])
+assert reg.claim(int(sys.argv[2])) is None
+read, write = os.pipe()
+pid = os.fork()
+if pid == 0:
+    try:
+        verdict = f"{reg.is_taken(int(sys.argv[2]))} {reg.claim(int(sys.argv[2]))}"
+    except BaseException as exc:
+        verdict = repr(exc)
+    os.write(write, verdict.encode())
+    os._exit(0)
+os.close(write)
+with os.fdopen(read) as f:
+    print(f.read())
+os.waitpid(pid, 0)
+reg.release(int(sys.argv[2]))
+"""
+
+
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork")
 def test_forked_child_neither_inherits_nor_shares_claims(tmp_path: Path) -> None:
-    reg = get_registry(str(tmp_path))
-    assert reg.claim(P1) is None
-    read, write = os.pipe()
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - child
-        try:
-            verdict = f"{reg.is_taken(P1)} {reg.claim(P1)}"
-        except BaseException as exc:
-            verdict = repr(exc)
-        os.write(write, verdict.encode())
-        os._exit(0)
-    os.close(write)
-    with os.fdopen(read) as f:
-        verdict = f.read()
-    os.waitpid(pid, 0)
-    reg.release(P1)
-    assert verdict == "False held by another process (registry)"
+    # In a fresh single-threaded interpreter: forking this multi-threaded test process is
+    # unsafe (and Python 3.12+ warns about it).
+    proc = subprocess.run(
+        [sys.executable, "-c", _FORK_SCRIPT, str(tmp_path), str(P1)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False held by another process (registry)"
 
 
 def test_default_location_is_per_user() -> None:

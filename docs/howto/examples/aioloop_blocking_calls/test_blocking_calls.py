@@ -12,13 +12,15 @@ HERE = Path(__file__).parent
 def test_slow_step_is_reported(pytester: pytest.Pytester) -> None:
     pytester.makeini((HERE / "example_pytest.ini").read_text())
     pytester.makepyfile(test_example=(HERE / "example_blocking_calls.py").read_text())
-    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "briefly")
-    result.assert_outcomes(passed=1, deselected=1, warnings=1)
+    result = pytester.runpytest("-p", "no:cacheprovider", "-k", "briefly", "-W", "error")
+    result.assert_outcomes(passed=1, deselected=1, warnings=0)
     result.stdout.fnmatch_lines(
         [
-            "*SlowCallbackWarning: test_example.py::test_holds_the_loop_briefly:"
+            "*= asyncio safety nets (pytest-aioloop) =*",
+            "test_example.py::test_holds_the_loop_briefly",
+            "  test_example.py::test_holds_the_loop_briefly:"
             " <Task * coro=<test_holds_the_loop_briefly() running at *test_example.py:*>"
-            " held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s)"
+            " held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s)",
         ]
     )
 

@@ -1,4 +1,4 @@
-"""Run the example in a pytester session: warnings by default, failures on request."""
+"""Run the example in a pytester session: a summary by default, failures on request."""
 
 from __future__ import annotations
 
@@ -9,23 +9,40 @@ import pytest
 HERE = Path(__file__).parent
 
 
-def run_example(pytester: pytest.Pytester) -> pytest.RunResult:
+def run_example(pytester: pytest.Pytester, *args: str) -> pytest.RunResult:
     """Copy the example into ``pytester`` as a test module and run it."""
     pytester.makepyfile(test_example=(HERE / "example_unhandled_errors.py").read_text())
-    return pytester.runpytest("-p", "no:cacheprovider")
+    return pytester.runpytest("-p", "no:cacheprovider", *args)
 
 
-def test_errors_are_warnings_naming_the_test(pytester: pytest.Pytester) -> None:
-    result = run_example(pytester)
+def test_errors_are_listed_naming_the_test(pytester: pytest.Pytester) -> None:
+    result = run_example(pytester, "-W", "error")
+    result.assert_outcomes(passed=2, warnings=0)
+    result.stdout.fnmatch_lines(
+        [
+            "*= asyncio safety nets (pytest-aioloop) =*",
+            "test_example.py::test_callback_raises",
+            "  test_example.py::test_callback_raises: an exception reached the event loop's"
+            " exception handler: Exception in callback on_message()*",
+            "*ValueError: malformed message",
+            "test_example.py::test_task_result_never_read",
+            "  test_example.py::test_task_result_never_read: an exception reached the event"
+            " loop's exception handler: Task exception was never retrieved",
+            "*KeyError: 'cache'",
+            "2 unhandled errors. Nothing failed because of them*",
+        ]
+    )
+
+
+def test_errors_are_warnings_on_request(pytester: pytest.Pytester) -> None:
+    result = run_example(pytester, "--asyncio-unhandled-errors=warn")
     result.assert_outcomes(passed=2, warnings=2)
     result.stdout.fnmatch_lines_random(
         [
             "*UnhandledErrorWarning: test_example.py::test_callback_raises: an exception reached"
             " the event loop's exception handler: Exception in callback on_message()*",
-            "*ValueError: malformed message",
             "*UnhandledErrorWarning: test_example.py::test_task_result_never_read: *"
             "Task exception was never retrieved*",
-            "*KeyError: 'cache'",
         ]
     )
 

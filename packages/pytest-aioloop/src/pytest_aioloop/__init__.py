@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from pytest_aioloop._fixtures import fixture
-from pytest_aioloop._safety import (
+from pytest_aioloop._reports import (
     AioloopWarning,
     LeakedTaskWarning,
     SlowCallbackWarning,
@@ -35,11 +35,10 @@ def is_async_test(item: pytest.Item) -> bool:
     Useful in ``pytest_collection_modifyitems`` to act on async tests only.
     """
     from pytest_aioloop._plan import PLAN_KEY, plan_item
+    from pytest_aioloop._runtime import RUNTIME_KEY
 
     plan = item.stash.get(PLAN_KEY, None)
     if plan is not None:
         return plan.is_async_test
-    from pytest_aioloop._plan import RUNTIME_KEY
-
     runtime = item.config.stash.get(RUNTIME_KEY, None)
     return runtime is not None and plan_item(item, runtime.settings).is_async_test

@@ -6,7 +6,10 @@ API serves, and degrades gracefully if the private attribute disappears.
 
 from __future__ import annotations
 
+import contextvars
 import functools
+import gc
+import importlib
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
@@ -22,9 +25,13 @@ else:
 __all__ = [
     "abandon_task",
     "creation_site",
+    "current_loop",
+    "drop_registration_history",
     "finish_with",
     "fixturedefs_of_item",
     "get_policy",
+    "handle_context",
+    "has_policies",
     "is_current_loop",
     "is_test_function",
     "may_have_asyncgens",
@@ -33,11 +40,13 @@ __all__ = [
     "save_current_loop",
     "set_current_loop",
     "set_policy",
-    "unretrieved_exception",
+    "taken_option_names",
+    "task_context",
     "visible_fixturedefs",
 ]
 
 _PY314 = sys.version_info >= (3, 14)
+_PY312 = sys.version_info >= (3, 12)
 
 
 def fixturedefs_of_item(item: pytest.Item) -> Mapping[str, Sequence[pytest.FixtureDef[Any]]]:
@@ -94,8 +103,18 @@ def finish_with(
         defs[-1].addfinalizer(functools.partial(dependant.finish, request=sub))
 
 
+def has_policies() -> bool:
+    """Whether this Python still has asyncio's event loop policies (removed in 3.16)."""
+    # Not hasattr(): on 3.14+ reaching a deprecated name through the module warns.
+    return "get_event_loop_policy" in vars(importlib.import_module("asyncio"))
+
+
 def get_policy() -> asyncio.AbstractEventLoopPolicy:
-    """Return the current event loop policy without Python 3.14's DeprecationWarning."""
+    """Return the current event loop policy without Python 3.14's DeprecationWarning.
+
+    Called only where a user-defined ``event_loop_policy`` fixture, or a test asking for the
+    built-in one, needs it: pytest-aioloop itself does not use policies on 3.14+.
+    """
     if not _PY314:
         return asyncio.get_event_loop_policy()
     with warnings.catch_warnings():  # pragma: no cover - Python 3.14+
@@ -112,27 +131,29 @@ def set_policy(policy: asyncio.AbstractEventLoopPolicy | None) -> None:
 
 def set_current_loop(loop: asyncio.AbstractEventLoop | None) -> None:
     """Make ``loop`` the current loop of the main thread (``asyncio.get_event_loop()``)."""
-    if not _PY314:
-        asyncio.set_event_loop(loop)
-        return
-    with warnings.catch_warnings():  # pragma: no cover - Python 3.14+
-        warnings.simplefilter("ignore", DeprecationWarning)
-        asyncio.set_event_loop(loop)
+    asyncio.set_event_loop(loop)
 
 
-#: What :func:`save_current_loop` returns: the policy's loop and whether one was ever set.
-SavedLoop = tuple["asyncio.AbstractEventLoopPolicy", Any, Any]
+#: What :func:`save_current_loop` returns: the policy's loop and whether one was ever set
+#: (before 3.14), or just the current loop (3.14+).
+SavedLoop = tuple[Any, Any, Any]
 
 
 def save_current_loop() -> SavedLoop:
     """Remember the current loop without creating one.
 
-    Why private: ``asyncio.get_event_loop()`` creates a loop when none is set (3.10-3.13) or
-    raises (3.14), so neither tells "no loop yet" apart from "a loop". The default policies keep
-    the loop in ``_local._loop`` and a ``_set_called`` flag; restoring both gives the next test
-    exactly the state the previous one found.
+    Why private, before 3.14: ``asyncio.get_event_loop()`` creates a loop when none is set
+    (3.10-3.13, with a DeprecationWarning on 3.12+), so it cannot tell "no loop yet" from "a
+    loop". The default policies keep the loop in ``_local._loop`` and a ``_set_called`` flag;
+    restoring both gives the next test exactly the state the previous one found. From 3.14,
+    ``get_event_loop()`` raises instead of creating one, and no policy is touched.
     """
-    policy = get_policy()
+    if _PY314:
+        try:
+            return None, asyncio.get_event_loop(), None
+        except RuntimeError:
+            return None, None, None
+    policy = asyncio.get_event_loop_policy()
     local = getattr(policy, "_local", None)
     return policy, getattr(local, "_loop", None), getattr(local, "_set_called", None)
 
@@ -142,26 +163,94 @@ def restore_current_loop(saved: SavedLoop) -> None:
     policy, loop, set_called = saved
     if loop is not None and loop.is_closed():
         loop = None
-    local = getattr(policy, "_local", None)
+    local = getattr(policy, "_local", None) if policy is not None else None
     if local is not None and hasattr(local, "_loop"):
         local._loop = loop
         if set_called is not None:
             local._set_called = set_called
         return
-    set_current_loop(loop)  # pragma: no cover - a policy without the usual internals
+    set_current_loop(loop)
 
 
-def unretrieved_exception(task: asyncio.Future[Any]) -> BaseException | None:
-    """Return the exception of a done task that nobody retrieved, and mark it retrieved.
+def current_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the current loop of the main thread, or ``None``, creating none."""
+    return save_current_loop()[1]  # type: ignore[no-any-return]
 
-    Why private: asyncio only says "Task exception was never retrieved" when the task is
-    garbage-collected, long after the test that caused it. Futures keep that fact in
-    ``_log_traceback``; reading it lets us report the error on the right test, and retrieving
-    the exception stops the late log line.
+
+def is_current_loop(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether ``loop`` is already the current loop (then there is nothing to install)."""
+    if _PY314:
+        return current_loop() is loop
+    local = getattr(asyncio.get_event_loop_policy(), "_local", None)
+    return getattr(local, "_loop", None) is loop
+
+
+def task_context(task: asyncio.Future[Any]) -> contextvars.Context | None:
+    """Return the context a task runs its steps in (``None`` for a plain future).
+
+    Why private before 3.12: ``Task.get_context()`` is public from 3.12. Before, the pure-Python
+    task keeps it in ``_context`` and the C task does not expose it at all; its garbage
+    collector traversal visits the task's own context first (before the contexts of callbacks
+    waiting on it), so it is the first ``Context`` among ``gc.get_referents(task)``. This is
+    read only when a net needs an owner (a pending task at a test's end, a failing task), never
+    per task created.
     """
-    if not task.done() or task.cancelled() or not getattr(task, "_log_traceback", False):
+    if _PY312:
+        get = getattr(task, "get_context", None)
+        return get() if get is not None else None
+    found = getattr(task, "_context", None)
+    if isinstance(found, contextvars.Context):
+        return found
+    if not isinstance(task, asyncio.Task):
         return None
-    return task.exception()
+    for referent in gc.get_referents(task):
+        if isinstance(referent, contextvars.Context):
+            return referent
+    return None
+
+
+def handle_context(handle: object) -> contextvars.Context | None:
+    """Return the context a callback handle runs in.
+
+    Why private before 3.12: ``Handle.get_context()`` is public from 3.12; before, the context
+    is only in ``_context``.
+    """
+    if _PY312:
+        get = getattr(handle, "get_context", None)
+        return get() if callable(get) else None
+    found = getattr(handle, "_context", None)
+    return found if isinstance(found, contextvars.Context) else None
+
+
+def drop_registration_history(pluginmanager: pytest.PytestPluginManager, plugin: object) -> None:
+    """Forget that ``plugin`` was ever registered, after it was unregistered.
+
+    Why private: ``pytest_plugin_registered`` is a historic hook, so pytest's fixture manager,
+    created after every plugin has loaded, replays each registration it missed, also of a
+    plugin unregistered since, and would collect that plugin's fixtures. pytest-aioloop
+    unregisters pytest-asyncio when both are installed; without this, pytest-asyncio's
+    ``unused_tcp_port`` could silently win over pytest-ports'. pluggy keeps the replayed calls
+    in ``HookCaller._call_history``.
+    """
+    caller = getattr(pluginmanager.hook, "pytest_plugin_registered", None)
+    history = getattr(caller, "_call_history", None)
+    if isinstance(history, list):
+        history[:] = [entry for entry in history if entry[0].get("plugin") is not plugin]
+
+
+def taken_option_names(parser: pytest.Parser, group: str) -> set[str]:
+    """Return the command-line flags another plugin already added to option group ``group``.
+
+    Why private: ``Parser`` does not say which flags exist; adding a taken one fails only when
+    pytest parses the command line, with an argparse traceback. ``OptionGroup.options`` holds
+    them. Used when pytest-asyncio loaded first and registered ``--asyncio-mode`` itself.
+    """
+    found: set[str] = set()
+    for option in getattr(parser.getgroup(group), "options", ()):
+        names = getattr(option, "names", None)
+        if callable(names):
+            found.update(names())
+    return found
 
 
 def creation_site(task: asyncio.Future[Any]) -> str | None:
@@ -207,9 +296,3 @@ def may_have_executor(loop: asyncio.AbstractEventLoop) -> bool:
     ``None``, ``shutdown_default_executor()`` would be a loop round trip that does nothing.
     """
     return getattr(loop, "_default_executor", True) is not None
-
-
-def is_current_loop(loop: asyncio.AbstractEventLoop) -> bool:
-    """Whether ``loop`` is already the current loop (then there is nothing to install)."""
-    local = getattr(get_policy(), "_local", None)
-    return getattr(local, "_loop", None) is loop

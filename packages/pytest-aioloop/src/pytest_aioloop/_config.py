@@ -1,8 +1,14 @@
-"""Command-line and ini options of pytest-aioloop, and the frozen settings read from them."""
+"""Command-line and ini options of pytest-aioloop, and the frozen settings read from them.
+
+Every option is an ini option with a command-line twin (the command line wins); both show
+one help text. Bad values raise a ``pytest.UsageError`` that names the option and its valid
+values; where pytest-asyncio has the same option, the first line is pytest-asyncio's sentence.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Collection
 from typing import Literal
 
 import pytest
@@ -11,64 +17,132 @@ Scope = Literal["function", "class", "module", "package", "session"]
 SCOPES: tuple[Scope, ...] = ("function", "class", "module", "package", "session")
 #: Wider scopes have higher ranks.
 RANK: dict[str, int] = {name: i for i, name in enumerate(SCOPES)}
-MODES = ("strict", "auto")
-NET_ACTIONS = ("warn", "error", "ignore")
-
-HELP_MODE = (
-    "which async tests and fixtures pytest-aioloop runs: 'strict' (default) takes only tests "
-    "marked @pytest.mark.asyncio and fixtures made with @pytest_aioloop.fixture; 'auto' takes "
-    "every coroutine test and every async fixture."
-)
-HELP_DEBUG = "run every event loop in asyncio debug mode."
-HELP_FIXTURE_SCOPE = (
-    "default loop scope of async fixtures without loop_scope: function, class, module, package, "
-    "session, or fixture-scope (the fixture's own scope). Unset (recommended): a fixture runs in "
-    "a loop that lives at least as long as the fixture and that its dependants share."
-)
-HELP_TEST_SCOPE = (
-    "default loop scope of asyncio tests that use no async fixture and have no loop_scope: "
-    "function (default), class, module, package or session."
-)
-HELP_TIMEOUT = (
-    "seconds after which an async test, and separately each async fixture's setup and "
-    "teardown, is cancelled and fails; 0 disables (default)."
-)
-HELP_LEAKS = "what to do with tasks a test leaves pending: warn (default), error or ignore."
-HELP_ERRORS = (
-    "what to do with exceptions that reach the loop's exception handler during a test: "
-    "warn (default), error or ignore."
-)
-HELP_SLOW = (
-    "report callbacks or task steps that hold the loop longer than this many seconds during a "
-    "test; 0 disables (default)."
-)
-HELP_SLOW_ACTION = (
-    "what to do with a slow callback when asyncio_slow_callback is set: warn or error."
-)
+MODES = ("auto", "strict")
+#: What a net does with what it finds.
+NET_ACTIONS = ("report", "warn", "error", "ignore")
+MISMATCH_ACTIONS = ("explain", "error")
+GROUP = "aioloop"
 
 
-def add_options(parser: pytest.Parser) -> None:
-    """Register every option; each ini option and its command-line twin share one help text."""
-    group = parser.getgroup("aioloop", "asyncio (pytest-aioloop)")
-    group.addoption("--asyncio-mode", dest="asyncio_mode", metavar="MODE", help=HELP_MODE)
-    parser.addini("asyncio_mode", HELP_MODE, default="strict")
-    group.addoption(
-        "--asyncio-debug", dest="asyncio_debug", action="store_true", default=None, help=HELP_DEBUG
-    )
-    parser.addini("asyncio_debug", HELP_DEBUG, type="bool", default=False)
-    parser.addini("asyncio_default_fixture_loop_scope", HELP_FIXTURE_SCOPE, default=None)
-    parser.addini("asyncio_default_test_loop_scope", HELP_TEST_SCOPE, default="function")
-    group.addoption(
-        "--asyncio-timeout", dest="asyncio_timeout", metavar="SECONDS", help=HELP_TIMEOUT
-    )
-    parser.addini("asyncio_timeout", HELP_TIMEOUT, default="0")
-    parser.addini("asyncio_leaked_tasks", HELP_LEAKS, default="warn")
-    parser.addini("asyncio_unhandled_errors", HELP_ERRORS, default="warn")
-    group.addoption(
-        "--asyncio-slow-callback", dest="asyncio_slow_callback", metavar="SECONDS", help=HELP_SLOW
-    )
-    parser.addini("asyncio_slow_callback", HELP_SLOW, default="0")
-    parser.addini("asyncio_slow_callback_action", HELP_SLOW_ACTION, default="warn")
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One setting: its ini name, command-line flag, value shape and help text."""
+
+    ini: str
+    flag: str
+    metavar: str | None
+    help: str
+    default: str | None
+    #: ``bool`` options are flags on the command line.
+    kind: Literal["string", "bool"] = "string"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "asyncio_mode",
+        "--asyncio-mode",
+        "MODE",
+        "Which async tests and fixtures pytest-aioloop runs: strict (default) takes tests marked "
+        "@pytest.mark.asyncio and fixtures made with @pytest_aioloop.fixture; auto takes every "
+        "coroutine test and every async fixture.",
+        "strict",
+    ),
+    Option(
+        "asyncio_debug",
+        "--asyncio-debug",
+        None,
+        "Run every event loop in asyncio's debug mode (default: false).",
+        "false",
+        kind="bool",
+    ),
+    Option(
+        "asyncio_default_fixture_loop_scope",
+        "--asyncio-default-fixture-loop-scope",
+        "SCOPE",
+        "Loop scope of async fixtures without loop_scope: function, class, module, package, "
+        "session, or fixture-scope (the fixture's own scope). Unset (default, recommended): a "
+        "fixture runs in a loop that lives as long as it and that its dependants share.",
+        None,
+    ),
+    Option(
+        "asyncio_default_test_loop_scope",
+        "--asyncio-default-test-loop-scope",
+        "SCOPE",
+        "Loop scope of asyncio tests that have no loop_scope and use no async fixture: "
+        "function (default), class, module, package or session.",
+        "function",
+    ),
+    Option(
+        "asyncio_timeout",
+        "--asyncio-timeout",
+        "SECONDS",
+        "Seconds after which an async test, and separately each async fixture's setup and "
+        "teardown, is cancelled and fails; 0 turns timeouts off (default).",
+        "0",
+    ),
+    Option(
+        "asyncio_leaked_tasks",
+        "--asyncio-leaked-tasks",
+        "ACTION",
+        "What to do with tasks a test or async fixture leaves pending: report (default: list "
+        "them in the summary), warn, error (fail the test) or ignore.",
+        "report",
+    ),
+    Option(
+        "asyncio_unhandled_errors",
+        "--asyncio-unhandled-errors",
+        "ACTION",
+        "What to do with exceptions that reach the event loop's exception handler: report "
+        "(default: list them in the summary), warn, error (fail the test) or ignore.",
+        "report",
+    ),
+    Option(
+        "asyncio_slow_callback",
+        "--asyncio-slow-callback",
+        "SECONDS",
+        "Report callbacks and task steps that hold the event loop longer than this during a "
+        "test's call; 0 turns this off (default).",
+        "0",
+    ),
+    Option(
+        "asyncio_slow_callback_action",
+        "--asyncio-slow-callback-action",
+        "ACTION",
+        "What to do with a slow callback when asyncio_slow_callback is set: report (default), "
+        "warn or error.",
+        "report",
+    ),
+    Option(
+        "asyncio_loop_scope_mismatch",
+        "--asyncio-loop-scope-mismatch",
+        "ACTION",
+        "When a test pinned to one loop scope uses an async fixture that runs in another loop: "
+        "explain (default: run each in its loop, and explain a 'different loop' failure) or "
+        "error (fail the test at setup).",
+        "explain",
+    ),
+)
+
+
+def add_options(parser: pytest.Parser, *, taken: Collection[str] = ()) -> None:
+    """Register every option; an ini option and its command-line twin share one help text.
+
+    ``taken`` lists flags another plugin (pytest-asyncio, loaded first) already registered:
+    they are not added again, and their values are read through the same ``dest``.
+    """
+    group = parser.getgroup(GROUP, "asyncio (pytest-aioloop)")
+    for option in OPTIONS:
+        if option.flag not in taken:
+            cli_help = f"{option.help} Ini: {option.ini}."
+            if option.kind == "bool":
+                group.addoption(
+                    option.flag, dest=option.ini, action="store_true", default=None, help=cli_help
+                )
+            else:
+                group.addoption(option.flag, dest=option.ini, metavar=option.metavar, help=cli_help)
+        parser.addini(
+            option.ini, f"{option.help} Command line: {option.flag}.", default=option.default
+        )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -84,6 +158,7 @@ class Settings:
     unhandled_errors: str
     slow_callback: float | None
     slow_callback_action: str
+    loop_scope_mismatch: str = "explain"
 
     @property
     def auto(self) -> bool:
@@ -91,13 +166,48 @@ class Settings:
         return self.mode == "auto"
 
 
-def _choice(name: str, value: object, valid: tuple[str, ...]) -> str:
+def _value(config: pytest.Config, name: str) -> object:
+    cli = config.getoption(name, None)
+    return cli if cli is not None else config.getini(name)
+
+
+def _choice(name: str, value: object, valid: tuple[str, ...], *, noun: str = "values") -> str:
     text = str(value).strip()
     if text not in valid:
-        raise pytest.UsageError(
-            f"{text!r} is not a valid {name}. Valid values: {', '.join(valid)}."
-        )
+        if noun == "modes":
+            first = f"{text!r} is not a valid {name}. Valid modes: {', '.join(valid)}."
+        elif noun == "scopes":
+            first = f"{text!r} is not a valid {name}. Valid scopes are: {', '.join(SCOPES)}."
+        else:
+            first = f"{text!r} is not a valid {name}. Valid values: {', '.join(valid)}."
+        raise pytest.UsageError(first + _HINTS.get(name, ""))
     return text
+
+
+_HINTS = {
+    "asyncio_default_fixture_loop_scope": (
+        "\nAlso valid: fixture-scope (each fixture's own scope). Leave it unset to let each "
+        "async fixture run in a loop that lives as long as it does."
+    ),
+    "asyncio_mode": "\nSet it in the ini file (asyncio_mode = auto) or with --asyncio-mode=auto.",
+}
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+_FALSE = ("0", "false", "no", "off", "n", "f", "")
+
+
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise pytest.UsageError(
+        f"{str(value)!r} is not a valid {name}. Valid values: true or false "
+        "(also 1/0, yes/no, on/off)."
+    )
 
 
 def parse_seconds(name: str, value: object) -> float | None:
@@ -117,41 +227,42 @@ def parse_seconds(name: str, value: object) -> float | None:
 
 def read_settings(config: pytest.Config) -> Settings:
     """Read and validate every option (command line over ini); raise ``pytest.UsageError``."""
-    mode = config.getoption("asyncio_mode") or config.getini("asyncio_mode")
-    debug_opt = config.getoption("asyncio_debug")
-    debug = bool(debug_opt) if debug_opt is not None else bool(config.getini("asyncio_debug"))
-    fixture_scope = config.getini("asyncio_default_fixture_loop_scope")
-    test_scope = config.getini("asyncio_default_test_loop_scope")
-    timeout_opt = config.getoption("asyncio_timeout")
-    slow_opt = config.getoption("asyncio_slow_callback")
+    fixture_scope = _value(config, "asyncio_default_fixture_loop_scope")
+    test_scope = _value(config, "asyncio_default_test_loop_scope")
     return Settings(
-        mode=_choice("asyncio_mode", mode, MODES),
-        debug=debug,
+        mode=_choice("asyncio_mode", _value(config, "asyncio_mode"), MODES, noun="modes"),
+        debug=_flag("asyncio_debug", _value(config, "asyncio_debug")),
         default_fixture_loop_scope=(
-            _choice("asyncio_default_fixture_loop_scope", fixture_scope, (*SCOPES, "fixture-scope"))
+            _choice(
+                "asyncio_default_fixture_loop_scope",
+                fixture_scope,
+                (*SCOPES, "fixture-scope"),
+                noun="scopes",
+            )
             if fixture_scope
             else None
         ),
         default_test_loop_scope=_choice(  # type: ignore[arg-type]
-            "asyncio_default_test_loop_scope", test_scope or "function", SCOPES
+            "asyncio_default_test_loop_scope", test_scope or "function", SCOPES, noun="scopes"
         ),
-        timeout=parse_seconds(
-            "asyncio_timeout",
-            timeout_opt if timeout_opt is not None else config.getini("asyncio_timeout"),
-        ),
+        timeout=parse_seconds("asyncio_timeout", _value(config, "asyncio_timeout")),
         leaked_tasks=_choice(
-            "asyncio_leaked_tasks", config.getini("asyncio_leaked_tasks"), NET_ACTIONS
+            "asyncio_leaked_tasks", _value(config, "asyncio_leaked_tasks"), NET_ACTIONS
         ),
         unhandled_errors=_choice(
-            "asyncio_unhandled_errors", config.getini("asyncio_unhandled_errors"), NET_ACTIONS
+            "asyncio_unhandled_errors", _value(config, "asyncio_unhandled_errors"), NET_ACTIONS
         ),
         slow_callback=parse_seconds(
-            "asyncio_slow_callback",
-            slow_opt if slow_opt is not None else config.getini("asyncio_slow_callback"),
+            "asyncio_slow_callback", _value(config, "asyncio_slow_callback")
         ),
         slow_callback_action=_choice(
             "asyncio_slow_callback_action",
-            config.getini("asyncio_slow_callback_action"),
-            ("warn", "error"),
+            _value(config, "asyncio_slow_callback_action"),
+            ("report", "warn", "error"),
+        ),
+        loop_scope_mismatch=_choice(
+            "asyncio_loop_scope_mismatch",
+            _value(config, "asyncio_loop_scope_mismatch"),
+            MISMATCH_ACTIONS,
         ),
     )

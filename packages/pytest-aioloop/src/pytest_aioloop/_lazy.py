@@ -5,6 +5,10 @@ the plugin that needs asyncio at run time binds the name ``asyncio`` to :data:`a
 (and to the real module for type checkers). The first attribute read imports asyncio and puts
 the real module in place of this stand-in in each of those modules, so from then on every
 lookup is an ordinary module attribute read, and monkeypatching ``asyncio`` works as usual.
+
+If ``asyncio`` is later dropped from ``sys.modules`` and imported again (pytester's in-process
+runs do this when the outer process had not imported it), :func:`check` puts the stand-in back,
+so the plugin never mixes classes of two ``asyncio`` imports.
 """
 
 from __future__ import annotations
@@ -16,11 +20,12 @@ from typing import Any
 #: The modules whose global ``asyncio`` is the stand-in until the first use.
 USERS = (
     "pytest_aioloop._compat",
+    "pytest_aioloop._event_loop",
     "pytest_aioloop._loops",
-    "pytest_aioloop._plan",
+    "pytest_aioloop._nets",
+    "pytest_aioloop._owners",
     "pytest_aioloop._runner",
-    "pytest_aioloop._safety",
-    "pytest_aioloop.plugin",
+    "pytest_aioloop._timeouts",
 )
 
 
@@ -44,3 +49,23 @@ class _Deferred:
 
 
 asyncio: Any = _Deferred()
+
+
+def check() -> None:
+    """Put the stand-in back if ``asyncio`` was imported afresh since it was bound (cheap)."""
+    module = sys.modules.get(USERS[0])
+    bound = module.__dict__.get("asyncio") if module is not None else asyncio
+    if bound is not asyncio and bound is not sys.modules.get("asyncio"):
+        refresh()
+
+
+def refresh() -> None:
+    """Put the stand-in back in every module whose ``asyncio`` is not the imported one."""
+    current = sys.modules.get("asyncio")
+    for user in USERS:
+        module = sys.modules.get(user)
+        if module is None:
+            continue
+        bound = module.__dict__.get("asyncio")
+        if bound is not asyncio and bound is not current:
+            module.asyncio = asyncio  # type: ignore[attr-defined]

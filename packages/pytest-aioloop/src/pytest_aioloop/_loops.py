@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Literal
 
@@ -10,6 +12,7 @@ import pytest
 
 from pytest_aioloop import _compat
 from pytest_aioloop._config import RANK, Scope
+from pytest_aioloop._reports import AioloopWarning, warn
 
 if TYPE_CHECKING:
     import asyncio
@@ -61,7 +64,9 @@ def scope_node(
     """Return the collection node whose lifetime a ``scope`` loop has, seen from ``node``.
 
     Like pytest's own fixtures, a class loop outside a class lives for the module, and a package
-    loop outside a package lives for the session.
+    loop outside a package lives for the session. A package loop belongs to the outermost
+    package around ``node``, for tests and fixtures alike: a fixture of ``pkg/conftest.py`` and
+    a test in ``pkg/sub/`` that are both pinned to ``package`` share one loop.
     """
     if scope == "function":
         return node
@@ -72,14 +77,22 @@ def scope_node(
     elif scope == "module":
         found = node.getparent(pytest.Module)
     elif scope == "package":
-        found = node.getparent(pytest.Package)
+        found = None
+        for parent in node.listchain():
+            if isinstance(parent, pytest.Package):
+                found = parent
+                break
     else:
         found = None
     return found if found is not None else node.session
 
 
 def close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel and await what is left, shut down async generators and the executor, close."""
+    """Cancel and await what is left, shut down async generators and the executor, close.
+
+    Exceptions the cancelled tasks raise are retrieved, so none is logged as "never
+    retrieved". A task that ignores its cancellation for a second is given up on.
+    """
     if loop.is_closed():
         return
     if loop.is_running():  # pragma: no cover - only if closed from inside itself
@@ -89,14 +102,26 @@ def close_loop(loop: asyncio.AbstractEventLoop) -> None:
         for task in pending:
             task.cancel()
         if pending:
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            with contextlib.suppress(RuntimeError):
+                loop.run_until_complete(asyncio.wait(pending, timeout=GRACE_SECONDS))
+            for task in pending:
+                if not task.done():
+                    _compat.abandon_task(task)
+                elif not task.cancelled():
+                    task.exception()
         # Each step is a loop round trip: skip the ones with nothing to do (most loops).
         if _compat.may_have_asyncgens(loop):
-            loop.run_until_complete(loop.shutdown_asyncgens())
+            with contextlib.suppress(RuntimeError):
+                loop.run_until_complete(loop.shutdown_asyncgens())
         if _compat.may_have_executor(loop):
-            loop.run_until_complete(loop.shutdown_default_executor())
+            with contextlib.suppress(RuntimeError):
+                loop.run_until_complete(loop.shutdown_default_executor())
     finally:
         loop.close()
+
+
+#: How long tasks cancelled at a loop's close may take to finish.
+GRACE_SECONDS = 1.0
 
 
 def nothing() -> None:
@@ -108,6 +133,10 @@ class LoopManager:
 
     def __init__(self, *, debug: bool) -> None:
         self.debug = debug
+        #: Called before pytest-aioloop closes one of its loops (the nets end its owners).
+        self.before_close: Callable[[asyncio.AbstractEventLoop], None] = _no_hook
+        #: Loops the timeout net closed itself because a task would not end.
+        self.given_up: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
         self._scoped: dict[tuple[str, str, object], asyncio.AbstractEventLoop] = {}
         self._shared: dict[object, tuple[asyncio.AbstractEventLoop, int]] = {}
         #: Loops created for tests without an ``event_loop`` fixture, closed when the test
@@ -115,6 +144,23 @@ class LoopManager:
         self._departing: list[tuple[pytest.Item | pytest.Collector, Callable[[], None]]] = []
         #: What each live loop is, for messages (by id of the loop).
         self.kinds: dict[int, LoopKind] = {}
+
+    def close(self, loop: asyncio.AbstractEventLoop, what: str) -> None:
+        """Close one of our loops; warn if someone else (the test, a fixture) already did."""
+        if loop.is_closed():
+            if loop not in self.given_up:
+                warn(
+                    AioloopWarning(
+                        "An exception occurred during teardown of an asyncio.Runner: the event "
+                        f"loop of {what} was closed by the test or a fixture, before "
+                        "pytest-aioloop could shut down the tasks, async generators and "
+                        "executor left in it. Let pytest-aioloop close the loops it makes; for "
+                        "a loop of your own, use asyncio.run() or asyncio.Runner."
+                    )
+                )
+            return
+        self.before_close(loop)
+        close_loop(loop)
 
     def new_loop(self, factory: LoopFactory | None) -> asyncio.AbstractEventLoop:
         """Create a loop with ``factory`` (default: ``asyncio.new_event_loop``)."""
@@ -175,7 +221,7 @@ class LoopManager:
             if self._scoped.get(key) is loop:
                 del self._scoped[key]
             self.kinds.pop(id(loop), None)
-            close_loop(loop)
+            self.close(loop, f"the {scope} scope of {owner.nodeid or 'the session'}")
 
         return loop, finish
 
@@ -217,7 +263,7 @@ class LoopManager:
         """Give back a lease; the last one closes the shared loop."""
         entry = self._shared.get(factory_key)
         if entry is None or entry[0] is not loop:
-            close_loop(loop)
+            self.close(loop, "async fixtures without a loop scope")
             return
         count = entry[1] - 1
         if count > 0:
@@ -225,4 +271,8 @@ class LoopManager:
             return
         del self._shared[factory_key]
         self.kinds.pop(id(loop), None)
-        close_loop(loop)
+        self.close(loop, "async fixtures without a loop scope")
+
+
+def _no_hook(loop: asyncio.AbstractEventLoop) -> None:
+    return None

@@ -35,27 +35,37 @@ class MarkerError(Exception):
 
 
 def parse_marker(mark: pytest.Mark | None, nodeid: str) -> MarkerSpec:
-    """Validate ``mark`` of test ``nodeid``; raise :class:`MarkerError` saying what is wrong."""
+    """Validate ``mark`` of test ``nodeid``; raise :class:`MarkerError` saying what is wrong.
+
+    The first line of each message is pytest-asyncio's sentence for the same mistake (people
+    search for it); the lines after it say what to write instead.
+    """
     if mark is None:
         return MarkerSpec()
-    where = f"{nodeid}: @pytest.mark.asyncio"
-    if mark.args:
-        raise MarkerError(
-            f"{where} takes keyword arguments only, got positional {list(mark.args)!r}. "
-            f"Write e.g. @pytest.mark.asyncio(loop_scope={mark.args[0]!r})."
-        )
+    where = f"{nodeid}: mark.asyncio"
     unknown = sorted(set(mark.kwargs) - set(_KEYWORDS))
-    if unknown:
+    if mark.args or unknown:
+        got = (
+            f"positional argument(s) {list(mark.args)!r}"
+            if mark.args
+            else f"unknown argument(s) {', '.join(unknown)}"
+        )
+        example = (
+            f"@pytest.mark.asyncio(loop_scope={mark.args[0]!r})"
+            if mark.args and isinstance(mark.args[0], str)
+            else "@pytest.mark.asyncio(loop_scope='module')"
+        )
         raise MarkerError(
-            f"{where} got unknown argument(s) {', '.join(unknown)}. "
-            "Valid arguments: loop_scope, loop_factories, timeout."
+            f"{where} accepts only keyword arguments 'loop_scope' and 'loop_factories'.\n"
+            f"It got {got}. pytest-aioloop also takes 'timeout'. Write e.g. {example}."
         )
     kwargs = dict(mark.kwargs)
     if "scope" in kwargs:
         if "loop_scope" in kwargs:
             raise MarkerError(
-                f"{where} got both scope= and loop_scope=; scope= is a deprecated alias: "
-                "keep only loop_scope=."
+                f'{nodeid}: An asyncio pytest marker defines both "scope" and "loop_scope", '
+                'but it should only use "loop_scope".\n'
+                "scope= is the deprecated spelling of loop_scope=: remove it."
             )
         warnings.warn(
             pytest.PytestDeprecationWarning(
@@ -67,18 +77,21 @@ def parse_marker(mark: pytest.Mark | None, nodeid: str) -> MarkerSpec:
     loop_scope = kwargs.get("loop_scope")
     if loop_scope is not None and loop_scope not in SCOPES:
         raise MarkerError(
-            f"{where} got loop_scope={loop_scope!r}. Valid loop scopes: {', '.join(SCOPES)}."
+            f"{where} got an unexpected loop scope value {loop_scope!r}. "
+            f"Valid scopes are: {', '.join(SCOPES)}."
         )
     factories = kwargs.get("loop_factories")
     if factories is not None:
         if (
             isinstance(factories, str)
             or not isinstance(factories, Sequence)
-            or not all(isinstance(name, str) for name in factories)
+            or not factories
+            or not all(isinstance(name, str) and name for name in factories)
         ):
             raise MarkerError(
-                f"{where} got loop_factories={factories!r}: give a list of factory names, "
-                "e.g. loop_factories=['uvloop']."
+                f"{where} 'loop_factories' must be a non-empty sequence of strings.\n"
+                f"It got {factories!r}: give names the pytest_asyncio_loop_factories hook "
+                "returns, e.g. loop_factories=['uvloop']."
             )
         factories = tuple(factories)
     has_timeout = "timeout" in kwargs

@@ -1,4 +1,11 @@
-"""Run coroutines of tests and fixtures on a loop, carrying context variables across."""
+"""Run the coroutines of tests and fixtures on a loop: each as a task its owner owns.
+
+The runner owns the task and its context. A test's coroutine runs in a copy of the caller's
+context (it sees the context variables its fixtures set) in which :data:`~._owners.OWNER`
+names the test; a fixture's setup and teardown run step by step inside one context of the
+fixture's own, in which the fixture is the owner. Everything the coroutine creates inherits
+that owner, which is all the safety nets need to attribute what they find.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,10 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from pytest_aioloop import _compat
-from pytest_aioloop._safety import TRANSPARENT_CODE, Watchdog, run_with_timeout
+from pytest_aioloop._owners import OWNER, Owner, pending_tasks
+from pytest_aioloop._stacks import TRANSPARENT_CODE
+from pytest_aioloop._timeouts import drive
+from pytest_aioloop._watchdog import Watchdog
 
 if TYPE_CHECKING:
     import asyncio
@@ -57,37 +67,55 @@ async def _in_context(coro: Coroutine[Any, Any, T], ctx: contextvars.Context) ->
 TRANSPARENT_CODE.update((_InContext.__await__.__code__, _in_context.__code__))
 
 
+def owned_context(owner: Owner | None) -> contextvars.Context:
+    """Return a copy of the current context in which ``owner`` owns what gets created."""
+    ctx = contextvars.copy_context()
+    ctx.run(OWNER.set, owner)
+    return ctx
+
+
 def run(
     loop: asyncio.AbstractEventLoop,
     coro: Coroutine[Any, Any, T],
     *,
+    owner: Owner | None,
     context: contextvars.Context | None = None,
     timeout: float | None = None,
     what: str = "",
-    related: Callable[[], list[asyncio.Task[Any]]] | None = None,
     watchdog: Watchdog | None = None,
+    on_give_up: Callable[[asyncio.AbstractEventLoop], None] | None = None,
 ) -> tuple[T, Callable[[], None]]:
     """Run ``coro`` to completion on ``loop`` (made current meanwhile), within ``timeout``.
 
-    The coroutine runs in a copy of the caller's context, or in ``context`` when given (a
-    fixture's setup and teardown share one). Then the context variables it set are copied into
-    the caller's context, and the returned callable resets them (fixtures call it at teardown);
-    otherwise the callable does nothing. ``what`` names the work in a timeout's message;
-    ``related`` lists more tasks whose stacks it shows.
+    Without ``context``, the coroutine runs as a task in a copy of the caller's context in
+    which ``owner`` owns it. With ``context`` (a fixture's, where the caller already made the
+    fixture the owner), every step runs in that context, and afterwards the context variables
+    it set are copied into the caller's context; the returned callable resets them (fixtures
+    call it at teardown). ``what`` names the work in a timeout's message.
     """
     saved = None if _compat.is_current_loop(loop) else _compat.save_current_loop()
     if saved is not None:
         _compat.set_current_loop(loop)
+    related = (lambda: pending_tasks(loop, owner)) if owner is not None else None
     try:
         if context is None:
-            found = run_with_timeout(loop, coro, timeout, what, related=related, watchdog=watchdog)
-            return found, _nothing
-        result = run_with_timeout(
-            loop, _in_context(coro, context), timeout, what, related=related, watchdog=watchdog
+            task = owned_context(owner).run(loop.create_task, coro, name=what or None)
+        else:
+            task = loop.create_task(_in_context(coro, context), name=what or None)
+        result = drive(
+            loop,
+            task,
+            timeout,
+            what,
+            related=related,
+            watchdog=watchdog,
+            on_give_up=on_give_up,
         )
     finally:
         if saved is not None:
             _compat.restore_current_loop(saved)
+    if context is None:
+        return result, _nothing
     return result, _apply_context(context)
 
 
@@ -100,6 +128,8 @@ def _apply_context(ctx: contextvars.Context) -> Callable[[], None]:
     tokens: list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]] = []
     missing = object()
     for var, value in ctx.items():
+        if var is OWNER:
+            continue  # ownership stays with the fixture's own context
         if here.get(var, missing) is not value:
             tokens.append((var, var.set(value)))
     if not tokens:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 
 import pytest
 
+if sys.version_info >= (3, 14):
+    pytest.skip("asyncio deprecates policies in 3.14: use the hook", allow_module_level=True)
 uvloop = pytest.importorskip("uvloop")
 
 

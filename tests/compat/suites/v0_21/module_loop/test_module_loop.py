@@ -8,7 +8,9 @@ import pytest_asyncio
 
 @pytest.fixture(scope="module")
 def event_loop():
-    loop = asyncio.get_event_loop_policy().new_event_loop()
+    # 0.21's docs wrote asyncio.get_event_loop_policy().new_event_loop(); the same loop, without
+    # the policy API that Python 3.14 deprecates.
+    loop = asyncio.new_event_loop()
     yield loop
     loop.close()
 

@@ -1,0 +1,72 @@
+"""Who owns a task: the test or async fixture whose code, or task tree, created it.
+
+The runner runs a test's coroutine, and each step of an async fixture, in a context where
+:data:`OWNER` names that test or fixture. asyncio copies the creator's context into every task
+and callback, so a task inherits the owner of whoever created it, however deep the tree: a
+task started by a fixture's background task belongs to that fixture, also while a test runs.
+The nets read the owner back from a task's (or callback's) context; nothing is recorded per
+task, so ownership costs nothing until a net asks.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import dataclasses
+from typing import TYPE_CHECKING, Any, Literal
+
+from pytest_aioloop import _compat
+
+if TYPE_CHECKING:
+    import asyncio
+else:
+    from pytest_aioloop._lazy import asyncio
+
+
+@dataclasses.dataclass(eq=False)
+class Owner:
+    """A test's call or one set-up async fixture: what the nets attribute what they find to."""
+
+    kind: Literal["test", "fixture"]
+    #: The test's node id, or the fixture's name.
+    name: str
+    #: The node id of the test during whose setup (or call) it began.
+    nodeid: str
+    #: The fixture's caching scope (``function`` for a test).
+    scope: str = "function"
+    #: Where its code is defined (file, line), for warnings; ``None`` when unknown.
+    where: tuple[str, int] | None = None
+    #: The loop it runs in, once known.
+    loop: asyncio.AbstractEventLoop | None = None
+    #: Set when the nets have looked for what it left behind.
+    finished: bool = False
+
+    def describe(self) -> str:
+        """Name the owner for a report line."""
+        if self.kind == "test":
+            return self.name
+        return f"async fixture {self.name!r} ({self.scope} scope, set up for {self.nodeid})"
+
+
+#: The owner of the code running in the current context (``None``: nobody we track).
+OWNER: contextvars.ContextVar[Owner | None] = contextvars.ContextVar(
+    "pytest_aioloop_owner", default=None
+)
+
+
+def owner_of(task: asyncio.Future[Any]) -> Owner | None:
+    """Return the owner of ``task`` (``None`` for futures and tasks nobody we track made)."""
+    ctx = _compat.task_context(task)
+    return ctx.get(OWNER) if ctx is not None else None
+
+
+def owner_of_handle(handle: object) -> Owner | None:
+    """Return the owner of a callback handle (the context it was scheduled in)."""
+    ctx = _compat.handle_context(handle)
+    return ctx.get(OWNER) if ctx is not None else None
+
+
+def pending_tasks(loop: asyncio.AbstractEventLoop, owner: Owner) -> list[asyncio.Task[Any]]:
+    """Return the tasks of ``loop`` that ``owner`` created and that are still pending."""
+    if loop.is_closed():
+        return []
+    return [task for task in asyncio.all_tasks(loop) if owner_of(task) is owner]

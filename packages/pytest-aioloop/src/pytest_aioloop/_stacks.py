@@ -1,0 +1,65 @@
+"""Where tasks and threads are suspended: await chains and stacks for the nets' reports."""
+
+from __future__ import annotations
+
+import traceback
+import types
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import asyncio
+
+#: Code of pytest-aioloop's own awaitable wrappers, which hold the user's coroutine in a local
+#: named ``coro``: stack reports step through them to the user's code.
+TRANSPARENT_CODE: set[types.CodeType] = set()
+
+
+def await_chain(task: asyncio.Task[Any]) -> list[str]:
+    """Describe where ``task`` is suspended: its await chain, outermost call first."""
+    frames: list[tuple[types.FrameType, int]] = []
+    awaited: object = task.get_coro()
+    for _ in range(200):
+        frame = getattr(awaited, "cr_frame", None) or getattr(awaited, "gi_frame", None)
+        frame = frame or getattr(awaited, "ag_frame", None)
+        if frame is None:
+            break
+        frames.append((frame, frame.f_lineno))
+        if frame.f_code in TRANSPARENT_CODE:
+            # pytest-aioloop's own context wrapper: continue into the fixture's coroutine.
+            frames.pop()
+            awaited = frame.f_locals.get("coro")
+            continue
+        awaited = (
+            getattr(awaited, "cr_await", None)
+            or getattr(awaited, "gi_yieldfrom", None)
+            or getattr(awaited, "ag_await", None)
+        )
+        if awaited is None:
+            break
+    lines = traceback.StackSummary.extract(iter(frames)).format()
+    return [line.rstrip("\n") for line in lines]
+
+
+def describe_tasks(tasks: list[asyncio.Task[Any]]) -> str:
+    """Format the await chains of the pending ones among ``tasks``."""
+    out: list[str] = []
+    for task in tasks:
+        if task.done():
+            continue
+        out.append(f"task {task.get_name()!r} was suspended at:")
+        chain = await_chain(task)
+        out.extend(chain or ["  (no Python frame: it waits on a future or callback)"])
+    return "\n".join(out)
+
+
+def user_stack(frame: types.FrameType | None) -> str:
+    """Format the stack of ``frame`` from the first frame asyncio called into."""
+    if frame is None:  # pragma: no cover - the main thread is gone
+        return "  (the main thread's stack is not available)"
+    summary = traceback.extract_stack(frame)
+    start = 0
+    for index, entry in enumerate(summary):
+        parts = entry.filename.replace("\\", "/").split("/")
+        if "asyncio" in parts[-2:-1]:
+            start = index + 1
+    return "".join(traceback.format_list(summary[start:] or summary))
