@@ -67,6 +67,7 @@ nox.options.sessions = [
     "wheels",
     "docs",
     "demo",
+    "oracle",
     "bench_smoke",
     "bench_ports_smoke",
 ]
@@ -188,6 +189,35 @@ def demo(session: nox.Session) -> None:
         "--rootdir",
         str(ROOT / "docs" / "examples"),
     )
+
+
+def _oracle_requirements() -> list[str]:
+    """``REQUIREMENTS`` of oracle/run.py, read from its source (the script is not imported)."""
+    import ast
+
+    tree = ast.parse((ROOT / "oracle" / "run.py").read_text())
+    for node in tree.body:
+        if (
+            isinstance(node, ast.AnnAssign)
+            and isinstance(node.target, ast.Name)
+            and node.target.id == "REQUIREMENTS"
+            and node.value is not None
+        ):
+            return [str(requirement) for requirement in ast.literal_eval(node.value)]
+    raise RuntimeError("oracle/run.py defines no REQUIREMENTS")
+
+
+@nox.session(python="3.11")
+def oracle(session: nox.Session) -> None:
+    """Run pytest-asyncio 1.5.0's and 0.21.2's own suites on aiokit; compare with oracle/*.toml.
+
+    The sdists come from PyPI, with ``pytest_asyncio`` renamed to ``pytest_aioloop``. A test that
+    passes or fails unexpectedly fails the session; ``nox -s oracle -- --update`` rewrites the
+    expected lists (review the diff).
+    """
+    editable = [arg for path in _package_paths() for arg in ("-e", path)]
+    session.install(*editable, *_oracle_requirements())
+    session.run("python", str(ROOT / "oracle" / "run.py"), *session.posargs)
 
 
 @nox.session(python="3.11")

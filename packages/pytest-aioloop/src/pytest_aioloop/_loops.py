@@ -63,10 +63,10 @@ def scope_node(
 ) -> pytest.Item | pytest.Collector:
     """Return the collection node whose lifetime a ``scope`` loop has, seen from ``node``.
 
-    Like pytest's own fixtures, a class loop outside a class lives for the module, and a package
-    loop outside a package lives for the session. A package loop belongs to the outermost
-    package around ``node``, for tests and fixtures alike: a fixture of ``pkg/conftest.py`` and
-    a test in ``pkg/sub/`` that are both pinned to ``package`` share one loop.
+    Like pytest's own fixtures, a class loop outside a class lives for the module. The package
+    loop is one loop for the whole run (distinct from the session loop), for tests and fixtures
+    alike, as pytest-asyncio's is: pytest caches a package-scoped fixture defined outside a
+    package's own conftest for the whole session, so a loop per package could close under it.
     """
     if scope == "function":
         return node
@@ -78,10 +78,6 @@ def scope_node(
         found = node.getparent(pytest.Module)
     elif scope == "package":
         found = None
-        for parent in node.listchain():
-            if isinstance(parent, pytest.Package):
-                found = parent
-                break
     else:
         found = None
     return found if found is not None else node.session

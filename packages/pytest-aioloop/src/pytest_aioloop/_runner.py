@@ -98,10 +98,14 @@ def run(
         _compat.set_current_loop(loop)
     related = (lambda: pending_tasks(loop, owner)) if owner is not None else None
     try:
-        if context is None:
-            task = owned_context(owner).run(loop.create_task, coro, name=what or None)
-        else:
-            task = loop.create_task(_in_context(coro, context), name=what or None)
+        try:
+            if context is None:
+                task = owned_context(owner).run(loop.create_task, coro, name=what or None)
+            else:
+                task = loop.create_task(_in_context(coro, context), name=what or None)
+        except BaseException:
+            coro.close()  # never started: no "coroutine was never awaited" warning later
+            raise
         result = drive(
             loop,
             task,
