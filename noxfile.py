@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import pathlib
 import re
@@ -55,7 +56,34 @@ def _version_key(path: pathlib.Path) -> tuple[int, ...]:
 
 
 os.environ["PATH"] = os.pathsep.join([*map(str, _interpreter_dirs()), os.environ.get("PATH", "")])
+
+
+def _report_pythons() -> None:
+    """Say, at the end of a run with test sessions, which Pythons were found and which not."""
+    args = sys.argv[1:]
+    if any(a in ("-l", "--list", "--json", "-h", "--help", "--version") for a in args):
+        return
+    chosen = [a for a in args if not a.startswith("-")]
+    if any(a in ("-s", "--session", "--sessions", "-e", "-k", "-t") for a in args) and not any(
+        "tests" in a for a in chosen
+    ):
+        return
+    found = {v: shutil.which(f"python{v}") for v in PYTHONS}
+    have = [f"{v} ({path})" for v, path in found.items() if path]
+    missing = [v for v, path in found.items() if not path]
+    print(f"nox: Pythons found for the tests: {', '.join(have) or 'none'}", file=sys.stderr)
+    if missing:
+        print(
+            f"nox: not found, so not tested: {', '.join(missing)}. Install them with pyenv, uv "
+            "or your system's packages (on Debian 12: .ci/install-pythons); nox finds them.",
+            file=sys.stderr,
+        )
+
+
+atexit.register(_report_pythons)
 nox.options.default_venv_backend = "uv|virtualenv"
+# A missing Python is reported (and skipped, or an error in CI), never downloaded.
+nox.options.download_python = "never"
 nox.options.reuse_existing_virtualenvs = False
 # In CI a missing interpreter is a failure, never a skip.
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
@@ -143,11 +171,19 @@ def typing(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def docs(session: nox.Session) -> None:
-    """Build the Sphinx documentation with warnings as errors."""
+    """Build the Sphinx documentation with warnings as errors, then check the pages in Chromium.
+
+    The check (tests/docs/check_built_pages.py) needs a ``chromium`` on PATH; it writes its
+    screenshots to docs/_build/screenshots. ``nox -s docs -- --no-browser`` only builds.
+    """
     _install_dev(session, "docs")
     out = ROOT / "docs" / "_build" / "html"
     shutil.rmtree(out, ignore_errors=True)
     session.run("sphinx-build", "-W", "--keep-going", "-n", "-b", "html", "docs", str(out))
+    if "--no-browser" not in session.posargs:
+        screenshots = ROOT / "docs" / "_build" / "screenshots"
+        check = ROOT / "tests" / "docs" / "check_built_pages.py"
+        session.run("python", str(check), str(out), "--screenshots", str(screenshots))
 
 
 @nox.session(python="3.11")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 
 @dataclasses.dataclass(frozen=True)
@@ -25,6 +26,14 @@ class Contender:
     mark_module: str
     fixture_function: str
     fixture_module: str
+    #: Scenario 7, the I/O-bound suite: the decorators of its session- and function-scoped async
+    #: fixtures, the mark of each module and the decorator of each test ("" where none is needed).
+    io_fixture_session: str = ""
+    io_fixture_function: str = ""
+    io_mark_module: str = ""
+    io_mark_test: str = ""
+    #: A pytest requirement of its own instead of the run's (None: the run's pytest).
+    pytest_spec: str | None = None
 
 
 AIOKIT = Contender(
@@ -40,6 +49,10 @@ AIOKIT = Contender(
     mark_module='pytest.mark.asyncio(loop_scope="module")',
     fixture_function="@pytest_aioloop.fixture",
     fixture_module='@pytest_aioloop.fixture(scope="module", loop_scope="module")',
+    # As in the how-to: tests that use the session-scoped server run in its (shared) loop.
+    io_fixture_session='@pytest_aioloop.fixture(scope="session")',
+    io_fixture_function="@pytest_aioloop.fixture",
+    io_mark_module="pytest.mark.asyncio",
 )
 
 PYTEST_ASYNCIO = Contender(
@@ -56,6 +69,10 @@ PYTEST_ASYNCIO = Contender(
     mark_module='pytest.mark.asyncio(loop_scope="module")',
     fixture_function="@pytest_asyncio.fixture",
     fixture_module='@pytest_asyncio.fixture(scope="module", loop_scope="module")',
+    # The server's loop must be running while a test waits for it: everything in the session loop.
+    io_fixture_session='@pytest_asyncio.fixture(scope="session", loop_scope="session")',
+    io_fixture_function='@pytest_asyncio.fixture(loop_scope="session")',
+    io_mark_module='pytest.mark.asyncio(loop_scope="session")',
 )
 
 ANYIO = Contender(
@@ -92,10 +109,52 @@ FLOOR = Contender(
     fixture_module='@pytest.fixture(scope="module")',
 )
 
+#: Runs every test marked ``asyncio_cooperative`` (on the test itself: it reads only the test's
+#: own marks) concurrently in one loop, with fixtures of its own; refuses to run beside
+#: pytest-asyncio.
+COOPERATIVE = Contender(
+    name="pytest-asyncio-cooperative",
+    requirements=("pytest-asyncio-cooperative==0.40.0",),
+    dists=("pytest-asyncio-cooperative",),
+    plugin_modules=("pytest_asyncio_cooperative.plugin",),
+    is_async=True,
+    imports="",
+    ini="",
+    conftest_extra="",
+    mark_function="",
+    mark_module="",
+    fixture_function="@pytest.fixture",
+    fixture_module='@pytest.fixture(scope="module")',
+    io_fixture_session='@pytest.fixture(scope="session")',
+    io_fixture_function="@pytest.fixture",
+    io_mark_test="@pytest.mark.asyncio_cooperative",
+)
+
+#: Runs the tests of one ``asyncio_concurrent(group=...)`` group (same parent) concurrently.
+CONCURRENT = Contender(
+    name="pytest-asyncio-concurrent",
+    requirements=("pytest-asyncio-concurrent==0.5.2",),
+    dists=("pytest-asyncio-concurrent",),
+    plugin_modules=("pytest_asyncio_concurrent.plugin",),
+    is_async=True,
+    imports="",
+    ini="",
+    conftest_extra="",
+    mark_function="",
+    mark_module="",
+    fixture_function="@pytest.fixture",
+    fixture_module='@pytest.fixture(scope="module")',
+    io_fixture_session='@pytest.fixture(scope="session")',
+    io_fixture_function="@pytest.fixture",
+    io_mark_module='pytest.mark.asyncio_concurrent(group="io")',
+)
+
 ALL = (AIOKIT, PYTEST_ASYNCIO, ANYIO, FLOOR)
-BY_NAME = {c.name: c for c in ALL}
+#: The other plugins that run async tests concurrently; only scenario 7 runs them.
+PEERS = (COOPERATIVE, CONCURRENT)
+BY_NAME = {c.name: c for c in ALL + PEERS}
 
 
 def slug(contender: Contender) -> str:
     """Return a file-system-friendly name for ``contender``."""
-    return contender.name.split(" ")[0] if contender is not FLOOR else "floor"
+    return "floor" if contender is FLOOR else re.sub(r"[^\w.]+", "-", contender.name).strip("-")

@@ -1,10 +1,11 @@
-"""Turn measured groups into JSON, a Markdown table with the issue's targets, and a chart."""
+"""Turn measured groups into JSON, Markdown tables (the report and the docs page) and a chart."""
 
 from __future__ import annotations
 
 import dataclasses
 import json
 import statistics
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,19 +37,6 @@ class Group:
         """Return ``median(num) / median(den)``, or None when either is missing or zero."""
         a, b = self.medians.get(num), self.medians.get(den)
         return a / b if a is not None and b else None
-
-
-#: (scenario, label, limit, numerator, denominator): the targets of issue 6.
-TARGETS: tuple[tuple[int, str, float, str, str], ...] = (
-    (1, f"≤ 1.10 {TIMES} floor (function-scoped loop)", 1.10, AIOKIT, FLOOR),
-    (2, f"≤ 1.02 {TIMES} floor (module-scoped loop)", 1.02, AIOKIT, FLOOR),
-    (3, f"≤ 1.05 {TIMES} floor (collection)", 1.05, AIOKIT, FLOOR),
-    (1, f"≤ 0.7 {TIMES} pytest-asyncio", 0.7, AIOKIT, ASYNCIO),
-    (2, f"≤ 0.7 {TIMES} pytest-asyncio", 0.7, AIOKIT, ASYNCIO),
-    (3, f"≤ 0.7 {TIMES} pytest-asyncio", 0.7, AIOKIT, ASYNCIO),
-    (5, f"≤ 0.7 {TIMES} pytest-asyncio", 0.7, AIOKIT, ASYNCIO),
-    (6, f"≤ 0.7 {TIMES} pytest-asyncio", 0.7, AIOKIT, ASYNCIO),
-)
 
 
 def _fmt(value: float | None, unit: str) -> str:
@@ -84,33 +72,68 @@ def write_json(path: Path, meta: dict[str, Any], groups: list[Group]) -> None:
     path.write_text(json.dumps(data, indent=2) + "\n")
 
 
-def results_table(groups: list[Group]) -> str:
-    """Return the main Markdown table: one row per scenario and size."""
-    head = (
-        "| Scenario | N | pytest-aiokit | pytest-asyncio | anyio | sync floor "
-        "| aiokit ÷ floor | aiokit ÷ pytest-asyncio | pytest-asyncio ÷ floor | anyio ÷ floor |\n"
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n"
-    )
-    rows = []
+def _variants(g: Group) -> list[tuple[str, str]]:
+    """Return (label, row title) of each pytest-aiokit variant measured in ``g``."""
+    variants = [(AIOKIT, g.title + (": at defaults" if NETS_ON in g.medians else ""))]
+    if NETS_OFF in g.medians:
+        variants.append((NETS_OFF, f"{g.title}: all off"))
+    if NETS_ON in g.medians:
+        variants.append((NETS_ON, f"{g.title}: switched on"))
+    if AIOKIT_ALL in g.medians:
+        variants.append((AIOKIT_ALL, f"{g.title}: all three aiokit plugins"))
+    return variants
+
+
+def _times(g: Group, label: str) -> list[str]:
+    return [_fmt(g.medians.get(name), g.unit) for name in (label, ASYNCIO, ANYIO, FLOOR)]
+
+
+def _ratios(g: Group, label: str) -> list[str]:
+    return [
+        _x(g.ratio(label, FLOOR)),
+        _x(g.ratio(label, ASYNCIO)),
+        _x(g.ratio(ASYNCIO, FLOOR)),
+        _x(g.ratio(ANYIO, FLOOR)),
+    ]
+
+
+_Column = Callable[[Group, str], list[str]]
+_TIME_HEADS = ["pytest-aiokit", "pytest-asyncio", "anyio", "sync floor"]
+_RATIO_HEADS = [
+    "aiokit ÷ floor",
+    "aiokit ÷ pytest-asyncio",
+    "pytest-asyncio ÷ floor",
+    "anyio ÷ floor",
+]
+
+
+def _table(groups: list[Group], heads: list[str], *columns: _Column) -> str:
+    lines = [
+        "| " + " | ".join(["Scenario", "N", *heads]) + " |",
+        "|---|" + "--:|" * (len(heads) + 1),
+    ]
     for g in groups:
-        variants = [(AIOKIT, g.title + (": at defaults" if NETS_ON in g.medians else ""))]
-        if NETS_OFF in g.medians:
-            variants.append((NETS_OFF, f"{g.title}: all off"))
-        if NETS_ON in g.medians:
-            variants.append((NETS_ON, f"{g.title}: switched on"))
-        if AIOKIT_ALL in g.medians:
-            variants.append((AIOKIT_ALL, f"{g.title}: all three aiokit plugins"))
-        for label, title in variants:
-            rows.append(
-                f"| {title} | {g.n if g.n is not None else ''} "
-                f"| {_fmt(g.medians.get(label), g.unit)} "
-                f"| {_fmt(g.medians.get(ASYNCIO), g.unit)} "
-                f"| {_fmt(g.medians.get(ANYIO), g.unit)} "
-                f"| {_fmt(g.medians.get(FLOOR), g.unit)} "
-                f"| {_x(g.ratio(label, FLOOR))} | {_x(g.ratio(label, ASYNCIO))} "
-                f"| {_x(g.ratio(ASYNCIO, FLOOR))} | {_x(g.ratio(ANYIO, FLOOR))} |"
-            )
-    return head + "\n".join(rows) + "\n"
+        for label, title in _variants(g):
+            cells = [title, "" if g.n is None else str(g.n)]
+            for column in columns:
+                cells += column(g, label)
+            lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def results_table(groups: list[Group]) -> str:
+    """Return the main Markdown table: one row per scenario and size, times and ratios."""
+    return _table(groups, _TIME_HEADS + _RATIO_HEADS, _times, _ratios)
+
+
+def times_table(groups: list[Group]) -> str:
+    """Return the median times only: one row per scenario and size."""
+    return _table(groups, _TIME_HEADS, _times)
+
+
+def ratios_table(groups: list[Group]) -> str:
+    """Return the ratios between the median times only: one row per scenario and size."""
+    return _table(groups, _RATIO_HEADS, _ratios)
 
 
 def extra_per_test_table(groups: list[Group]) -> str:
@@ -128,77 +151,6 @@ def extra_per_test_table(groups: list[Group]) -> str:
             value = g.medians.get(label)
             cells.append("n/a" if value is None else f"{(value - floor) / g.n * 1000:.3f} ms")
         lines.append(f"| {g.title} | {g.n} | " + " | ".join(cells) + " |")
-    return "\n".join(lines) + "\n"
-
-
-def asyncio_minimum_us(scenario: int, costs: dict[str, float] | None) -> float | None:
-    """Return the least time per test that asyncio itself takes in ``scenario``, if measured.
-
-    Function loops: one loop created and closed, and three loop runs (fixture setup, test,
-    fixture teardown). Module loops: one loop run (the test). Collection: none.
-    """
-    if not costs:
-        return None
-    step = costs["run_step_us"]
-    if scenario == 1:
-        return costs["loop_create_close_us"] + 3 * step
-    if scenario == 2:
-        return step
-    return None
-
-
-def _leaves(g: Group, limit: float, den: str, costs: dict[str, float] | None) -> str:
-    """Say what a target leaves: a budget per test over the floor, or a bound below the floor."""
-    floor = g.medians.get(FLOOR)
-    if floor is None:
-        return ""
-    if den == FLOOR:
-        if not g.n:
-            return ""
-        budget = (limit - 1) * floor / g.n * (1e3 if g.unit == "ms" else 1e6)
-        text = f"{budget:.0f} µs per test over the floor"
-        least = asyncio_minimum_us(g.scenario, costs)
-        if least is not None:
-            text += f"; asyncio alone takes {least:.0f} µs"
-        return text
-    other = g.medians.get(den)
-    if other is None:
-        return ""
-    bound = limit * other
-    if bound < floor:
-        return f"{_fmt(bound, g.unit)}: below the sync floor ({_fmt(floor, g.unit)})"
-    return ""
-
-
-def targets_table(groups: list[Group], costs: dict[str, float] | None = None) -> str:
-    """Return the issue's targets against the measured ratios: one row per target and size.
-
-    The last column says what each target leaves: for a ratio to the floor, the time per test
-    it allows over bare pytest (and asyncio's own least cost there, when ``costs`` were
-    measured); for a ratio to pytest-asyncio, whether the time it allows is below the floor,
-    which no plugin can reach.
-    """
-    lines = [
-        "| Scenario | N | Target | Measured | Met | What the target leaves |",
-        "|---|--:|---|--:|:-:|---|",
-    ]
-    for scenario, label, limit, num, den in TARGETS:
-        for g in groups:
-            if g.scenario != scenario:
-                continue
-            for variant in (num, NETS_ON) if scenario == 6 else (num,):
-                if variant not in g.medians:
-                    continue
-                ratio = g.ratio(variant, den)
-                met = "n/a" if ratio is None else ("yes" if ratio <= limit else "**no**")
-                if scenario == 6:
-                    title = g.title + (": switched on" if variant == NETS_ON else ": at defaults")
-                else:
-                    title = g.title
-                leaves = _leaves(g, limit, den, costs)
-                lines.append(
-                    f"| {title} | {g.n or ''} | {label} | {_x(ratio)} | {met} | {leaves} |"
-                )
     return "\n".join(lines) + "\n"
 
 
@@ -275,8 +227,6 @@ def markdown(meta: dict[str, Any], groups: list[Group], chart: str | None) -> st
         "## Extra time per test over the sync floor\n",
         extra_per_test_table(groups),
         asyncio_cost_line(meta.get("asyncio_costs")),
-        "## Targets (issue 6)\n",
-        targets_table(groups, meta.get("asyncio_costs")),
     ]
     if notes:
         parts += ["## Notes\n", "\n".join(notes) + "\n"]
@@ -288,6 +238,22 @@ def markdown(meta: dict[str, Any], groups: list[Group], chart: str | None) -> st
     if chart:
         parts += [f"![time per test against N]({chart})\n"]
     return "\n".join(parts)
+
+
+def docs_block(meta: dict[str, Any], groups: list[Group]) -> str:
+    """Return what ``docs/concepts/performance.md`` shows between its results markers."""
+    return "\n".join(
+        [
+            meta_lines(meta),
+            "Whole pytest processes, median wall time:\n",
+            times_table(groups),
+            "The ratios between those times:\n",
+            ratios_table(groups),
+            "The same runs as extra time per test over the sync floor, (plugin - floor) / N:\n",
+            extra_per_test_table(groups),
+            asyncio_cost_line(meta.get("asyncio_costs")),
+        ]
+    )
 
 
 def chart(path: Path, groups: list[Group]) -> None:

@@ -2,7 +2,7 @@
 
 Usage (``nox -s bench`` / ``nox -s bench_smoke`` run exactly this)::
 
-    python bench/run.py            # the full benchmark: ~15 minutes on 2 cores
+    python bench/run.py            # the full benchmark: ~6 minutes on 2 cores
     python bench/run.py --smoke    # every scenario once with N=20, to check it still works
 
 It builds one fresh virtual environment per contender under ``bench/.venvs/`` with uv (the local
@@ -10,7 +10,7 @@ packages as freshly built wheels, the newest pytest-asyncio and anyio, all on on
 generates the same suites for each in a temporary directory, times whole pytest processes
 (``-p no:cacheprovider -q``) with a warm-up and several rounds that alternate the contenders, and
 writes ``latest.json``, ``latest.md`` and ``latest.png`` to ``bench/results/`` (``--smoke``:
-``bench/results/tmp/``, which git ignores). Scenarios (issue 6):
+``bench/results/tmp/``, which git ignores). Scenarios:
 
 1. N async tests, each awaiting one function-scoped async fixture (N = 500, 2000, 10000);
 2. the same with a module-scoped loop and a module-scoped async fixture;
@@ -368,18 +368,7 @@ def publish(
     text = _report.markdown(info, groups, chart="latest.png")
     (out / "latest.md").write_text(text)
     if args.docs:
-        block = "\n".join(
-            [
-                _report.meta_lines(info),
-                _report.results_table(groups),
-                "Extra time per test over the floor ((plugin - floor) / N):\n",
-                _report.extra_per_test_table(groups),
-                _report.asyncio_cost_line(info.get("asyncio_costs")),
-                "Against the targets of issue 6:\n",
-                _report.targets_table(groups, info.get("asyncio_costs")),
-            ]
-        )
-        update_docs(block, out / "latest.png")
+        update_docs(_report.docs_block(info, groups), out / "latest.png")
     print(text)
     return 1 if any(g.errors for g in groups) else 0
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import pathlib
 import sys
 
@@ -25,6 +26,17 @@ source_suffix = {".md": "markdown"}
 exclude_patterns = ["_build", "examples", "Thumbs.db", ".DS_Store"]
 myst_enable_extensions = ["colon_fence", "deflist"]
 myst_heading_anchors = 3
+
+
+class _QuietMyst(logging.Filter):
+    """Drop MyST's informational print-out of its whole configuration; keep its warnings."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING
+
+
+# Sphinx's loggers are named "sphinx." + the module; this one logs nothing else at INFO level.
+logging.getLogger("sphinx.myst_parser.sphinx_ext.main").addFilter(_QuietMyst())
 
 html_theme = "furo"
 html_title = f"aiokit {release}"

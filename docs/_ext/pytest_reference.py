@@ -1,4 +1,4 @@
-"""A Sphinx directive that documents a pytest plugin module from the plugin itself.
+"""Sphinx directives that document a pytest plugin module from the plugin itself.
 
 Usage in a MyST page::
 
@@ -16,8 +16,25 @@ It imports the module and renders, each from its own docstring or help text:
 - the hook specifications it adds (through ``pytest_addhooks`` or a sibling ``hookspecs``
   module).
 
-The collecting half (:func:`collect`, :func:`render`) does not import Sphinx, so it can be
-tested without it.
+Options of the directive:
+
+- ``:options-table: package.module.OPTIONS``: the options listed in that sequence (objects with
+  ``ini``, ``flag``, ``metavar``, ``help``, ``default``, ``kind`` and optionally ``env``) are
+  shown as one table pairing each ini option with its command-line flag, environment variable
+  and default, followed by what each means, instead of one entry per flag and per ini name;
+- ``:sections: fixtures markers``: only those of ``fixtures``, ``markers``, ``options`` and
+  ``hooks``, so that each can stand under its own heading;
+- ``:no-index:``: no index entries (for a second page about the same plugin).
+
+A second directive, ``{overloaded-function} package.function``, documents a function that has
+``typing.overload`` variants or a sentinel default with one clean signature::
+
+    ```{overloaded-function} pytest_aioloop.fixture
+    :defaults: timeout=asyncio_timeout
+    ```
+
+The collecting half (:func:`collect`, :func:`render`, :func:`function_lines`) does not import
+Sphinx, so it can be tested without it.
 """
 
 from __future__ import annotations
@@ -27,10 +44,11 @@ import importlib
 import inspect
 import re
 import types
+import typing
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
-__all__ = ["PluginInfo", "collect", "render", "setup"]
+__all__ = ["OptionRow", "PluginInfo", "collect", "function_lines", "render", "setup"]
 
 _NOTSET: Any = object()
 
@@ -76,6 +94,19 @@ class Hook:
 
 
 @dataclasses.dataclass
+class OptionRow:
+    """One setting of an options table: its ini name and its command-line and env twins."""
+
+    ini: str
+    flag: str
+    metavar: str | None
+    env: str | None
+    default: str | None
+    kind: str
+    help: str
+
+
+@dataclasses.dataclass
 class PluginInfo:
     """Everything the directive renders about one plugin module."""
 
@@ -83,6 +114,7 @@ class PluginInfo:
     fixtures: list[Fixture] = dataclasses.field(default_factory=list)
     options: list[Option] = dataclasses.field(default_factory=list)
     ini: list[IniOption] = dataclasses.field(default_factory=list)
+    table: list[OptionRow] = dataclasses.field(default_factory=list)
     markers: list[str] = dataclasses.field(default_factory=list)
     hooks: list[Hook] = dataclasses.field(default_factory=list)
     problems: list[str] = dataclasses.field(default_factory=list)
@@ -302,11 +334,50 @@ def _hooks(module: types.ModuleType) -> list[Hook]:
     return sorted(found, key=lambda h: h.name)
 
 
-def collect(module_name: str) -> PluginInfo:
-    """Import ``module_name`` and gather what a reference page shows about it."""
+def _import_attribute(dotted: str) -> Any:
+    module_name, _, attribute = dotted.rpartition(".")
+    return getattr(importlib.import_module(module_name), attribute)
+
+
+def _option_table(dotted: str, info: PluginInfo) -> None:
+    """Read the options table ``dotted`` and check it against what the plugin registers."""
+    rows = [
+        OptionRow(
+            ini=str(spec.ini),
+            flag=str(spec.flag),
+            metavar=None if spec.metavar is None else str(spec.metavar),
+            env=getattr(spec, "env", None),
+            default=None if spec.default is None else str(spec.default),
+            kind=str(getattr(spec, "kind", "string")),
+            help=str(spec.help),
+        )
+        for spec in _import_attribute(dotted)
+    ]
+    registered_ini = {ini.name for ini in info.ini}
+    registered_flags = {flag for option in info.options for flag in option.flags}
+    for row in rows:
+        if row.ini not in registered_ini:
+            info.problems.append(f"{dotted} lists {row.ini}, which pytest_addoption does not add")
+        if row.flag not in registered_flags:
+            info.problems.append(f"{dotted} lists {row.flag}, which pytest_addoption does not add")
+    # What the table shows is not listed again, one entry per flag and per ini name.
+    info.ini = [ini for ini in info.ini if ini.name not in {row.ini for row in rows}]
+    flags = {row.flag for row in rows}
+    info.options = [option for option in info.options if not flags.intersection(option.flags)]
+    info.table = rows
+
+
+def collect(module_name: str, options_table: str | None = None) -> PluginInfo:
+    """Import ``module_name`` and gather what a reference page shows about it.
+
+    ``options_table`` names a sequence of option specifications (``package.module.OPTIONS``)
+    to show as one table instead of the per-flag and per-ini entries.
+    """
     module = importlib.import_module(module_name)
     info = PluginInfo(module_name, fixtures=_fixtures(module))
     _options(module, info)
+    if options_table:
+        _option_table(options_table, info)
     _markers(module, info)
     info.hooks = _hooks(module)
     return info
@@ -315,34 +386,108 @@ def collect(module_name: str) -> PluginInfo:
 # --- rendering ----------------------------------------------------------------------------------
 
 _ESCAPE = re.compile(r"([\\`*_|])")
+#: A command-line flag inside a help text: shown as code, so ``--x`` never becomes a dash.
+_FLAG = re.compile(r"(?<![\w-])(--[a-z][\w-]*(?:=[\w-]+)?)")
 
 
 def _escape(text: str) -> str:
-    """Escape plain text (a help string) for reST."""
-    return _ESCAPE.sub(r"\\\1", " ".join(text.split()))
+    """Escape plain text (a help string) for reST; command-line flags become inline code."""
+    parts = _FLAG.split(" ".join(text.split()))
+    return "".join(
+        f"``{part}``" if i % 2 else _ESCAPE.sub(r"\\\1", part) for i, part in enumerate(parts)
+    )
 
 
 def _default(value: Any) -> str:
+    """Spell a default as it is written in an ini file or on the command line."""
     if value is _NOTSET:
         return ""
+    if value is None:
+        return "unset"
+    if isinstance(value, str):
+        return f"``{value}``" if value else "empty"
     return f"``{value!r}``"
+
+
+#: Metavars that name a unit: a default of ``0`` in that unit turns the setting off.
+_UNITS = {"SECONDS": "seconds"}
+
+
+def _row_default(row: OptionRow) -> str:
+    if row.default is None:
+        return "unset"
+    unit = _UNITS.get(row.metavar or "")
+    if unit and row.default.strip() in ("0", ""):
+        return "``0`` (off)"
+    return _default(row.default) + (f" {unit}" if unit else "")
+
+
+def _row_flag(row: OptionRow) -> str:
+    if row.kind == "bool" or not row.metavar:
+        return f"``{row.flag}``"
+    return f"``{row.flag}={row.metavar}``"
+
+
+def _table_row(cells: Sequence[str]) -> list[str]:
+    first, *rest = cells
+    return [f"   * - {first}", *(f"     - {cell}" for cell in rest)]
+
+
+def _table(rows: Sequence[OptionRow], no_index: Sequence[str] = ()) -> list[str]:
+    """Return a reST table (ini option, command line, environment, default), then each meaning."""
+    out = [".. list-table::", "   :header-rows: 1", "   :class: option-table", ""]
+    out += _table_row(["ini option", "command line", "environment", "default"])
+    for row in rows:
+        env = f"``{row.env}``" if row.env else "\N{EM DASH}"
+        out += _table_row([f"``{row.ini}``", _row_flag(row), env, _row_default(row)])
+    out.append("")
+    for row in rows:
+        meaning = _escape(row.help) or "(undocumented)"
+        if row.kind == "bool":
+            meaning += " In the ini file: ``true`` or ``false``; on the command line, a flag."
+        out.extend([f".. confval:: {row.ini}", *no_index, "", f"   {meaning}", ""])
+    return out
 
 
 def _indent(lines: Iterable[str], by: str = "   ") -> list[str]:
     return [by + line if line else "" for line in lines]
 
 
+#: What :func:`render` can show, in the order it shows it.
+SECTIONS = ("fixtures", "markers", "options", "hooks")
+
+
 def render(
     info: PluginInfo,
     docstring: Callable[[str], Sequence[str]] = str.splitlines,
     index: bool = True,
+    sections: Iterable[str] = SECTIONS,
 ) -> list[str]:
-    """Return reST lines for ``info``; ``docstring`` turns a docstring into reST lines."""
+    """Return reST lines for ``info``; ``docstring`` turns a docstring into reST lines.
+
+    ``sections`` picks some of :data:`SECTIONS`, so that one page can put each under its own
+    heading; problems found while reading the plugin are always shown.
+    """
     no_index = [] if index else ["   :no-index:"]
     out: list[str] = []
+    chosen = set(sections)
+    if chosen - set(SECTIONS):
+        raise ValueError(f"unknown sections {sorted(chosen - set(SECTIONS))}; use {SECTIONS}")
+    everything = chosen == set(SECTIONS)
+    if not everything:  # only what was asked for
+        info = dataclasses.replace(
+            info,
+            fixtures=info.fixtures if "fixtures" in chosen else [],
+            markers=info.markers if "markers" in chosen else [],
+            table=info.table if "options" in chosen else [],
+            options=info.options if "options" in chosen else [],
+            ini=info.ini if "options" in chosen else [],
+            hooks=info.hooks if "hooks" in chosen else [],
+        )
 
     def section(title: str) -> None:
-        out.extend([f".. rubric:: {title}", ""])
+        if chosen != {title.lower()}:  # alone, a section sits under the page's own heading
+            out.extend([f".. rubric:: {title}", ""])
 
     if info.fixtures:
         section("Fixtures")
@@ -358,6 +503,9 @@ def render(
             out.extend([f".. describe:: @pytest.mark.{signature.strip()}", ""])
             out.extend(_indent([_escape(text) or "(undocumented)"]))
             out.append("")
+    if info.table:
+        section("Options")
+        out.extend(_table(info.table, no_index))
     if info.options:
         section("Command-line options")
         out.extend([".. program:: pytest", ""])
@@ -389,15 +537,136 @@ def render(
         out.extend(f"- {_escape(problem)}" for problem in info.problems)
         out.append("")
     if len(out) == 0:
-        out.extend([f"``{info.module}`` registers no fixture, marker, option or hook.", ""])
+        what = "fixture, marker, option or hook" if everything else " or ".join(sorted(chosen))
+        out.extend([f"``{info.module}`` registers no {what}.", ""])
+    return out
+
+
+class _Shown:
+    """A default value whose repr is the text given for it (``timeout=asyncio_timeout``)."""
+
+    def __init__(self, text: str) -> None:
+        self._text = text
+
+    def __repr__(self) -> str:
+        return self._text
+
+
+def _is_sentinel(value: object) -> bool:
+    return value is Ellipsis or type(value) is object
+
+
+def _mentions_typevar(annotation: str, namespace: dict[str, Any]) -> bool:
+    names = re.findall(r"[A-Za-z_]\w*", annotation)
+    return any(isinstance(namespace.get(name), typing.TypeVar) for name in names)
+
+
+def _spelled(annotation: object) -> str:
+    return annotation if isinstance(annotation, str) else inspect.formatannotation(annotation)
+
+
+def _parameter_types(function: Callable[..., Any]) -> dict[str, str]:
+    """Return each parameter's type as the overloads spell it (the implementation's, if none).
+
+    Types that involve a type variable are left out: the description says what they are.
+    """
+    variants = list(typing.get_overloads(function)) if hasattr(typing, "get_overloads") else []
+    namespace = getattr(function, "__globals__", {})
+    spelled: dict[str, list[str]] = {}
+    for variant in variants or [function]:
+        for name, annotation in getattr(variant, "__annotations__", {}).items():
+            text = _spelled(annotation)
+            if name != "return" and text not in spelled.setdefault(name, []):
+                spelled[name].append(text)
+    types_: dict[str, str] = {}
+    for name, texts in spelled.items():
+        if any(_mentions_typevar(text, namespace) for text in texts):
+            continue
+        # ``x: T`` in one variant and ``x: None`` in another read as ``T | None``.
+        not_none = [text for text in texts if text != "None"]
+        types_[name] = " | ".join([*not_none, "None"] if len(not_none) < len(texts) else texts)
+    return types_
+
+
+def _typed_google_args(doc: str, types_: dict[str, str]) -> str:
+    """Write ``name (type):`` for each entry of the docstring's ``Args:`` section."""
+    lines = doc.splitlines()
+    out: list[str] = []
+    indent: str | None = None
+    in_args = False
+    for line in lines:
+        stripped = line.strip()
+        if stripped in ("Args:", "Arguments:", "Parameters:"):
+            in_args, indent = True, None
+        elif in_args and stripped and not line.startswith((" ", "\t")):
+            in_args = False  # the next section
+        elif in_args and stripped:
+            current = line[: len(line) - len(line.lstrip())]
+            indent = indent or current
+            match = re.match(r"(\*{0,2}\w+):(\s|$)", stripped)
+            if current == indent and match and match.group(1) in types_:
+                name = match.group(1)
+                out.append(f"{indent}{name} ({types_[name]}):{stripped[len(name) + 1 :]}")
+                continue
+        out.append(line)
+    return "\n".join(out)
+
+
+def function_lines(
+    dotted: str,
+    defaults: dict[str, str] | None = None,
+    docstring: Callable[[str], Sequence[str]] = str.splitlines,
+) -> list[str]:
+    """Return reST for the function ``dotted`` with one signature, without annotations.
+
+    ``defaults`` spells a parameter's default as a reader should see it (the name of the
+    setting it falls back to, say). A sentinel default (``...`` or a bare ``object()``) without
+    such a spelling is an error, so the page never shows ``Ellipsis``. Each parameter's type
+    goes into the description, as autodoc does with ``autodoc_typehints = "description"``.
+    """
+    defaults = defaults or {}
+    module_name, _, name = dotted.rpartition(".")
+    function = _import_attribute(dotted)
+    signature = inspect.signature(function)
+    unknown = set(defaults) - set(signature.parameters)
+    if unknown:
+        raise ValueError(f"{dotted} has no parameter {', '.join(sorted(unknown))}")
+    parameters = []
+    for parameter in signature.parameters.values():
+        default = parameter.default
+        if parameter.name in defaults:
+            default = _Shown(defaults[parameter.name])
+        elif default is not inspect.Parameter.empty and _is_sentinel(default):
+            raise ValueError(
+                f"{dotted}: say how the default of {parameter.name!r} reads, "
+                f"e.g. :defaults: {parameter.name}=the_setting"
+            )
+        parameters.append(parameter.replace(annotation=inspect.Parameter.empty, default=default))
+    shown = signature.replace(parameters=parameters, return_annotation=inspect.Signature.empty)
+    doc = _typed_google_args(inspect.getdoc(function) or "", _parameter_types(function))
+    out = [f".. py:function:: {name}{shown}", f"   :module: {module_name}", ""]
+    out.extend(_indent(docstring(doc) if doc else ["(undocumented)"]))
+    out.append("")
     return out
 
 
 # --- Sphinx -------------------------------------------------------------------------------------
 
 
+def _parse_defaults(text: str) -> dict[str, str]:
+    """Parse ``name=shown; other=shown`` (or one pair a line)."""
+    pairs = [item.strip() for item in re.split(r"[;\n]", text) if item.strip()]
+    parsed = {}
+    for pair in pairs:
+        name, sep, shown = pair.partition("=")
+        if not sep or not name.strip() or not shown.strip():
+            raise ValueError(f"expected name=text, got {pair!r}")
+        parsed[name.strip()] = shown.strip()
+    return parsed
+
+
 def setup(app: Any) -> dict[str, Any]:
-    """Register the ``pytest-plugin`` directive."""
+    """Register the ``pytest-plugin`` and ``overloaded-function`` directives."""
     from docutils import nodes
     from docutils.parsers.rst import directives
     from docutils.statemachine import StringList
@@ -405,32 +674,61 @@ def setup(app: Any) -> dict[str, Any]:
     from sphinx.util.docutils import SphinxDirective
     from sphinx.util.nodes import nested_parse_with_titles
 
-    class PytestPluginDirective(SphinxDirective):
-        """``{pytest-plugin} module.name``: document a pytest plugin module."""
+    class _RestDirective(SphinxDirective):
+        """Render generated reST lines in place, in a MyST page as in a reST one."""
 
-        required_arguments = 1
-        option_spec = {"no-index": directives.flag}
+        def docstring(self, text: str) -> list[str]:
+            return GoogleDocstring(text, self.config, what="function").lines()
 
-        def run(self) -> list[nodes.Node]:
-            module_name = self.arguments[0]
-            try:
-                info = collect(module_name)
-            except Exception as exc:
-                raise self.error(f"cannot import {module_name}: {exc}") from exc
-
-            def docstring(text: str) -> list[str]:
-                return GoogleDocstring(text, self.config, what="function").lines()
-
-            lines = render(info, docstring, index="no-index" not in self.options)
+        def parse(self, lines: list[str], source: str) -> list[nodes.Node]:
             if self.env.doc2path(self.env.docname).suffix == ".md":
                 # Inside MyST, nested content is parsed as Markdown: hand the reST over whole.
                 lines = ["````{eval-rst}", *lines, "````"]
             container = nodes.container()
-            source = f"<pytest-plugin {module_name}>"
-            content = StringList(lines, source=source)
-            nested_parse_with_titles(self.state, content, container)
+            nested_parse_with_titles(self.state, StringList(lines, source=source), container)
             return list(container.children)
+
+    class PytestPluginDirective(_RestDirective):
+        """``{pytest-plugin} module.name``: document a pytest plugin module."""
+
+        required_arguments = 1
+        option_spec = {
+            "no-index": directives.flag,
+            "options-table": directives.unchanged,
+            "sections": directives.unchanged,
+        }
+
+        def run(self) -> list[nodes.Node]:
+            module_name = self.arguments[0]
+            try:
+                info = collect(module_name, self.options.get("options-table"))
+            except Exception as exc:
+                raise self.error(f"cannot import {module_name}: {exc}") from exc
+            sections = self.options.get("sections", "").split() or SECTIONS
+            try:
+                lines = render(
+                    info, self.docstring, index="no-index" not in self.options, sections=sections
+                )
+            except ValueError as exc:
+                raise self.error(str(exc)) from exc
+            return self.parse(lines, f"<pytest-plugin {module_name}>")
+
+    class OverloadedFunctionDirective(_RestDirective):
+        """``{overloaded-function} module.function``: one clean signature, then the docstring."""
+
+        required_arguments = 1
+        option_spec = {"defaults": directives.unchanged}
+
+        def run(self) -> list[nodes.Node]:
+            dotted = self.arguments[0]
+            try:
+                defaults = _parse_defaults(self.options.get("defaults", ""))
+                lines = function_lines(dotted, defaults, self.docstring)
+            except Exception as exc:
+                raise self.error(f"cannot document {dotted}: {exc}") from exc
+            return self.parse(lines, f"<overloaded-function {dotted}>")
 
     app.setup_extension("sphinx.ext.napoleon")
     app.add_directive("pytest-plugin", PytestPluginDirective)
+    app.add_directive("overloaded-function", OverloadedFunctionDirective)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}

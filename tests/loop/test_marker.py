@@ -59,7 +59,8 @@ def test_marks_function_method_staticmethod_class_and_module(pytester: pytest.Py
         (
             "@pytest.mark.asyncio(loop_scop='module')",
             "*::test_bad: mark.asyncio accepts only keyword arguments*",
-            "It got unknown argument(s) loop_scop. pytest-aioloop also takes 'timeout'.*",
+            "It got unknown argument(s) loop_scop. pytest-aioloop also takes 'timeout', "
+            "'concurrency' and 'concurrent'.*",
         ),
         (
             "@pytest.mark.asyncio(loop_scope='galaxy')",
@@ -165,7 +166,10 @@ def test_async_generator_test_is_reported(pytester: pytest.Pytester) -> None:
 def test_markers_help_documents_the_signature(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--markers")
     result.stdout.fnmatch_lines(
-        ["@pytest.mark.asyncio(*, loop_scope=None, loop_factories=None, timeout=None): *"]
+        [
+            "@pytest.mark.asyncio(*, loop_scope=None, loop_factories=None, timeout=None, "
+            "concurrency=None, concurrent=True): *"
+        ]
     )
 
 

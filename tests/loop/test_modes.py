@@ -132,7 +132,7 @@ def test_header_line(pytester: pytest.Pytester) -> None:
     result.stdout.fnmatch_lines(
         [
             "asyncio: pytest-aioloop, mode=strict, debug=False, default fixture loop scope=unset"
-            " (loops follow fixtures), default test loop scope=function, loop factories=none,"
-            " timeout=off"
+            " (loops follow fixtures), default test loop scope=function, loop factory=asyncio,"
+            " loop factories hook=no, timeout=off"
         ]
     )

@@ -140,7 +140,7 @@ def test_loop_factories_hook(pytester: pytest.Pytester) -> None:
             "*::test_selected PASSED*",
             "*::test_unknown?a? PASSED*",
             "*Loop factory 'nope' is not available. Available factories: a, b.",
-            "asyncio: pytest-aioloop*loop factories=hook*",
+            "asyncio: pytest-aioloop*loop factories hook=yes*",
         ]
     )
 
@@ -181,3 +181,110 @@ def test_made_once_per_factory():
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly", "-v")
     result.assert_outcomes(passed=6)
+
+
+@pytest.mark.parametrize("route", ["cli", "ini"])
+def test_loop_factory_option_chooses_the_loop_for_the_run(
+    pytester: pytest.Pytester, route: str
+) -> None:
+    pytester.makepyfile(
+        my_loops="""
+        import asyncio
+
+        class Tagged(asyncio.SelectorEventLoop):
+            pass
+
+        def new_loop():
+            return Tagged()
+        """,
+        test_loops="""
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture(scope="module")
+        async def module_loop():
+            return asyncio.get_running_loop()
+
+        @pytest.mark.asyncio
+        async def test_function_loop():
+            assert type(asyncio.get_running_loop()).__name__ == "Tagged"
+
+        @pytest.mark.asyncio
+        async def test_shared_loop(module_loop):
+            assert type(module_loop).__name__ == "Tagged"
+
+        def test_sync(event_loop):
+            assert type(event_loop).__name__ == "Tagged"
+        """,
+    )
+    pytester.syspathinsert()
+    args = ["-p", "no:cacheprovider"]
+    if route == "cli":
+        args.append("--asyncio-loop-factory=my_loops:new_loop")
+    else:
+        pytester.makeini("[pytest]\nasyncio_loop_factory = my_loops:new_loop\n")
+    result = pytester.runpytest(*args)
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["asyncio: pytest-aioloop*loop factory=my_loops:new_loop*"])
+
+
+def test_loop_factory_by_name_uvloop(pytester: pytest.Pytester) -> None:
+    pytest.importorskip("uvloop")
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_uvloop():
+            assert type(asyncio.get_running_loop()).__module__.startswith("uvloop")
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider", "--asyncio-loop-factory=uvloop").assert_outcomes(
+        passed=1
+    )
+
+
+def test_hook_factories_take_precedence_over_the_option(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import asyncio
+
+        class FromHook(asyncio.SelectorEventLoop):
+            pass
+
+        def pytest_asyncio_loop_factories(config, item):
+            return {"hooked": FromHook}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_hooked():
+            assert type(asyncio.get_running_loop()).__name__ == "FromHook"
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "--asyncio-loop-factory=uvloop")
+    result.assert_outcomes(passed=1)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("trio", "'trio' is not a valid asyncio_loop_factory. Valid values: asyncio, uvloop,*"),
+        ("no_such_module:f", "asyncio_loop_factory = no_such_module:f: cannot import*"),
+        ("asyncio:no_such_function", "asyncio_loop_factory = asyncio:no_such_function: 'asyncio'*"),
+    ],
+)
+def test_bad_loop_factory_is_a_usage_error(
+    pytester: pytest.Pytester, value: str, message: str
+) -> None:
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", f"--asyncio-loop-factory={value}")
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([f"ERROR: {message}"])
+    result.stderr.no_fnmatch_line("*Traceback*")

@@ -34,7 +34,7 @@ def test_hung_test_times_out_and_next_test_passes(pytester: pytest.Pytester, rou
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*test_hung timed out after 0.5 s.",
+            "The test timed out after 0.5 s.",
             "task '*test_hung' was suspended at:",
             '  File "*", line *, in test_hung',
             "    await asyncio.Event().wait()",
@@ -64,7 +64,7 @@ def test_timeout_precedence_marker_over_cli_over_ini(pytester: pytest.Pytester) 
     )
     result = pytester.runpytest("-p", "no:cacheprovider", "--asyncio-timeout=2")
     result.assert_outcomes(passed=2, failed=1)
-    result.stdout.fnmatch_lines(["*test_marker_tightens timed out after 0.1 s.*"])
+    result.stdout.fnmatch_lines(["*The test timed out after 0.1 s.*"])
 
 
 def test_task_swallowing_cancellation(pytester: pytest.Pytester) -> None:
@@ -89,7 +89,7 @@ def test_task_swallowing_cancellation(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
-        ["*test_stubborn timed out after 0.2 s and its task ignored the cancellation*abandoned*"]
+        ["*The test timed out after 0.2 s and its task ignored the cancellation*abandoned*"]
     )
 
 
@@ -113,7 +113,7 @@ def test_blocking_sync_call_is_interrupted_with_its_stack(pytester: pytest.Pytes
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*test_blocks timed out after 0.2 s: synchronous code blocked the event loop*",
+            "*The test timed out after 0.2 s: synchronous code blocked the event loop*",
             '  File "*", line *, in test_blocks',
             "    time.sleep(30)",
         ]
@@ -155,8 +155,8 @@ def test_fixture_setup_and_teardown_timeouts(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2, errors=2)
     result.stdout.fnmatch_lines_random(
         [
-            "*setup of async fixture 'slow_setup' timed out after 0.2 s.*",
-            "*teardown of async fixture 'slow_teardown' timed out after 0.2 s.*",
+            "*Setup of async fixture 'slow_setup' timed out after 0.2 s.*",
+            "*Teardown of async fixture 'slow_teardown' timed out after 0.2 s.*",
         ]
     )
 
@@ -537,3 +537,50 @@ def test_exception_in_a_protocol_callback_is_reported(pytester: pytest.Pytester)
             "*RuntimeError: protocol callback failed",
         ]
     )
+
+
+def test_ctrl_c_shows_where_the_test_was_waiting(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import os
+        import signal
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture
+        async def resource():
+            yield
+            print("teardown ran", flush=True)
+
+        @pytest.mark.asyncio
+        async def test_hangs(resource):
+            asyncio.get_running_loop().call_later(0.1, os.kill, os.getpid(), signal.SIGINT)
+            await asyncio.Event().wait()
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "Interrupted while *::test_hangs was waiting:",
+            "task '*::test_hangs' was suspended at:",
+            "*in test_hangs",
+            "    await asyncio.Event().wait()",
+        ]
+    )
+    result.stdout.fnmatch_lines(["*teardown ran*"])
+
+
+def test_unmarked_coroutine_test_in_strict_mode_says_what_to_do(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile("async def test_not_marked():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "async def functions are not natively supported.",
+            "pytest-aioloop runs this test if it is marked with @pytest.mark.asyncio*"
+            "asyncio_mode = auto*",
+        ]
+    )
+    result.stdout.no_fnmatch_line("*install a suitable plugin*")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING
+import socket
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -54,3 +55,35 @@ def registry_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     path = tmp_path / "registry"
     monkeypatch.setenv("PYTEST_PORTS_REGISTRY", str(path))
     return path
+
+
+#: Names the ``fake_dns`` fixture resolves, without asking any resolver (no network).
+FAKE_NAMES: dict[str, list[str]] = {
+    "example.com": ["93.184.216.34"],  # not loopback
+    "mixed.test": ["127.0.0.1", "10.1.2.3"],  # loopback and not
+    "dual.test": ["::1", "127.0.0.1"],
+    "v4.test": ["127.0.0.1"],
+    "v6.test": ["::1"],
+}
+#: A name the ``fake_dns`` fixture fails to resolve, as an unknown name does.
+UNKNOWN_NAME = "unknown.test"
+
+
+@pytest.fixture
+def fake_dns(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Resolve the names of ``FAKE_NAMES`` (and fail on ``UNKNOWN_NAME``) without a resolver."""
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host == UNKNOWN_NAME:
+            raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")
+        if host not in FAKE_NAMES:
+            return real(host, port, *args, **kwargs)
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, 0, 0, 0))
+            if ":" in a
+            else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, 0))
+            for a in FAKE_NAMES[host]
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)

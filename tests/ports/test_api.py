@@ -6,15 +6,16 @@ import socket
 import subprocess
 import sys
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import pytest
 
 import pytest_ports
-from pytest_ports import PortFactory, release_port
+from pytest_ports import PortFactory, _finder, release_port
 from pytest_ports._registry import owner_of
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
 
@@ -106,6 +107,71 @@ def test_factory_rejects_an_unknown_kind() -> None:
 def test_a_host_that_cannot_be_bound_fails_at_once() -> None:
     with pytest.raises(pytest_ports.NoFreePortError, match=r"192\.0\.2\.1"):
         pytest_ports.find_unused_tcp_port(host="192.0.2.1")  # TEST-NET-1: never local
+
+
+NOT_LOOPBACK = (
+    "host='example.com' is not a loopback address: use 127.0.0.1, ::1 or a name that resolves "
+    "only to them (localhost)"
+)
+HOST_USERS: list[tuple[str, Callable[[str], object]]] = [
+    ("find_unused_tcp_port", lambda host: pytest_ports.find_unused_tcp_port(host=host)),
+    ("find_unused_udp_port", lambda host: pytest_ports.find_unused_udp_port(host=host)),
+    ("bind_unused_tcp_socket", lambda host: pytest_ports.bind_unused_tcp_socket(host=host)),
+    ("bind_unused_udp_socket", lambda host: pytest_ports.bind_unused_udp_socket(host=host)),
+    ("PortFactory(host=)", lambda host: PortFactory("udp", host=host)()),
+    ("PortFactory.__call__", lambda host: PortFactory("tcp")(host=host)),
+    ("PortFactory.bind", lambda host: PortFactory("tcp").bind(host=host)),
+]
+
+
+def _port_of(result: object) -> int:
+    if isinstance(result, socket.socket):
+        with result:
+            return int(result.getsockname()[1])
+    assert isinstance(result, int)
+    return result
+
+
+@pytest.mark.parametrize("use", [use for _, use in HOST_USERS], ids=[n for n, _ in HOST_USERS])
+def test_every_function_accepts_localhost(use: Callable[[str], object]) -> None:
+    port = _port_of(use("localhost"))
+    assert release_port(port)
+
+
+@pytest.mark.usefixtures("fake_dns")
+@pytest.mark.parametrize("use", [use for _, use in HOST_USERS], ids=[n for n, _ in HOST_USERS])
+def test_every_function_refuses_a_name_that_is_not_loopback(
+    use: Callable[[str], object],
+) -> None:
+    with pytest.raises(ValueError) as info:
+        use("example.com")
+    assert str(info.value) == NOT_LOOPBACK
+
+
+@pytest.mark.parametrize("kind", ["tcp", "udp"])
+def test_a_bound_socket_on_localhost_uses_its_first_address(kind: Literal["tcp", "udp"]) -> None:
+    with PortFactory(kind).bind(host="localhost") as sock:
+        host, port = sock.getsockname()[:2]
+    assert host == _finder.host_targets("localhost")[0].address
+    assert release_port(port)
+
+
+@pytest.mark.usefixtures("fake_dns")
+@pytest.mark.skipif(not _finder.ipv6_support().loopback, reason="::1 cannot be bound here")
+@pytest.mark.parametrize(("family", "address"), [("auto", "127.0.0.1"), ("ipv6", "::1")])
+def test_a_name_with_both_families_is_bound_on_the_one_the_family_picks(
+    family: Literal["auto", "ipv6"], address: str
+) -> None:
+    sock = PortFactory("tcp").bind(host="dual.test", family=family)
+    with sock:
+        host, port = sock.getsockname()[:2]
+        assert (host, sock.family) == (address, _finder.host_target(address).family)
+    assert release_port(port)
+
+
+def test_a_bad_family_names_the_argument() -> None:
+    with pytest.raises(ValueError, match=r"^family='ipv5' is not one of 'auto', 'ipv4', "):
+        pytest_ports.find_unused_tcp_port(family="ipv5")  # type: ignore[arg-type]
 
 
 def test_bad_environment_value_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import socket
 import time
 
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from pytest_ports import _finder, find_unused_tcp_port
 from pytest_ports._finder import EphemeralRange, NoFreePortError, Target
-from pytest_ports._settings import Kind, parse_range
+from pytest_ports._settings import Family, Kind, parse_range
 
 STOCK = EphemeralRange(32768, 60999, frozenset(), "test")
 V4 = (Target(socket.AF_INET, "0.0.0.0"),)
@@ -90,7 +91,7 @@ def test_probe_kinds() -> None:
 
 
 def test_probe_targets_by_family() -> None:
-    assert _finder.probe_targets("ipv4", "127.0.0.1") == (
+    assert _finder.probe_targets("ipv4", _finder.host_targets("127.0.0.1")) == (
         Target(socket.AF_INET, "0.0.0.0"),
         Target(socket.AF_INET, "127.0.0.1"),
     )
@@ -100,7 +101,8 @@ def test_probe_targets_by_family() -> None:
         assert auto == (Target(socket.AF_INET6, "::", v6only=False),)
     else:
         assert Target(socket.AF_INET, "0.0.0.0") in auto
-    assert _finder.probe_targets("auto", "0.0.0.0") == auto  # the wildcard adds nothing
+    # The wildcard adds nothing.
+    assert _finder.probe_targets("auto", _finder.host_targets("0.0.0.0")) == auto
 
 
 def test_ipv6_support_is_detected_once() -> None:
@@ -114,9 +116,94 @@ def test_ipv6_required_but_unusable_fails_at_once(monkeypatch: pytest.MonkeyPatc
     assert _finder.probe_targets("auto") == V4
 
 
-def test_host_must_be_an_ip_literal() -> None:
-    with pytest.raises(ValueError, match="not an IP address literal"):
+V4_LOOPBACK = Target(socket.AF_INET, "127.0.0.1")
+V6_LOOPBACK = Target(socket.AF_INET6, "::1", v6only=True)
+IPV6_USABLE = _finder.Ipv6Support(loopback=True, dual_stack=True)
+IPV6_OFF = _finder.Ipv6Support(loopback=False, dual_stack=False)
+NOT_LOOPBACK = (
+    "is not a loopback address: use 127.0.0.1, ::1 or a name that resolves only to them (localhost)"
+)
+
+
+def test_host_target_takes_literals_only() -> None:
+    assert _finder.host_target("[::1]") == V6_LOOPBACK
+    with pytest.raises(ValueError, match="host='localhost' is not an IP address literal"):
         _finder.host_target("localhost")
+
+
+@pytest.mark.parametrize("family", ["auto", "ipv4", "ipv6", "both"])
+def test_a_literal_host_is_used_as_given(family: Family) -> None:
+    assert _finder.host_targets("127.0.0.1", family) == (V4_LOOPBACK,)
+    assert _finder.host_targets("::1", family) == (V6_LOOPBACK,)
+
+
+def test_localhost_resolves_to_loopback_targets() -> None:
+    targets = _finder.host_targets("localhost")
+    assert targets
+    assert all(ipaddress.ip_address(t.address).is_loopback for t in targets)
+
+
+@pytest.mark.usefixtures("fake_dns")
+@pytest.mark.parametrize(
+    ("family", "expected"),
+    [
+        ("auto", (V4_LOOPBACK, V6_LOOPBACK)),
+        ("both", (V4_LOOPBACK, V6_LOOPBACK)),
+        ("ipv4", (V4_LOOPBACK,)),
+        ("ipv6", (V6_LOOPBACK,)),
+    ],
+)
+def test_a_loopback_name_gives_its_addresses_of_the_family_ipv4_first(
+    monkeypatch: pytest.MonkeyPatch, family: Family, expected: tuple[Target, ...]
+) -> None:
+    monkeypatch.setattr(_finder, "_ipv6_cache", IPV6_USABLE)
+    assert _finder.host_targets("dual.test", family) == expected
+    assert _finder.probe_targets(family, expected)[-len(expected) :] == expected
+
+
+@pytest.mark.usefixtures("fake_dns")
+def test_ipv6_addresses_of_a_name_are_left_out_where_ipv6_is_unusable(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_finder, "_ipv6_cache", IPV6_OFF)
+    assert _finder.host_targets("dual.test") == (V4_LOOPBACK,)
+    with pytest.raises(NoFreePortError, match=r"host='v6\.test' .* ::1 cannot be bound here"):
+        _finder.host_targets("v6.test")
+
+
+@pytest.mark.usefixtures("fake_dns")
+@pytest.mark.parametrize(
+    ("host", "family", "message"),
+    [
+        ("example.com", "auto", f"host='example.com' {NOT_LOOPBACK}"),
+        ("mixed.test", "ipv4", f"host='mixed.test' {NOT_LOOPBACK}"),
+        (
+            "unknown.test",
+            "auto",
+            "host='unknown.test' cannot be resolved (Name or service not known): use 127.0.0.1, "
+            "::1 or a name that resolves only to them (localhost)",
+        ),
+        (
+            "v4.test",
+            "ipv6",
+            "host='v4.test' has no IPv6 address, which family='ipv6' requires: use "
+            "family='auto', or ::1",
+        ),
+        (
+            "v6.test",
+            "ipv4",
+            "host='v6.test' has no IPv4 address, which family='ipv4' requires: use "
+            "family='auto', or 127.0.0.1",
+        ),
+    ],
+)
+def test_a_name_that_is_not_only_loopback_is_refused(
+    monkeypatch: pytest.MonkeyPatch, host: str, family: Family, message: str
+) -> None:
+    monkeypatch.setattr(_finder, "_ipv6_cache", IPV6_USABLE)
+    with pytest.raises(ValueError) as info:
+        _finder.host_targets(host, family)
+    assert str(info.value) == message
 
 
 def _search(pool: _finder.Pool, **kwargs: object) -> _finder.Found:

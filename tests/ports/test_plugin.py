@@ -6,6 +6,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from pytest_ports._config import OPTIONS, OptionSpec
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -84,6 +86,36 @@ def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
     assert result.ret == 0
 
 
+def test_help_shows_descriptive_metavars_and_every_twin(pytester: pytest.Pytester) -> None:
+    result = pytester.runpytest("--help", "-p", "no:cacheprovider")
+    assert result.ret == 0
+    result.stdout.fnmatch_lines(
+        [
+            "pytest-ports: free TCP and UDP ports:",
+            "  --ports-range=LOW-HIGH",
+            "  --ports-check=PROTOCOL",
+            "  --ports-family=FAMILY",
+            "  --ports-registry=DIR*",
+            "  --ports-override=BOOL",
+        ]
+    )
+    # pytest wraps help texts: compare them with the line breaks taken out.
+    text = " ".join(result.stdout.str().split())
+    for spec in OPTIONS:
+        assert " ".join(spec.cli_help.split()) in text
+        assert f"{spec.ini} (string): {' '.join(spec.ini_help.split())}" in text
+
+
+@pytest.mark.parametrize("spec", OPTIONS, ids=lambda spec: spec.ini)
+def test_help_texts_are_sentences_that_name_the_twins(spec: OptionSpec) -> None:
+    for text in (spec.help, spec.cli_help, spec.ini_help):
+        assert text[0].isupper()
+        assert text.endswith(".")
+    assert spec.cli_help.endswith(f". Ini: {spec.ini}. Environment: {spec.env}.")
+    assert spec.ini_help.endswith(f". Command line: {spec.cli}. Environment: {spec.env}.")
+    assert "default" in spec.help
+
+
 RANGE_TEST = """
 from pytest_ports import release_port
 
@@ -158,12 +190,10 @@ def test_bad_values_are_usage_errors(
     result = pytester.runpytest("-p", "no:cacheprovider", *args)
     where = {
         "cli": "--" + ini.replace("_", "-"),
-        "env": "environment variable PYTEST_" + ini.upper(),
-        "ini": "ini option " + ini,
+        "env": f"PYTEST_{ini.upper()} (environment variable)",
+        "ini": f"{ini} (ini option)",
     }[route]
-    result.stderr.fnmatch_lines(
-        [f"ERROR: pytest-ports: invalid {where}: '{bad}'; valid values: {valid}"]
-    )
+    result.stderr.fnmatch_lines([f"ERROR: '{bad}' is not a valid {where}. Valid values: {valid}."])
     assert result.ret == pytest.ExitCode.USAGE_ERROR
 
 
@@ -330,3 +360,77 @@ def test_failure_names_the_pool(pytester: pytest.Pytester) -> None:
             "*saw: * x tcp *EADDRINUSE*",
         ]
     )
+
+
+def test_factory_fixtures_accept_localhost(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import socket
+        from pytest_ports import release_port
+
+        def test_localhost(unused_tcp_port_factory, unused_udp_port_factory):
+            ports = [unused_tcp_port_factory(host="localhost"),
+                     unused_udp_port_factory(host="localhost")]
+            with unused_tcp_port_factory.bind(host="localhost") as tcp:
+                ports.append(tcp.getsockname()[1])
+                with socket.create_connection(("localhost", ports[-1]), timeout=5):
+                    tcp.accept()[0].close()
+            assert len(set(ports)) == 3
+            assert all(release_port(p) for p in ports)
+        """
+    )
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+# example.com is made to resolve to a public address without asking any resolver.
+FAKE_DNS_CONFTEST = """
+import socket
+import pytest
+
+@pytest.fixture(autouse=True)
+def _fake_dns(monkeypatch):
+    real = socket.getaddrinfo
+    def getaddrinfo(host, *args, **kwargs):
+        if host == "example.com":
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("93.184.216.34", 0))]
+        return real(host, *args, **kwargs)
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+"""
+
+FIX = "use 127.0.0.1, ::1 or a name that resolves only to them (localhost)"
+
+
+@pytest.mark.parametrize("kind", ["tcp", "udp"])
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        ('(host="example.com")', f"(): host='example.com' is not a loopback address: {FIX}"),
+        (
+            '.bind(host="example.com")',
+            f".bind(): host='example.com' is not a loopback address: {FIX}",
+        ),
+        ('(host="192.0.2.1")', "(): host='192.0.2.1' cannot be bound here (*): use an address *"),
+        ('(family="ipv5")', "(): family='ipv5' is not one of 'auto', 'ipv4', 'ipv6', 'both'*"),
+    ],
+    ids=["name", "bind", "unbindable", "family"],
+)
+def test_a_bad_argument_fails_the_test_without_plugin_frames(
+    pytester: pytest.Pytester, kind: str, call: str, message: str
+) -> None:
+    pytester.makeconftest(FAKE_DNS_CONFTEST)
+    pytester.makepyfile(
+        test_bad=f"def test_bad(unused_{kind}_port_factory):\n"
+        f"    unused_{kind}_port_factory{call}\n"
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*_ test_bad _*",
+            f"test_bad.py::test_bad: unused_{kind}_port_factory{message}",
+            "*= short test summary info =*",
+        ],
+        consecutive=True,
+    )
+    result.stdout.no_fnmatch_line("*pytest_ports*")
+    result.stdout.no_fnmatch_line("*During handling*")

@@ -32,7 +32,7 @@ def test_call_blocking_past_the_timeout_is_interrupted(pytester: pytest.Pytester
     result.assert_outcomes(failed=1, deselected=1)
     result.stdout.fnmatch_lines(
         [
-            "*::test_blocks_past_its_timeout timed out after 0.1 s: synchronous code blocked the"
+            "The test timed out after 0.1 s: synchronous code blocked the"
             " event loop, so it could not be cancelled; pytest-aioloop interrupted it and closed"
             " its loop. The blocking call:",
             '  File "*test_example.py", line *, in test_blocks_past_its_timeout',

@@ -20,7 +20,7 @@ def test_hung_test_and_hung_teardown_fail_with_their_stacks(pytester: pytest.Pyt
     result.assert_outcomes(failed=1, passed=2, errors=1)
     result.stdout.fnmatch_lines(
         [
-            "*::test_waits_for_an_event_nobody_sets timed out after 0.2 s.",
+            "The test timed out after 0.2 s.",
             "task '*::test_waits_for_an_event_nobody_sets' was suspended at:",
             '  File "*", line *, in test_waits_for_an_event_nobody_sets',
             "    await asyncio.Event().wait()",
@@ -29,7 +29,7 @@ def test_hung_test_and_hung_teardown_fail_with_their_stacks(pytester: pytest.Pyt
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_uses_server*",
-            "teardown of async fixture 'server' timed out after 0.2 s.",
+            "Teardown of async fixture 'server' timed out after 0.2 s.",
         ]
     )
 
@@ -39,7 +39,7 @@ def test_task_swallowing_cancellation_loses_its_loop(pytester: pytest.Pytester) 
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [
-            "*::test_ignores_cancellation timed out after 0.1 s and its task ignored the"
+            "The test timed out after 0.1 s and its task ignored the"
             " cancellation for 1 s more (it caught CancelledError without re-raising it)."
             " Its loop was abandoned and closed."
         ]

@@ -7,16 +7,20 @@ options come with the pytest plugin, registered under the name ``aioloop``.
 
 from __future__ import annotations
 
-import pytest
+import importlib
+from typing import TYPE_CHECKING
 
-from pytest_aioloop._fixtures import fixture
-from pytest_aioloop._reports import (
-    AioloopWarning,
-    LeakedTaskWarning,
-    SlowCallbackWarning,
-    UnhandledErrorWarning,
-)
-from pytest_aioloop._version import __version__
+if TYPE_CHECKING:
+    import pytest
+
+    from pytest_aioloop._fixtures import fixture
+    from pytest_aioloop._reports import (
+        AioloopWarning,
+        LeakedTaskWarning,
+        SlowCallbackWarning,
+        UnhandledErrorWarning,
+    )
+    from pytest_aioloop._version import __version__
 
 __all__ = [
     "AioloopWarning",
@@ -27,6 +31,31 @@ __all__ = [
     "fixture",
     "is_async_test",
 ]
+
+# The module each public name comes from, imported on first use (PEP 562): the modules import
+# pytest, which ``python -m pytest_aioloop`` has no use for.
+_LAZY = {
+    "fixture": "pytest_aioloop._fixtures",
+    "AioloopWarning": "pytest_aioloop._reports",
+    "LeakedTaskWarning": "pytest_aioloop._reports",
+    "SlowCallbackWarning": "pytest_aioloop._reports",
+    "UnhandledErrorWarning": "pytest_aioloop._reports",
+    "__version__": "pytest_aioloop._version",
+}
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and misspelt names stay errors
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # the next lookup is an ordinary one
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def is_async_test(item: pytest.Item) -> bool:

@@ -85,7 +85,8 @@ def make_wrapper(
             owner=owner,
             context=ctx,
             timeout=timeout,
-            what=what,
+            what=what[0].upper() + what[1:],
+            name=what,
             watchdog=runtime.watchdog,
             on_give_up=runtime.loops.given_up.add,
         )

@@ -39,19 +39,21 @@ class LoopChooser:
     def __init__(self, settings: Settings, func_of: Callable[[Any], Callable[..., Any]]) -> None:
         self.settings = settings
         self.func_of = func_of
-        self._handled: dict[int, bool] = {}
-        self._async_funcs: dict[int, bool] = {}
+        # Keyed by the fixture function: a test running concurrently has its own copies of
+        # its function-scoped definitions, all with the same function.
+        self._handled: dict[object, bool] = {}
+        self._async_funcs: dict[object, bool] = {}
         self._warned_strict: set[int] = set()
         #: The kind each live async fixture was set up with (by fixturedef id).
         self.live: dict[int, LoopKind] = {}
 
     def is_handled(self, fixturedef: pytest.FixtureDef[Any]) -> bool:
         """Whether pytest-aioloop runs this fixture (cached per definition)."""
-        key = id(fixturedef)
-        found = self._handled.get(key)
+        func = self.func_of(fixturedef)
+        found = self._handled.get(func)
         if found is None:
-            found = _fixtures.is_handled(self.func_of(fixturedef), auto=self.settings.auto)
-            self._handled[key] = found
+            found = _fixtures.is_handled(func, auto=self.settings.auto)
+            self._handled[func] = found
         return found
 
     def fixture_kind(
@@ -112,17 +114,17 @@ class LoopChooser:
                 continue
             fixturedef = name_defs[-1]
             key = id(fixturedef)
-            is_async = self._async_funcs.get(key)
+            func = self.func_of(fixturedef)
+            is_async = self._async_funcs.get(func)
             if is_async is None:
-                func = self.func_of(fixturedef)
-                is_async = self._async_funcs[key] = _fixtures.is_async_function(func)
+                is_async = self._async_funcs[func] = _fixtures.is_async_function(func)
             if not self.is_handled(fixturedef):
                 if is_async_test and is_async:
                     self._warn_strict(item, name, fixturedef)
                 continue
             if not is_async:
                 continue
-            options = _fixtures.options_of(self.func_of(fixturedef))
+            options = _fixtures.options_of(func)
             explicit = bool(options and options.loop_scope) or key in self.live
             kinds.append((fixturedef, self.fixture_kind(fixturedef, defs, pin), explicit))
         if pin is None:

@@ -113,6 +113,25 @@ OPTIONS: tuple[Option, ...] = (
         "report",
     ),
     Option(
+        "asyncio_loop_factory",
+        "--asyncio-loop-factory",
+        "FACTORY",
+        "The event loop that tests and async fixtures run in: asyncio (default), uvloop, "
+        "winloop, or module:function for a function that returns a new loop. The "
+        "pytest_asyncio_loop_factories hook, for the tests it returns factories for, and a "
+        "user-defined event_loop_policy take precedence.",
+        "asyncio",
+    ),
+    Option(
+        "asyncio_concurrency",
+        "--asyncio-concurrency",
+        "N",
+        "How many async tests of one module or class may run at the same time, in one event "
+        "loop; 1 (default) runs them one after the other. Tests that use process-wide state "
+        "(monkeypatch, capsys, caplog, ...) still run alone.",
+        "1",
+    ),
+    Option(
         "asyncio_loop_scope_mismatch",
         "--asyncio-loop-scope-mismatch",
         "ACTION",
@@ -159,6 +178,8 @@ class Settings:
     slow_callback: float | None
     slow_callback_action: str
     loop_scope_mismatch: str = "explain"
+    concurrency: int = 1
+    loop_factory: str = "asyncio"
 
     @property
     def auto(self) -> bool:
@@ -265,4 +286,17 @@ def read_settings(config: pytest.Config) -> Settings:
             _value(config, "asyncio_loop_scope_mismatch"),
             MISMATCH_ACTIONS,
         ),
+        concurrency=parse_count("asyncio_concurrency", _value(config, "asyncio_concurrency")),
+        loop_factory=str(_value(config, "asyncio_loop_factory") or "asyncio").strip(),
     )
+
+
+def parse_count(name: str, value: object) -> int:
+    """Parse a whole number of tests, 1 or more."""
+    text = str(value).strip() if value is not None else "1"
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(
+            f"{value!r} is not a valid {name}: give a whole number of tests, 1 or more (1 runs "
+            "tests one after the other)."
+        )
+    return int(text)

@@ -23,6 +23,8 @@ class FixtureOptions:
     loop_scope: Scope | None = None
     timeout: float | None = None
     has_timeout: bool = False
+    #: ``False``: the tests that use the fixture run alone, never concurrently.
+    concurrent: bool = True
 
 
 @overload
@@ -36,6 +38,7 @@ def fixture(
     scope: str = "function",
     loop_scope: str | None = None,
     timeout: float | None = ...,
+    concurrent: bool = True,
     params: Iterable[object] | None = None,
     autouse: bool = False,
     ids: Iterable[object | None] | Callable[[Any], object | None] | None = None,
@@ -49,6 +52,7 @@ def fixture(
     scope: str = "function",
     loop_scope: str | None = None,
     timeout: object = ...,
+    concurrent: bool = True,
     params: Iterable[object] | None = None,
     autouse: bool = False,
     ids: Iterable[object | None] | Callable[[Any], object | None] | None = None,
@@ -68,6 +72,9 @@ def fixture(
             tests using it share.
         timeout: Seconds after which its setup, and separately its teardown, is cancelled and
             fails (default: ``asyncio_timeout``; 0 or None disables).
+        concurrent: ``False`` makes every test that uses the fixture run alone when
+            ``asyncio_concurrency`` lets tests run at the same time (for a fixture that changes
+            process-wide state).
         params: Parameters, as in :func:`pytest.fixture`.
         autouse: Use it in every test that can see it, as in :func:`pytest.fixture`.
         ids: Ids for ``params``, as in :func:`pytest.fixture`.
@@ -81,9 +88,13 @@ def fixture(
             f"pytest_aioloop.fixture got loop_scope={loop_scope!r}. "
             f"Valid loop scopes: {', '.join(SCOPES)}."
         )
+    if not isinstance(concurrent, bool):
+        raise TypeError(
+            f"pytest_aioloop.fixture got concurrent={concurrent!r}: give True or False."
+        )
     has_timeout = timeout is not ...
     seconds = parse_seconds("timeout", timeout) if has_timeout else None
-    options = FixtureOptions(loop_scope, seconds, has_timeout)
+    options = FixtureOptions(loop_scope, seconds, has_timeout, concurrent)
 
     def decorate(func: F) -> F:
         target = func.__func__ if isinstance(func, (staticmethod, classmethod)) else func

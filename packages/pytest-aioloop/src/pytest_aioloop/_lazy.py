@@ -29,13 +29,18 @@ USERS = (
 )
 
 
+#: Names that introspection asks of any module; asyncio has none of them.
+_PROBED = frozenset({"ClassVar", "InitVar", "KW_ONLY"})
+
+
 class _Deferred:
     """Stands in for the ``asyncio`` module until an attribute of it is first read."""
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_"):
+        if name.startswith("_") or name in _PROBED:
             # Introspection (pytest scanning the plugin module for fixtures, mock and
-            # unwrap checks) must not import asyncio; the plugin reads no private names.
+            # unwrap checks, dataclasses looking for ClassVar) must not import asyncio; the
+            # plugin reads none of these names.
             raise AttributeError(name)
         real = importlib.import_module("asyncio")
         for user in USERS:

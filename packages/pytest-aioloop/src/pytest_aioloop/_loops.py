@@ -127,8 +127,10 @@ def nothing() -> None:
 class LoopManager:
     """Owns every loop of one pytest session (kept in ``config.stash``)."""
 
-    def __init__(self, *, debug: bool) -> None:
+    def __init__(self, *, debug: bool, factory: LoopFactory | None = None) -> None:
         self.debug = debug
+        #: What makes a loop when nothing else (a hook's factory, a policy) is asked for.
+        self.default_factory = factory
         #: Called before pytest-aioloop closes one of its loops (the nets end its owners).
         self.before_close: Callable[[asyncio.AbstractEventLoop], None] = _no_hook
         #: Loops the timeout net closed itself because a task would not end.
@@ -159,8 +161,9 @@ class LoopManager:
         close_loop(loop)
 
     def new_loop(self, factory: LoopFactory | None) -> asyncio.AbstractEventLoop:
-        """Create a loop with ``factory`` (default: ``asyncio.new_event_loop``)."""
-        loop = factory() if factory is not None else asyncio.new_event_loop()
+        """Create a loop with ``factory`` (default: ``asyncio_loop_factory``, else asyncio's)."""
+        make = factory if factory is not None else self.default_factory
+        loop = make() if make is not None else asyncio.new_event_loop()
         if self.debug:
             loop.set_debug(True)
         return loop

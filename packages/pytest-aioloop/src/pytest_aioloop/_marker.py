@@ -11,13 +11,15 @@ import pytest
 from pytest_aioloop._config import SCOPES, Scope, parse_seconds
 
 MARKER_LINE = (
-    "asyncio(*, loop_scope=None, loop_factories=None, timeout=None): run this coroutine test "
-    "in an asyncio event loop. loop_scope is one of function, class, module, package, session "
-    "(default: the loop of the widest async fixture the test uses, else "
-    "asyncio_default_test_loop_scope); loop_factories selects names returned by the "
-    "pytest_asyncio_loop_factories hook; timeout is in seconds (0 disables)."
+    "asyncio(*, loop_scope=None, loop_factories=None, timeout=None, concurrency=None, "
+    "concurrent=True): run this coroutine test in an asyncio event loop. loop_scope is one of "
+    "function, class, module, package, session (default: the loop of the widest async fixture "
+    "the test uses, else asyncio_default_test_loop_scope); loop_factories selects names "
+    "returned by the pytest_asyncio_loop_factories hook; timeout is in seconds (0 disables); "
+    "concurrency (on a module or class) lets that many of its tests run at once; "
+    "concurrent=False makes a test run alone."
 )
-_KEYWORDS = ("loop_scope", "loop_factories", "timeout", "scope")
+_KEYWORDS = ("loop_scope", "loop_factories", "timeout", "scope", "concurrency", "concurrent")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,7 +59,8 @@ def parse_marker(mark: pytest.Mark | None, nodeid: str) -> MarkerSpec:
         )
         raise MarkerError(
             f"{where} accepts only keyword arguments 'loop_scope' and 'loop_factories'.\n"
-            f"It got {got}. pytest-aioloop also takes 'timeout'. Write e.g. {example}."
+            f"It got {got}. pytest-aioloop also takes 'timeout', 'concurrency' and "
+            f"'concurrent'. Write e.g. {example}."
         )
     kwargs = dict(mark.kwargs)
     if "scope" in kwargs:
@@ -94,6 +97,20 @@ def parse_marker(mark: pytest.Mark | None, nodeid: str) -> MarkerSpec:
                 "returns, e.g. loop_factories=['uvloop']."
             )
         factories = tuple(factories)
+    concurrency = kwargs.get("concurrency")
+    if concurrency is not None and (
+        isinstance(concurrency, bool) or not isinstance(concurrency, int) or concurrency < 1
+    ):
+        raise MarkerError(
+            f"{where} got concurrency={concurrency!r}: give a whole number of tests, 1 or more "
+            "(1 runs them one after the other)."
+        )
+    concurrent = kwargs.get("concurrent", True)
+    if not isinstance(concurrent, bool):
+        raise MarkerError(
+            f"{where} got concurrent={concurrent!r}: give True or False (False makes the test "
+            "run alone)."
+        )
     has_timeout = "timeout" in kwargs
     timeout = None
     if has_timeout:

@@ -66,20 +66,21 @@ class Nets:
     def __init__(
         self,
         settings: NetSettings,
-        sink: Callable[[], Findings | None],
+        sink: Callable[[Owner | None], Findings | None],
         orphan: Callable[[str, Finding], None],
     ) -> None:
         self.settings = settings
         self.actions = settings.actions()
-        #: Where a finding goes: the findings of the test being set up, run or torn down.
+        #: Where a finding goes: the findings of the owner's test while it is set up, runs or is
+        #: torn down, else those of the test being set up or torn down.
         self._sink = sink
         #: Where a finding goes when no test is active (after the last one).
         self._orphan = orphan
         self._adopted: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
         #: Owners whose end the nets still have to look at, by loop id.
         self._open: dict[int, list[Owner]] = {}
-        #: The test whose call is running (findings for it count as "during the call").
-        self.running: Owner | None = None
+        #: The tests whose call is running (findings for them count as "during the call").
+        self.running: set[Owner] = set()
 
     # -- owners ---------------------------------------------------------------------------
     def begin(self, owner: Owner, loop: asyncio.AbstractEventLoop) -> None:
@@ -189,28 +190,36 @@ class Nets:
     @contextlib.contextmanager
     def watching_call(self, owner: Owner, loop: asyncio.AbstractEventLoop) -> Iterator[None]:
         """Watch the test's call: it is the running owner, and slow callbacks are timed."""
-        self.running = owner
+        self.running.add(owner)
         threshold = self.settings.slow_callback
         if threshold is None:
             try:
                 yield
             finally:
-                self.running = None
+                self.running.discard(owner)
             return
         debug = loop.get_debug()
         duration = getattr(loop, "slow_callback_duration", 0.1)
         loop.set_debug(True)
         loop.slow_callback_duration = threshold
-        recorder = _SlowCallbackRecorder(lambda line: self._slow(owner, line, threshold))
+        recorder = SlowCallbackRecorder(lambda line: self._slow(owner, line, threshold))
         logger = logging.getLogger("asyncio")
         logger.addHandler(recorder)
         try:
             yield
         finally:
-            self.running = None
+            self.running.discard(owner)
             logger.removeHandler(recorder)
             loop.set_debug(debug)
             loop.slow_callback_duration = duration
+
+    def record_slow(self, owner: Owner | None, line: str) -> None:
+        """Record a slow callback of ``owner`` (``None``: no test could be named)."""
+        threshold = self.settings.slow_callback or 0.0
+        who = f"{owner.describe()}: " if owner is not None else ""
+        self._record(
+            owner, "slow_callbacks", f"{who}{line} (asyncio_slow_callback = {threshold:g} s)"
+        )
 
     def _slow(self, owner: Owner, line: str, threshold: float) -> None:
         self._record(
@@ -225,9 +234,9 @@ class Nets:
             net,
             text,
             where=owner.where if owner is not None else None,
-            during_call=owner is not None and owner is self.running,
+            during_call=owner is not None and owner in self.running,
         )
-        sink = self._sink()
+        sink = self._sink(owner)
         if sink is not None:
             sink.add(finding)
         else:
@@ -261,7 +270,7 @@ def _drive(loop: asyncio.AbstractEventLoop, coro: Any) -> None:
 _OUR_FRAME = re.compile(r" created at \S*pytest_aioloop[/\\]_\w+\.py:\d+")
 
 
-class _SlowCallbackRecorder(logging.Handler):
+class SlowCallbackRecorder(logging.Handler):
     """Collects asyncio's debug-mode 'Executing ... took N seconds' records."""
 
     def __init__(self, sink: Callable[[str], None]) -> None:

@@ -18,6 +18,7 @@ from pytest_aioloop import _compat
 
 if TYPE_CHECKING:
     import asyncio
+    from asyncio import AbstractEventLoop
 else:
     from pytest_aioloop._lazy import asyncio
 
@@ -36,7 +37,7 @@ class Owner:
     #: Where its code is defined (file, line), for warnings; ``None`` when unknown.
     where: tuple[str, int] | None = None
     #: The loop it runs in, once known.
-    loop: asyncio.AbstractEventLoop | None = None
+    loop: AbstractEventLoop | None = None
     #: Set when the nets have looked for what it left behind.
     finished: bool = False
 

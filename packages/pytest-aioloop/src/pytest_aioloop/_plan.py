@@ -41,6 +41,8 @@ class ItemPlan:
 
 
 PLAN_KEY = pytest.StashKey[ItemPlan]()
+#: Set when collection saw an ``asyncio(concurrency=N)`` marker on a module or class.
+CONCURRENCY_MARKED = pytest.StashKey[bool]()
 
 
 def unwrap_test_function(obj: object) -> tuple[object, bool]:
@@ -88,6 +90,8 @@ def collector_facts(collector: pytest.Item | pytest.Collector) -> CollectorFacts
             factories_hooked=hooked(collector),
         )
         collector.stash[_COLLECTOR_FACTS] = found
+        if found.mark is not None and "concurrency" in found.mark.kwargs:
+            collector.config.stash[CONCURRENCY_MARKED] = True
     return found
 
 

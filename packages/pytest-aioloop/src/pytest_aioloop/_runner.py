@@ -82,6 +82,7 @@ def run(
     context: contextvars.Context | None = None,
     timeout: float | None = None,
     what: str = "",
+    name: str | None = None,
     watchdog: Watchdog | None = None,
     on_give_up: Callable[[asyncio.AbstractEventLoop], None] | None = None,
 ) -> tuple[T, Callable[[], None]]:
@@ -91,7 +92,8 @@ def run(
     which ``owner`` owns it. With ``context`` (a fixture's, where the caller already made the
     fixture the owner), every step runs in that context, and afterwards the context variables
     it set are copied into the caller's context; the returned callable resets them (fixtures
-    call it at teardown). ``what`` names the work in a timeout's message.
+    call it at teardown). ``what`` names the work in a timeout's message, ``name`` the task
+    (default: ``what``).
     """
     saved = None if _compat.is_current_loop(loop) else _compat.save_current_loop()
     if saved is not None:
@@ -100,9 +102,9 @@ def run(
     try:
         try:
             if context is None:
-                task = owned_context(owner).run(loop.create_task, coro, name=what or None)
+                task = owned_context(owner).run(loop.create_task, coro, name=name or what or None)
             else:
-                task = loop.create_task(_in_context(coro, context), name=what or None)
+                task = loop.create_task(_in_context(coro, context), name=name or what or None)
         except BaseException:
             coro.close()  # never started: no "coroutine was never awaited" warning later
             raise

@@ -11,10 +11,11 @@ import pytest
 from pytest_aioloop import _compat, _fixtures
 from pytest_aioloop._choice import LoopChooser
 from pytest_aioloop._config import Settings
-from pytest_aioloop._factories import LoopFactory, factories_for
+from pytest_aioloop._factories import LoopFactory, default_factory, factories_for
 from pytest_aioloop._loops import LoopKind, LoopManager, nothing
 from pytest_aioloop._marker import MarkerSpec
 from pytest_aioloop._nets import Nets, NetSettings
+from pytest_aioloop._owners import Owner
 from pytest_aioloop._plan import PLAN_KEY
 from pytest_aioloop._reports import Findings, Summary
 from pytest_aioloop._watchdog import Watchdog
@@ -38,10 +39,14 @@ class Runtime:
         #: Fixture functions pytest-aioloop replaced while pytest sets them up (by fixturedef id).
         self.originals: dict[int, Callable[..., Any]] = {}
         self.chooser = LoopChooser(settings, self.func_of)
-        self.loops = LoopManager(debug=settings.debug)
+        self.loops = LoopManager(
+            debug=settings.debug, factory=default_factory(settings.loop_factory)
+        )
         self.watchdog = Watchdog()
         self.summary = Summary()
         self.current_item: pytest.Item | None = None
+        #: Tests running concurrently, by node id (see ``_concurrency``).
+        self.active: dict[str, pytest.Item] = {}
         self.nets = Nets(
             NetSettings(
                 leaked_tasks=settings.leaked_tasks,
@@ -70,9 +75,15 @@ class Runtime:
         """Return the user's fixture function, also while a wrapper stands in for it."""
         return self.originals.get(id(fixturedef), fixturedef.func)
 
-    def findings(self) -> Findings | None:
-        """Return where the nets put what they find now: the current test's findings."""
-        item = self.current_item
+    def findings(self, owner: Owner | None = None) -> Findings | None:
+        """Return where the nets put what they find about ``owner``.
+
+        That is the findings of ``owner``'s test while it runs concurrently, else those of
+        the test being set up, run or torn down.
+        """
+        item = self.active.get(owner.nodeid) if owner is not None else None
+        if item is None:
+            item = self.current_item
         if item is None:
             return None
         found = item.stash.get(FINDINGS_KEY, None)

@@ -41,11 +41,13 @@ def await_chain(task: asyncio.Task[Any]) -> list[str]:
 
 
 def describe_tasks(tasks: list[asyncio.Task[Any]]) -> str:
-    """Format the await chains of the pending ones among ``tasks``."""
+    """Format the await chains of the pending ones among ``tasks`` (each once)."""
     out: list[str] = []
+    seen: set[int] = set()
     for task in tasks:
-        if task.done():
+        if task.done() or id(task) in seen:
             continue
+        seen.add(id(task))
         out.append(f"task {task.get_name()!r} was suspended at:")
         chain = await_chain(task)
         out.extend(chain or ["  (no Python frame: it waits on a future or callback)"])

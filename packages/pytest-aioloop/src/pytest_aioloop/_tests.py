@@ -19,7 +19,7 @@ import pytest
 from pytest_aioloop import _compat
 from pytest_aioloop._choice import DIFFERENT_LOOP, explain_mismatches
 from pytest_aioloop._factories import FactoriesError, factories_for
-from pytest_aioloop._loops import LoopKind, close_loop
+from pytest_aioloop._loops import LoopKind, close_loop, nothing
 from pytest_aioloop._owners import Owner
 from pytest_aioloop._plan import (
     PLAN_KEY,
@@ -29,7 +29,7 @@ from pytest_aioloop._plan import (
     unwrap_test_function,
 )
 from pytest_aioloop._reports import AioloopWarning, deliver, warn
-from pytest_aioloop._runner import run
+from pytest_aioloop._runner import owned_context, run
 from pytest_aioloop._runtime import FINDINGS_KEY, Runtime
 
 if TYPE_CHECKING:
@@ -48,6 +48,10 @@ class TestRun:
 
 
 RUN_KEY = pytest.StashKey[TestRun]()
+#: The loop a test running concurrently shares with its group (instead of a loop of its own).
+GROUP_LOOP_KEY = pytest.StashKey["asyncio.AbstractEventLoop"]()
+#: Set for a test that runs concurrently: its group, not the test, sets the current loop.
+IN_GROUP_KEY = pytest.StashKey[bool]()
 
 
 def begin(runtime: Runtime, item: pytest.Function, plan: ItemPlan) -> None:
@@ -58,10 +62,15 @@ def begin(runtime: Runtime, item: pytest.Function, plan: ItemPlan) -> None:
         return
     if plan.direct:
         kind = plan_kind(runtime, item, plan)
-        loop, release = runtime.acquire_direct(kind, item)
+        group_loop = item.stash.get(GROUP_LOOP_KEY, None)
+        if group_loop is not None:
+            loop, release = group_loop, nothing
+        else:
+            loop, release = runtime.acquire_direct(kind, item)
         testrun.loop, testrun.release = loop, release
-        testrun.saved = _compat.save_current_loop()
-        _compat.set_current_loop(loop)
+        if IN_GROUP_KEY not in item.stash:
+            testrun.saved = _compat.save_current_loop()
+            _compat.set_current_loop(loop)
     else:
         item.fixturenames.insert(0, "event_loop")
 
@@ -111,7 +120,8 @@ def wrap_call(runtime: Runtime, item: pytest.Function, plan: ItemPlan) -> Callab
                     inner(*args, **kwargs),
                     owner=owner,
                     timeout=timeout,
-                    what=owner.name,
+                    what="The test",
+                    name=owner.name,
                     watchdog=runtime.watchdog,
                     on_give_up=runtime.loops.given_up.add,
                 )
@@ -132,6 +142,69 @@ def wrap_call(runtime: Runtime, item: pytest.Function, plan: ItemPlan) -> Callab
 
         return undo
     item.obj = run_test
+
+    def restore() -> None:
+        item.obj = original
+
+    return restore
+
+
+def start_call(
+    runtime: Runtime,
+    item: pytest.Function,
+    plan: ItemPlan,
+    started: Callable[[asyncio.Task[Any]], None],
+) -> Callable[[], None]:
+    """Make pytest's call of the test start its coroutine as a task and return at once.
+
+    For tests that run concurrently: ``started`` gets the task; the call's outcome is handed
+    to pytest later, by :func:`deliver_call`.
+    """
+    testrun = item.stash[RUN_KEY]
+    loop = testrun.loop
+    assert loop is not None  # concurrent tests always get their loop without a fixture
+    owner = testrun.owner
+    original = item.obj
+    inner: Callable[..., Any] = unwrap_test_function(original)[0]  # type: ignore[assignment]
+    runtime.nets.begin(owner, loop)
+    runtime.nets.running.add(owner)
+
+    def start(*args: object, **kwargs: object) -> None:
+        coro = inner(*args, **kwargs)
+        try:
+            task = owned_context(owner).run(loop.create_task, coro, name=owner.name)
+        except BaseException:
+            coro.close()
+            raise
+        started(task)
+
+    item.obj = start
+
+    def restore() -> None:
+        item.obj = original
+
+    return restore
+
+
+def deliver_call(
+    runtime: Runtime, item: pytest.Function, plan: ItemPlan, outcome: BaseException | None
+) -> Callable[[], None]:
+    """Make pytest's call of a test that ran concurrently raise its outcome (or return)."""
+    owner = item.stash[RUN_KEY].owner
+    original = item.obj
+
+    def deliver(*args: object, **kwargs: object) -> None:
+        runtime.nets.running.discard(owner)
+        if outcome is not None:
+            if plan.mismatches and plan.spec.loop_scope is not None:
+                _explain(outcome, explain_mismatches(item, plan.spec.loop_scope, plan.mismatches))
+            raise outcome
+        findings = item.stash.get(FINDINGS_KEY, None)
+        failures = findings.take_call_failures(runtime.nets.actions) if findings else []
+        if failures:
+            pytest.fail("\n\n".join(failures), pytrace=False)
+
+    item.obj = deliver
 
     def restore() -> None:
         item.obj = original
@@ -163,8 +236,8 @@ def finish(runtime: Runtime, item: pytest.Item) -> list[str]:
         del item.stash[RUN_KEY]
         runtime.nets.end(testrun.owner)
         if testrun.loop is not None and testrun.release is not None:
-            check_current_loop(testrun.loop, testrun.saved, item.nodeid)
             if testrun.saved is not None:
+                check_current_loop(testrun.loop, testrun.saved, item.nodeid)
                 _compat.restore_current_loop(testrun.saved)
             testrun.release()
     findings = item.stash.get(FINDINGS_KEY, None)

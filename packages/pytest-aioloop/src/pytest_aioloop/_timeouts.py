@@ -8,6 +8,7 @@ blocks the loop is interrupted by the session's watchdog thread (POSIX).
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -46,8 +47,10 @@ def drive(
     if timeout is None:
         try:
             return loop.run_until_complete(task)
-        except BaseException:
-            # Something interrupted the loop (Ctrl-C, pytest-timeout): leave it healthy.
+        except BaseException as exc:
+            # Something interrupted the loop (Ctrl-C, pytest-timeout): say where the task
+            # was, then leave the loop healthy.
+            _note_interruption(exc, task, related)
             _cancel_and_wait(loop, task)
             raise
     state: dict[str, Any] = {}
@@ -96,7 +99,8 @@ def drive(
         if "stacks" not in state:
             raise
         message = f"{what} timed out after {timeout:g} s.\n{state['stacks']}"
-    except BaseException:
+    except BaseException as exc:
+        _note_interruption(exc, task, related)
         _cancel_and_wait(loop, task)
         raise
     finally:
@@ -108,6 +112,58 @@ def drive(
         if own_watchdog:
             dog.close()
     pytest.fail(message, pytrace=False)
+
+
+def _note_interruption(
+    exc: BaseException,
+    task: asyncio.Task[Any],
+    related: Callable[[], list[asyncio.Task[Any]]] | None,
+) -> None:
+    """On Ctrl-C, add to the KeyboardInterrupt where the task (and its own tasks) waited."""
+    if not isinstance(exc, KeyboardInterrupt) or isinstance(exc, Blocked) or task.done():
+        return
+    stacks = describe_tasks([task, *(related() if related else [])])
+    note = f"Interrupted while {task.get_name()} was waiting:\n{stacks}"
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:  # pragma: no cover - Python 3.10
+        exc.__notes__ = [*getattr(exc, "__notes__", []), note]  # type: ignore[attr-defined]
+
+
+def timed_out(what: str, timeout: float, stacks: str) -> str:
+    """The failure of a step cancelled at its timeout."""
+    return f"{what} timed out after {timeout:g} s.\n{stacks}"
+
+
+def returned_after_timeout(what: str, timeout: float, stacks: str) -> str:
+    """The failure of a step that caught its timeout's cancellation and returned."""
+    return (
+        f"{what} timed out after {timeout:g} s; it caught the cancellation and returned "
+        "instead of letting CancelledError propagate.\n" + stacks
+    )
+
+
+def ignored_timeout(what: str, timeout: float, stacks: str, *, loop_closed: bool) -> str:
+    """The failure of a step whose task ignored its timeout's cancellation."""
+    fate = (
+        "Its loop was abandoned and closed."
+        if loop_closed
+        else "It was given up on; the loop goes on for the other tests."
+    )
+    return (
+        f"{what} timed out after {timeout:g} s and its task ignored the cancellation for "
+        f"{GRACE_SECONDS:g} s more (it caught CancelledError without re-raising it). {fate}\n"
+        + stacks
+    )
+
+
+def blocked(what: str, timeout: float, stack: str | None) -> str:
+    """The failure of a step whose synchronous code blocked the loop past its timeout."""
+    return (
+        f"{what} timed out after {timeout:g} s: synchronous code blocked the event loop, so "
+        "it could not be cancelled; pytest-aioloop interrupted it. The blocking call:\n"
+        f"{stack or '  (not recorded)'}"
+    )
 
 
 def _cancel_and_wait(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -> None:

@@ -17,6 +17,7 @@ import pytest
 
 from pytest_aioloop import _coexist, _compat, _fixtures, _lazy, _tests, hookspecs
 from pytest_aioloop._async_fixtures import make_wrapper
+from pytest_aioloop._concurrency import MODE_KEY, Concurrency
 from pytest_aioloop._config import add_options, read_settings
 from pytest_aioloop._event_loop import (  # the fixtures: pytest finds them in this module
     _aioloop_factory,  # noqa: F401
@@ -28,6 +29,7 @@ from pytest_aioloop._event_loop import (  # the fixtures: pytest finds them in t
 from pytest_aioloop._factories import FactoriesError, factories_for, unavailable_reason
 from pytest_aioloop._marker import MARKER_LINE
 from pytest_aioloop._plan import (
+    CONCURRENCY_MARKED,
     OTHER_FRAMEWORK_MARKERS,
     PLAN_KEY,
     async_kind,
@@ -65,6 +67,23 @@ def pytest_configure(config: pytest.Config) -> None:
     config.pluginmanager.register(_Reporter(runtime), "aioloop-reporter")
     if runtime.settings.auto:
         config.pluginmanager.register(_AutoMarker(), "aioloop-auto-marker")
+    if runtime.settings.concurrency > 1:
+        _run_concurrently(config, runtime)
+
+
+def _run_concurrently(config: pytest.Config, runtime: Runtime) -> None:
+    if not config.pluginmanager.has_plugin(_CONCURRENCY):
+        config.pluginmanager.register(Concurrency(runtime, config), _CONCURRENCY)
+
+
+_CONCURRENCY = "aioloop-concurrency"
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Get ready to run tests together if a module or class asks for it with its marker."""
+    config = session.config
+    if config.stash.get(CONCURRENCY_MARKED, False):
+        _run_concurrently(config, config.stash[RUNTIME_KEY])
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
@@ -80,13 +99,14 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     runtime = config.stash[RUNTIME_KEY]
     settings = runtime.settings
     fixture_scope = settings.default_fixture_loop_scope or "unset (loops follow fixtures)"
-    factories = "hook" if runtime.factories_hooked else "none"
+    factories = "yes" if runtime.factories_hooked else "no"
     timeout = f"{settings.timeout:g}s" if settings.timeout else "off"
     lines = [
         f"asyncio: pytest-aioloop, mode={settings.mode}, debug={settings.debug}, "
         f"default fixture loop scope={fixture_scope}, "
         f"default test loop scope={settings.default_test_loop_scope}, "
-        f"loop factories={factories}, timeout={timeout}"
+        f"loop factory={settings.loop_factory}, loop factories hook={factories}, "
+        f"timeout={timeout}"
     ]
     note = _coexist.header_note()
     if note is not None:
@@ -218,10 +238,17 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     """Run a coroutine test in its loop; give a sync test its async fixtures' loop."""
     plan = pyfuncitem.stash.get(PLAN_KEY, None)
     runtime = pyfuncitem.config.stash[RUNTIME_KEY]
+    if MODE_KEY in pyfuncitem.stash:
+        return (yield)  # a test running concurrently: the concurrency plugin calls it
     if plan is None or not plan.is_async_test:
         loop = _loop_of_async_fixtures(runtime, pyfuncitem, pyfuncitem.fixturenames)
         if loop is None:
-            return (yield)
+            try:
+                return (yield)
+            except pytest.fail.Exception as exc:
+                if str(exc).startswith(_PYTEST_ASYNC_FAIL):
+                    raise pytest.fail.Exception(_NOT_MARKED, pytrace=False) from None
+                raise
         saved = _compat.save_current_loop()
         _compat.set_current_loop(loop)
         try:
@@ -233,6 +260,15 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
         return (yield)
     finally:
         undo()
+
+
+#: pytest's failure for an ``async def`` test that no plugin runs, and what we say instead.
+_PYTEST_ASYNC_FAIL = "async def functions are not natively supported."
+_NOT_MARKED = (
+    f"{_PYTEST_ASYNC_FAIL}\npytest-aioloop runs this test if it is marked with "
+    "@pytest.mark.asyncio (on the test, its class, or in the module's pytestmark), or every "
+    "coroutine test with asyncio_mode = auto in the ini file (or --asyncio-mode=auto)."
+)
 
 
 def _loop_of_async_fixtures(

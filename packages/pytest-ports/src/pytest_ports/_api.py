@@ -14,7 +14,6 @@ from dataclasses import replace
 from typing import Literal
 
 from pytest_ports import _finder
-from pytest_ports._finder import NoFreePortError
 from pytest_ports._registry import Registry, get_registry, owner_of
 from pytest_ports._settings import Check, Family, Kind, Settings, parse_family, settings_from_env
 
@@ -33,7 +32,13 @@ def _family(value: Family | socket.AddressFamily | str | None) -> Family | None:
         return "ipv4"
     if value == socket.AF_INET6:
         return "ipv6"
-    return parse_family(str(value))
+    try:
+        return parse_family(str(value))
+    except ValueError:
+        raise ValueError(
+            f"family={value!r} is not one of 'auto', 'ipv4', 'ipv6', 'both', socket.AF_INET or "
+            "socket.AF_INET6"
+        ) from None
 
 
 class PortFactory:
@@ -47,7 +52,7 @@ class PortFactory:
         kind: ``"tcp"`` or ``"udp"``.
         settings: Pool, checks and registry to use; by default read from the ``PYTEST_PORTS_*``
             environment variables.
-        host: Also require the port to be bindable on this IP address.
+        host: Also require the port to be bindable on this host (see :meth:`__call__`).
         family: ``"auto"``, ``"ipv4"``, ``"ipv6"``, ``"both"``, or ``socket.AF_INET``/``AF_INET6``.
         timeout: Seconds to search before raising :class:`NoFreePortError`.
 
@@ -57,6 +62,9 @@ class PortFactory:
         >>> first != second
         True
     """
+
+    #: How the pool-exhaustion error tells users to widen the pool.
+    _widen = _finder.WIDEN_HINT
 
     # The Literal types are spelled out (not the Kind/Family aliases) so that the reference
     # docs, which render this signature without evaluating it, show the accepted values.
@@ -91,11 +99,17 @@ class PortFactory:
         """Return a new unused port.
 
         Args:
-            host: Also require the port to be bindable on this IP address.
+            host: Also require the port to be bindable on this host: an IP address of this
+                machine, or a name that resolves only to loopback addresses, such as
+                ``localhost``. The port is probed on every address the name resolves to (those
+                of ``family`` only, if that is ``"ipv4"`` or ``"ipv6"``).
             family: Override the factory's address family for this call.
 
         Raises:
-            NoFreePortError: No free port within the bounded tries or the timeout.
+            ValueError: ``host`` is a name that does not resolve, or resolves to an address
+                that is not loopback; or ``family`` is not a valid family.
+            NoFreePortError: ``host`` cannot be bound here, or no free port was found within
+                the bounded tries or the timeout.
         """
         return self._find(host or self.host, _family(family) or self.family, keep=False).port
 
@@ -109,9 +123,16 @@ class PortFactory:
         """Return a socket already bound to a new unused port (TCP sockets also listen).
 
         Args:
-            host: Address to bind; ``127.0.0.1`` by default (``::1`` for ``family="ipv6"``).
+            host: Address to bind; ``127.0.0.1`` by default (``::1`` for ``family="ipv6"``). A
+                name that resolves only to loopback addresses, such as ``localhost``, is bound
+                on its IPv4 address (``127.0.0.1``), or on its IPv6 address (``::1``) if it has
+                no IPv4 one or ``family`` is ``"ipv6"``; the port is probed on all of them.
             family: Override the factory's address family for this call.
             backlog: ``listen()`` backlog for TCP.
+
+        Raises:
+            ValueError: As for :meth:`__call__`.
+            NoFreePortError: As for :meth:`__call__`.
         """
         fam = _family(family) or self.family
         found = self._find(
@@ -126,16 +147,22 @@ class PortFactory:
     def _find(
         self, host: str | None, family: Family, *, keep: bool, backlog: int = 128
     ) -> _finder.Found:
-        registry = self.registry
-        pool = _pool(self.settings.port_range)
-        targets = _finder.probe_targets(family, host)
-        keep_target = _finder.host_target(host) if keep and host is not None else None
-        if host is not None:
+        hosts = _finder.host_targets(host, family) if host is not None else ()
+        for target in hosts:
             # Fail at once, not after thousands of candidates, when the host is not ours.
             try:
-                _finder.bind_socket(self.kind, _finder.host_target(host), 0).close()
+                _finder.bind_socket(self.kind, target, 0).close()
             except OSError as exc:
-                raise NoFreePortError(f"host {host!r} cannot be bound here: {exc}") from exc
+                at = "" if target.address == host else f"{target.address}: "
+                raise _finder.UnbindableHostError(
+                    host,
+                    f"cannot be bound here ({at}{_finder.describe(exc)}): use an address of "
+                    "this machine, such as 127.0.0.1 or ::1",
+                ) from None
+        registry = self.registry
+        pool = _pool(self.settings.port_range)
+        targets = _finder.probe_targets(family, hosts)
+        keep_target = hosts[0] if keep and hosts else None
 
         def next_candidate(pool: _finder.Pool) -> int | None:
             return _finder.random_candidate(_rng, pool, registry.is_taken, registry.oldest_spare)
@@ -151,6 +178,7 @@ class PortFactory:
             keep=keep_target,
             timeout=self.timeout,
             holdings=lambda: registry.describe(pool.ports),
+            widen=self._widen,
         )
         if found.sock is not None and keep_target is not None and self.kind == "tcp":
             found.sock.listen(backlog)
@@ -185,7 +213,9 @@ def find_unused_tcp_port(
     exits or :func:`release_port` is called.
 
     Args:
-        host: Also require the port to be bindable on this IP address.
+        host: Also require the port to be bindable on this host: an IP address of this machine,
+            or a name that resolves only to loopback addresses, such as ``localhost`` (the port
+            is probed on each of them).
         family: ``"auto"`` (IPv4, plus IPv6 where usable), ``"ipv4"``, ``"ipv6"`` or ``"both"``.
         check: Also require the port free for ``"udp"`` or ``"both"``; default from
             ``PYTEST_PORTS_CHECK`` (``both``).
@@ -195,7 +225,10 @@ def find_unused_tcp_port(
         The port number.
 
     Raises:
-        NoFreePortError: No free port within the bounded tries or the timeout.
+        ValueError: ``host`` is a name that does not resolve only to loopback addresses, or
+            ``family`` is not a valid family.
+        NoFreePortError: ``host`` cannot be bound here, or no free port was found within the
+            bounded tries or the timeout.
     """
     return _factory("tcp", check, port_range)(host=host, family=family)
 
@@ -212,7 +245,8 @@ def find_unused_udp_port(
     Same as :func:`find_unused_tcp_port`, for UDP.
 
     Args:
-        host: Also require the port to be bindable on this IP address.
+        host: Also require the port to be bindable on this host, as for
+            :func:`find_unused_tcp_port`.
         family: ``"auto"``, ``"ipv4"``, ``"ipv6"`` or ``"both"``.
         check: Also require the port free for ``"tcp"`` or ``"both"``.
         port_range: Inclusive ``(low, high)`` pool instead of the automatic one.
@@ -221,7 +255,8 @@ def find_unused_udp_port(
         The port number.
 
     Raises:
-        NoFreePortError: No free port within the bounded tries or the timeout.
+        ValueError: As for :func:`find_unused_tcp_port`.
+        NoFreePortError: As for :func:`find_unused_tcp_port`.
     """
     return _factory("udp", check, port_range)(host=host, family=family)
 
@@ -236,9 +271,15 @@ def bind_unused_tcp_socket(
     closes the socket.
 
     Args:
-        host: IP address to bind, ``127.0.0.1`` by default.
+        host: IP address to bind, ``127.0.0.1`` by default, or a name that resolves only to
+            loopback addresses: ``localhost`` is bound on ``127.0.0.1`` (see
+            :meth:`PortFactory.bind`).
         backlog: ``listen()`` backlog.
         port_range: Inclusive ``(low, high)`` pool instead of the automatic one.
+
+    Raises:
+        ValueError: ``host`` is a name that does not resolve only to loopback addresses.
+        NoFreePortError: ``host`` cannot be bound here, or no free port was found.
     """
     return _factory("tcp", None, port_range).bind(host=host, backlog=backlog)
 
@@ -251,8 +292,13 @@ def bind_unused_udp_socket(
     Hand it to ``loop.create_datagram_endpoint(sock=...)`` and similar. The caller closes it.
 
     Args:
-        host: IP address to bind, ``127.0.0.1`` by default.
+        host: IP address to bind, ``127.0.0.1`` by default, or a name that resolves only to
+            loopback addresses, as for :func:`bind_unused_tcp_socket`.
         port_range: Inclusive ``(low, high)`` pool instead of the automatic one.
+
+    Raises:
+        ValueError: As for :func:`bind_unused_tcp_socket`.
+        NoFreePortError: As for :func:`bind_unused_tcp_socket`.
     """
     return _factory("udp", None, port_range).bind(host=host)
 

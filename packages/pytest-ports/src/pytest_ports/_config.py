@@ -30,6 +30,7 @@ class OptionSpec:
     cli: str
     env: str
     default: str
+    metavar: str
     valid: str
     help: str
     parse: Callable[[str], Any]
@@ -39,6 +40,16 @@ class OptionSpec:
         """The ``config.getoption`` name of the command-line twin."""
         return self.ini
 
+    @property
+    def cli_help(self) -> str:
+        """The command-line option's help: the shared sentence, then the ini and env twins."""
+        return f"{self.help} Ini: {self.ini}. Environment: {self.env}."
+
+    @property
+    def ini_help(self) -> str:
+        """The ini option's help: the shared sentence, then the command-line and env twins."""
+        return f"{self.help} Command line: {self.cli}. Environment: {self.env}."
+
 
 OPTIONS: tuple[OptionSpec, ...] = (
     OptionSpec(
@@ -47,9 +58,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--ports-range",
         _settings.ENV_RANGE,
         "auto",
+        "LOW-HIGH",
         "auto, or LOW-HIGH with 1024 <= LOW <= HIGH <= 65535",
-        "Pool to draw ports from: 'auto' (the ports just below the OS ephemeral range) "
-        "or LOW-HIGH.",
+        "Pool to draw ports from: auto (default: the ports just below the OS ephemeral range) "
+        "or LOW-HIGH, with 1024 <= LOW <= HIGH <= 65535.",
         _settings.parse_range,
     ),
     OptionSpec(
@@ -58,8 +70,9 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--ports-check",
         _settings.ENV_CHECK,
         "both",
+        "PROTOCOL",
         "tcp, udp, both",
-        "Protocols a port must be free for, besides its own kind: tcp, udp or both.",
+        "Protocols a port must be free for besides its own kind: tcp, udp or both (default).",
         _settings.parse_check,
     ),
     OptionSpec(
@@ -68,9 +81,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--ports-family",
         _settings.ENV_FAMILY,
         "auto",
+        "FAMILY",
         "auto, ipv4, ipv6, both",
-        "Address families a port must be free on: auto (IPv4, plus IPv6 where usable), ipv4, "
-        "ipv6 or both.",
+        "Address families a port must be free on: auto (default: IPv4, plus IPv6 where "
+        "usable), ipv4, ipv6 or both.",
         _settings.parse_family,
     ),
     OptionSpec(
@@ -79,9 +93,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--ports-registry",
         _settings.ENV_REGISTRY,
         "",
+        "DIR",
         "a directory, or off",
-        "Directory of the cross-process port registry (default: a per-user directory in the "
-        "temp dir), or 'off' for uniqueness within each process only.",
+        "Directory of the cross-process port registry (default: pytest-ports-<uid> in the "
+        "temp directory), or off to keep ports unique within each process only.",
         _settings.parse_registry,
     ),
     OptionSpec(
@@ -90,9 +105,10 @@ OPTIONS: tuple[OptionSpec, ...] = (
         "--ports-override",
         _settings.ENV_OVERRIDE,
         "true",
+        "BOOL",
         "true, false",
-        "Whether pytest-ports' fixtures win over same-named fixtures of other plugins "
-        "(pytest-asyncio, ...): true or false.",
+        "Whether pytest-ports' fixtures win over same-named fixtures of other plugins, such "
+        "as pytest-asyncio: true (default) or false.",
         _settings.parse_bool,
     ),
 )
@@ -103,13 +119,9 @@ def add_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("ports", "pytest-ports: free TCP and UDP ports")
     for spec in OPTIONS:
         group.addoption(
-            spec.cli,
-            dest=spec.dest,
-            default=None,
-            metavar=spec.default.upper() or "DIR",
-            help=f"{spec.help} Env: {spec.env}; ini: {spec.ini}.",
+            spec.cli, dest=spec.dest, default=None, metavar=spec.metavar, help=spec.cli_help
         )
-        parser.addini(spec.ini, help=spec.help, default=spec.default)
+        parser.addini(spec.ini, help=spec.ini_help, default=spec.default)
 
 
 def read_settings(config: pytest.Config) -> Settings:
@@ -123,15 +135,14 @@ def read_settings(config: pytest.Config) -> Settings:
         raw: str | None = config.getoption(spec.dest)
         where = spec.cli
         if raw is None and os.environ.get(spec.env, "").strip():  # empty means unset
-            raw, where = os.environ[spec.env], f"environment variable {spec.env}"
+            raw, where = os.environ[spec.env], f"{spec.env} (environment variable)"
         if raw is None:
-            raw, where = str(config.getini(spec.ini)), f"ini option {spec.ini}"
+            raw, where = str(config.getini(spec.ini)), f"{spec.ini} (ini option)"
         try:
             values[spec.field] = spec.parse(raw)
-        except ValueError as exc:
-            detail = str(exc).split(" is not ")[0]
+        except ValueError:
             raise pytest.UsageError(
-                f"pytest-ports: invalid {where}: {detail}; valid values: {spec.valid}"
+                f"{raw!r} is not a valid {where}. Valid values: {spec.valid}."
             ) from None
     check: Check = values.pop("check")
     family: Family = values.pop("family")

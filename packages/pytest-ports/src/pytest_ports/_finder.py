@@ -34,6 +34,8 @@ POOL_SIZE = 12768
 MIN_POOL = 1000
 DEFAULT_MAX_TRIES = 2000
 DEFAULT_TIMEOUT = 10.0
+#: How to widen the pool, as the pool-exhaustion error says it.
+WIDEN_HINT = "PYTEST_PORTS_RANGE / --ports-range"
 
 _SOCK_TYPES: dict[Kind, int] = {"tcp": socket.SOCK_STREAM, "udp": socket.SOCK_DGRAM}
 _LINUX_RANGE = "/proc/sys/net/ipv4/ip_local_port_range"
@@ -253,23 +255,108 @@ def ipv6_support() -> Ipv6Support:
         return _ipv6_cache
 
 
-def host_target(host: str) -> Target:
-    """Return the bind target for a literal IP address."""
+#: What to use instead of a host name that resolves to something other than loopback.
+LOOPBACK_FIX = "use 127.0.0.1, ::1 or a name that resolves only to them (localhost)"
+
+
+class HostError(Exception):
+    """A ``host`` argument that cannot be used; the message starts with ``host='...'``.
+
+    Attributes:
+        host: The host as given.
+        reason: What is wrong with it and what to use instead.
+    """
+
+    def __init__(self, host: object, reason: str) -> None:
+        super().__init__(f"host={host!r} {reason}")
+        self.host = host
+        self.reason = reason
+
+
+class BadHostError(HostError, ValueError):
+    """A host name that does not resolve, or resolves to an address that is not loopback."""
+
+
+class UnbindableHostError(HostError, NoFreePortError):
+    """A host address that cannot be bound on this machine."""
+
+
+def _literal(host: str) -> Target | None:
     try:
         addr = ipaddress.ip_address(host.strip("[]"))
     except ValueError:
-        raise ValueError(f"host {host!r} is not an IP address literal") from None
+        return None
     if addr.version == 6:
         return Target(socket.AF_INET6, str(addr), v6only=True)
     return Target(socket.AF_INET, str(addr))
 
 
-def probe_targets(family: Family, host: str | None = None) -> tuple[Target, ...]:
+def host_target(host: str) -> Target:
+    """Return the bind target for a literal IP address.
+
+    Raises:
+        BadHostError: ``host`` is not an IP address literal.
+    """
+    target = _literal(host)
+    if target is None:
+        raise BadHostError(host, f"is not an IP address literal: {LOOPBACK_FIX}")
+    return target
+
+
+def host_targets(host: str, family: Family = "auto") -> tuple[Target, ...]:
+    """Return the bind targets for ``host``: an IP address literal, or a loopback-only name.
+
+    A literal is used as given. A name is resolved with ``getaddrinfo`` and accepted only if
+    every address it resolves to is loopback; its addresses are returned IPv4 first, so the
+    first is the one to bind a socket on. ``family="ipv4"`` or ``"ipv6"`` keeps the addresses of
+    that family only, and IPv6 addresses are left out where ``::1`` cannot be bound.
+
+    Raises:
+        BadHostError: ``host`` is not a string, does not resolve, resolves to an address that
+            is not loopback, or has no address of the requested family.
+        UnbindableHostError: ``host`` resolves to IPv6 addresses only and IPv6 is not usable.
+    """
+    if not isinstance(host, str):
+        raise BadHostError(host, f"is not a string: {LOOPBACK_FIX}")
+    literal = _literal(host)
+    if literal is not None:
+        return (literal,)
+    try:
+        infos = socket.getaddrinfo(host, None, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as exc:
+        detail = getattr(exc, "strerror", None) or str(exc)
+        raise BadHostError(host, f"cannot be resolved ({detail}): {LOOPBACK_FIX}") from None
+    addresses: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = sorted(
+        {ipaddress.ip_address(str(info[4][0]).partition("%")[0]) for info in infos},
+        key=lambda addr: (addr.version, addr.packed),
+    )
+    if not addresses or not all(addr.is_loopback for addr in addresses):
+        raise BadHostError(host, f"is not a loopback address: {LOOPBACK_FIX}")
+    if family in ("ipv4", "ipv6"):
+        version = 4 if family == "ipv4" else 6
+        addresses = [addr for addr in addresses if addr.version == version]
+        if not addresses:
+            raise BadHostError(
+                host,
+                f"has no IPv{version} address, which family={family!r} requires: "
+                f"use family='auto', or {'127.0.0.1' if version == 4 else '::1'}",
+            )
+    if not ipv6_support().loopback:
+        if all(addr.version == 6 for addr in addresses):
+            raise UnbindableHostError(
+                host, "resolves to IPv6 addresses only, and ::1 cannot be bound here: use 127.0.0.1"
+            )
+        addresses = [addr for addr in addresses if addr.version == 4]
+    return tuple(host_target(str(addr)) for addr in addresses)
+
+
+def probe_targets(family: Family, hosts: Sequence[Target] = ()) -> tuple[Target, ...]:
     """Return the binds a free port must pass, strictest first.
 
     A bind on ``::`` with ``IPV6_V6ONLY=0`` conflicts with a holder on any IPv4 or IPv6 address,
     so it is the one probe to use where possible. Binds are made one after the other (they would
-    conflict with each other if held together).
+    conflict with each other if held together). ``hosts`` (from :func:`host_targets`) are probed
+    too, after the wildcards.
 
     Raises:
         NoFreePortError: IPv6 was required but is not usable here.
@@ -292,10 +379,7 @@ def probe_targets(family: Family, host: str | None = None) -> tuple[Target, ...]
         targets = [v4_any, Target(socket.AF_INET6, "::", v6only=True)]
     else:
         targets = [v4_any]
-    if host is not None:
-        extra = host_target(host)
-        if not ipaddress.ip_address(extra.address).is_unspecified:
-            targets.append(extra)
+    targets.extend(t for t in hosts if not ipaddress.ip_address(t.address).is_unspecified)
     return tuple(targets)
 
 
@@ -331,7 +415,8 @@ def bind_socket(kind: Kind, target: Target, port: int, backlog: int = 128) -> so
     return sock
 
 
-def _describe(exc: OSError) -> str:
+def describe(exc: OSError) -> str:
+    """Say what a failed bind saw: the errno name and its text."""
     name = errno.errorcode.get(exc.errno or 0, "") if exc.errno else ""
     return f"{name or type(exc).__name__}: {exc.strerror or exc}"
 
@@ -348,7 +433,7 @@ def probe(port: int, kinds: Sequence[Kind], targets: Sequence[Target]) -> str | 
             try:
                 bind_socket(kind, target, port, backlog=1).close()
             except OSError as exc:
-                return f"{kind} {target}: {_describe(exc)}"
+                return f"{kind} {target}: {describe(exc)}"
     return None
 
 
@@ -399,6 +484,7 @@ def search(
     max_tries: int = DEFAULT_MAX_TRIES,
     timeout: float = DEFAULT_TIMEOUT,
     holdings: Callable[[], str] = lambda: "unknown",
+    widen: str = WIDEN_HINT,
 ) -> Found:
     """Draw candidates, claim them, probe them; return the first that passes.
 
@@ -414,6 +500,7 @@ def search(
         max_tries: Candidates to try before giving up.
         timeout: Seconds to try before giving up.
         holdings: Describes ports held by this process and the registry, for the error.
+        widen: How to widen the pool, for the error (the CLI names its own flag).
 
     Raises:
         NoFreePortError: Nothing passed within ``max_tries`` or ``timeout``.
@@ -428,7 +515,7 @@ def search(
             try:
                 candidate = kernel_candidate(kind, targets[0])
             except OSError as exc:
-                seen[f"kernel bind(0): {_describe(exc)}"] += 1
+                seen[f"kernel bind(0): {describe(exc)}"] += 1
                 continue
         refused = claim(candidate)
         if refused is not None:
@@ -439,7 +526,7 @@ def search(
             try:
                 return Found(candidate, bind_socket(kind, keep, candidate))
             except OSError as exc:
-                busy = f"{kind} {keep}: {_describe(exc)}"
+                busy = f"{kind} {keep}: {describe(exc)}"
         if busy is None:
             return Found(candidate)
         unclaim(candidate)
@@ -451,8 +538,8 @@ def search(
         f"  pool: {pool.description}\n"
         f"  held: {holdings()}\n"
         f"  probes ({', '.join(kinds)} on {', '.join(map(str, targets))}) saw: {saw}\n"
-        "  Widen the pool (PYTEST_PORTS_RANGE / --ports-range), release ports you no longer "
-        "need, or check what else binds ports on this host."
+        f"  Widen the pool ({widen}), release ports you no longer need, or check what else "
+        "binds ports on this host."
     )
 
 

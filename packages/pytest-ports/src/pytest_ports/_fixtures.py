@@ -3,25 +3,75 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+
+from pytest_ports._api import PortFactory
+from pytest_ports._finder import HostError
 
 if TYPE_CHECKING:
     import socket
     from collections.abc import Iterator
 
-    from pytest_ports._api import PortFactory
-    from pytest_ports._settings import Settings
+    from pytest_ports._settings import Family, Kind, Settings
+
+
+@dataclass
+class Running:
+    """The node id of the test being run (setup, call and teardown), for error messages."""
+
+    nodeid: str | None = None
+
+
+class FixturePortFactory(PortFactory):
+    """The factory behind the factory fixtures: a bad argument fails the test that gave it.
+
+    The failure names the test and the fixture and shows no traceback from inside the plugin;
+    the plain :class:`PortFactory` raises ``ValueError`` instead.
+    """
+
+    def __init__(self, kind: Kind, *, settings: Settings, running: Running) -> None:
+        super().__init__(kind, settings=settings)
+        self._running = running
+
+    def _fail(self, what: str, error: str) -> NoReturn:
+        test = self._running.nodeid
+        pytest.fail(f"{test + ': ' if test else ''}{what}: {error}", pytrace=False)
+
+    def __call__(
+        self, *, host: str | None = None, family: Family | socket.AddressFamily | None = None
+    ) -> int:
+        """Return a new unused port; see :meth:`PortFactory.__call__`."""
+        try:
+            return super().__call__(host=host, family=family)
+        except (ValueError, HostError) as exc:
+            error = str(exc)  # failed outside the handler: no "during handling" chain
+        return self._fail(f"unused_{self.kind}_port_factory()", error)
+
+    def bind(
+        self,
+        *,
+        host: str | None = None,
+        family: Family | socket.AddressFamily | None = None,
+        backlog: int = 128,
+    ) -> socket.socket:
+        """Return a socket bound to a new unused port; see :meth:`PortFactory.bind`."""
+        try:
+            return super().bind(host=host, family=family, backlog=backlog)
+        except (ValueError, HostError) as exc:
+            error = str(exc)
+        return self._fail(f"unused_{self.kind}_port_factory.bind()", error)
 
 
 @dataclass(frozen=True)
 class PortsState:
-    """Per-config state: the resolved settings and the two session factories."""
+    """Per-config state: the resolved settings, the two session factories, the running test."""
 
     settings: Settings
-    tcp: PortFactory
-    udp: PortFactory
+    tcp: FixturePortFactory
+    udp: FixturePortFactory
+    running: Running
 
 
 STATE_KEY = pytest.StashKey[PortsState]()

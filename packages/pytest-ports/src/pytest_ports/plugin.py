@@ -9,13 +9,14 @@ from __future__ import annotations
 import types
 from typing import TYPE_CHECKING
 
+import pytest
+
 from pytest_ports import _fixtures
-from pytest_ports._api import PortFactory
 from pytest_ports._config import add_options, read_settings
-from pytest_ports._fixtures import STATE_KEY, PortsState
+from pytest_ports._fixtures import STATE_KEY, FixturePortFactory, PortsState, Running
 
 if TYPE_CHECKING:
-    import pytest
+    from collections.abc import Generator
 
 #: Plugin name of the registered fixtures (``pytest --trace-config`` shows it).
 FIXTURES_PLUGIN_NAME = "pytest_ports.fixtures"
@@ -44,10 +45,12 @@ def _defined_elsewhere(config: pytest.Config, name: str) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     settings = read_settings(config)
+    running = Running()
     config.stash[STATE_KEY] = PortsState(
         settings=settings,
-        tcp=PortFactory("tcp", settings=settings),
-        udp=PortFactory("udp", settings=settings),
+        tcp=FixturePortFactory("tcp", settings=settings, running=running),
+        udp=FixturePortFactory("udp", settings=settings, running=running),
+        running=running,
     )
     # For same-named fixtures at one level, the plugin registered last wins, and entry-point
     # order is site-packages discovery order. Registering here, after every -p, entry-point and
@@ -61,3 +64,16 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.override or not _defined_elsewhere(config, name):
             setattr(holder, name, getattr(_fixtures, name))
     config.pluginmanager.register(holder, FIXTURES_PLUGIN_NAME)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
+    # The factories are session-scoped: they learn which test calls them from here.
+    state = item.config.stash.get(STATE_KEY, None)
+    if state is None:
+        return (yield)
+    state.running.nodeid = item.nodeid
+    try:
+        return (yield)
+    finally:
+        state.running.nodeid = None

@@ -1,0 +1,91 @@
+"""Which tests may run concurrently, how many at once, and why others must run alone."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_aioloop import _compat, _fixtures
+from pytest_aioloop._plan import ItemPlan, unwrap_test_function
+
+if TYPE_CHECKING:
+    from pytest_aioloop._runtime import Runtime
+
+#: Fixtures that change process-wide state, and why that keeps their tests alone.
+PROCESS_WIDE = {
+    "monkeypatch": "it uses monkeypatch (process-wide attributes and environment)",
+    "capsys": "it uses capsys (it replaces sys.stdout and sys.stderr)",
+    "capsysbinary": "it uses capsysbinary (it replaces sys.stdout and sys.stderr)",
+    "capfd": "it uses capfd (it captures file descriptors 1 and 2)",
+    "capfdbinary": "it uses capfdbinary (it captures file descriptors 1 and 2)",
+    "caplog": "it uses caplog (the root logger's level and handlers)",
+    "recwarn": "it uses recwarn (warning filters and records are process-wide)",
+    "event_loop": "it uses the event_loop fixture (a loop of its own)",
+}
+#: Options under which no test runs concurrently, and why.
+RUN_OFF = {
+    "setupshow": "--setup-show",
+    "setuponly": "--setup-only",
+    "setupplan": "--setup-plan",
+    "usepdb": "--pdb",
+    "trace": "--trace",
+}
+
+
+def run_off_reason(config: pytest.Config) -> str | None:
+    """Return the option that turns concurrency off for the whole run, if one is given."""
+    for dest, flag in RUN_OFF.items():
+        if config.getoption(dest, False):
+            return flag
+    return None
+
+
+def limit_of(item: pytest.Item, default: int) -> int:
+    """Return how many tests may run at once where ``item`` is (closest ``concurrency=``)."""
+    for mark in item.iter_markers("asyncio"):
+        value = mark.kwargs.get("concurrency")
+        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+            return value
+    return default
+
+
+def reason_alone(runtime: Runtime, item: pytest.Item, plan: ItemPlan) -> str | None:
+    """Return why ``item`` must run alone, or ``None`` if it may run with others."""
+    for mark in item.iter_markers("asyncio"):
+        if "concurrent" in mark.kwargs:
+            if mark.kwargs["concurrent"] is False:
+                return "it is marked concurrent=False"
+            break
+    if not plan.direct:
+        return "it uses an event_loop or event_loop_policy of its own, or loop factories"
+    names = getattr(item, "fixturenames", ())
+    for name, why in PROCESS_WIDE.items():
+        if name in names:
+            return why
+    defs = _compat.fixturedefs_of_item(item)
+    for name in names:
+        found = defs.get(name)
+        if not found:
+            continue
+        options = _fixtures.options_of(runtime.func_of(found[-1]))
+        if options is not None and not options.concurrent:
+            return f"it uses fixture {name!r}, made with concurrent=False"
+    obj = getattr(item, "obj", None)
+    if getattr(obj, "patchings", None):
+        return "it is decorated with unittest.mock.patch (it patches the whole process)"
+    _, hypothesis = unwrap_test_function(obj)
+    if hypothesis:
+        return "it uses Hypothesis (many examples in one call)"
+    if any(mark.name == "filterwarnings" for mark in getattr(item, "own_markers", ())):
+        return "it has a filterwarnings mark of its own (warning filters are process-wide)"
+    config = item.config
+    if config.pluginmanager.has_plugin("rerunfailures") and (
+        item.get_closest_marker("flaky") or config.getoption("reruns", 0)
+    ):
+        return "pytest-rerunfailures may rerun it (a rerun runs alone)"
+    if config.pluginmanager.has_plugin("timeout") and (
+        item.get_closest_marker("timeout") or config.getoption("timeout", None)
+    ):
+        return "pytest-timeout applies to it (its timer measures one test at a time)"
+    return None

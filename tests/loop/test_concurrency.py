@@ -1,0 +1,386 @@
+"""Async tests that run concurrently keep pytest's semantics, reports and the safety nets."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+SUITES = Path(__file__).parent / "suites"
+
+
+class Reports:
+    """Collects every test report of an in-process run: outcome, phase, sections."""
+
+    def __init__(self) -> None:
+        self.seen: dict[tuple[str, str], tuple[str, list[tuple[str, str]]]] = {}
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        sections = [(title, text) for title, text in report.sections if text]
+        self.seen[(report.nodeid, report.when)] = (report.outcome, sections)
+
+
+def _copy_suite(pytester: pytest.Pytester, name: str) -> None:
+    shutil.copytree(SUITES / name, pytester.path, dirs_exist_ok=True)
+
+
+def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, Reports]:
+    reports = Reports()
+    result = pytester.runpytest(
+        "-p", "no:cacheprovider", "-p", "no:randomly", *args, plugins=[reports]
+    )
+    return result, reports
+
+
+def test_conformance_same_reports_with_and_without_concurrency(pytester: pytest.Pytester) -> None:
+    """Outcome, phase and captured sections of every report are the same; only order differs."""
+    _copy_suite(pytester, "conformance")
+    alone, alone_reports = _run(pytester)
+    together, together_reports = _run(pytester, "-o", "asyncio_concurrency=8")
+    assert alone_reports.seen == together_reports.seen
+    outcomes = alone.parseoutcomes()
+    assert outcomes == together.parseoutcomes()
+    assert outcomes["passed"] > 15
+    together.stdout.fnmatch_lines(["asyncio: * async tests ran together*"])
+    together.stdout.no_fnmatch_line("*ran alone*")
+
+
+TOGETHER = """
+import asyncio
+import pytest
+
+ARRIVED = []
+
+@pytest.mark.parametrize("i", range(5))
+@pytest.mark.asyncio
+async def test_all_wait_for_each_other(i):
+    ARRIVED.append(i)
+    # Passes only if the five run at the same time: each waits until all have arrived.
+    async with asyncio.timeout(5) if hasattr(asyncio, "timeout") else _Nothing():
+        while len(ARRIVED) < 5:
+            await asyncio.sleep(0.001)
+
+class _Nothing:
+    async def __aenter__(self): pass
+    async def __aexit__(self, *exc): pass
+"""
+
+
+@pytest.mark.parametrize("how", ["ini", "marker"])
+def test_tests_really_run_at_the_same_time(pytester: pytest.Pytester, how: str) -> None:
+    source = TOGETHER
+    args: list[str] = ["-v"]
+    if how == "ini":
+        args += ["--asyncio-concurrency=5"]
+    else:
+        source += "\npytestmark = pytest.mark.asyncio(concurrency=5)\n"
+    pytester.makepyfile(source)
+    result, _ = _run(pytester, *args)
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(
+        [
+            "asyncio: up to 5 tests at once in test_tests_really_run_at_the_same_time.py",
+            "*::test_all_wait_for_each_other[[]0[]] PASSED*",
+            "asyncio: 5 tests ran together in *.py (up to 5 at once)",
+        ]
+    )
+
+
+def test_off_by_default(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        TOGETHER.replace("while len(ARRIVED) < 5", "while len(ARRIVED) < 5 and False")
+        + "\ndef test_one_at_a_time():\n    assert ARRIVED == [0, 1, 2, 3, 4]\n"
+    )
+    result, _ = _run(pytester)
+    result.assert_outcomes(passed=6)
+    result.stdout.no_fnmatch_line("*ran together*")
+
+
+ALONE = """
+import asyncio
+import unittest.mock
+import pytest
+import pytest_aioloop
+
+pytestmark = pytest.mark.asyncio(concurrency=10)
+
+@pytest_aioloop.fixture(concurrent=False)
+async def exclusive():
+    return 1
+
+async def test_monkeypatch(monkeypatch):
+    monkeypatch.setenv("X", "1")
+
+async def test_capsys(capsys):
+    print("x")
+    assert capsys.readouterr().out == "x\\n"
+
+async def test_caplog(caplog):
+    pass
+
+@pytest.mark.asyncio(concurrent=False)
+async def test_marked():
+    pass
+
+async def test_fixture(exclusive):
+    pass
+
+@unittest.mock.patch("os.getcwd")
+async def test_patched(getcwd):
+    pass
+
+@pytest.mark.filterwarnings("ignore")
+async def test_own_filter():
+    pass
+
+async def test_free():
+    await asyncio.sleep(0)
+"""
+
+
+def test_what_runs_alone_and_why(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(ALONE)
+    result, _ = _run(pytester, "-v", "--asyncio-mode=auto")
+    result.assert_outcomes(passed=8)
+    result.stdout.fnmatch_lines_random(
+        [
+            "asyncio: *::test_monkeypatch runs alone: it uses monkeypatch*",
+            "asyncio: *::test_capsys runs alone: it uses capsys*",
+            "asyncio: *::test_caplog runs alone: it uses caplog*",
+            "asyncio: *::test_marked runs alone: it is marked concurrent=False",
+            "asyncio: *::test_fixture runs alone: it uses fixture 'exclusive', made with "
+            "concurrent=False",
+            "asyncio: *::test_patched runs alone: it is decorated with unittest.mock.patch*",
+            "asyncio: *::test_own_filter runs alone: it has a filterwarnings mark of its own*",
+            "asyncio: 1 async tests ran together; 7 ran alone: *",
+        ]
+    )
+
+
+@pytest.mark.parametrize("flag", ["--setup-show", "--setup-plan"])
+def test_setup_show_and_plan_turn_it_off(pytester: pytest.Pytester, flag: str) -> None:
+    pytester.makepyfile(TOGETHER.replace("< 5", "< 1"))
+    result, _ = _run(pytester, "--asyncio-concurrency=5", flag)
+    assert result.ret == 0
+    result.stdout.no_fnmatch_line("*ran together*")
+
+
+def test_a_hung_test_times_out_alone(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        pytestmark = pytest.mark.asyncio(concurrency=10, timeout=0.3)
+
+        async def test_hangs():
+            await asyncio.Event().wait()
+
+        @pytest.mark.parametrize("i", range(8))
+        async def test_finishes(i):
+            await asyncio.sleep(0.05)
+        """
+    )
+    result, _ = _run(pytester, "--asyncio-mode=auto")
+    result.assert_outcomes(passed=8, failed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "The test timed out after 0.3 s.",
+            "task '*::test_hangs' was suspended at:",
+            "*await asyncio.Event().wait()",
+        ]
+    )
+
+
+def test_a_leak_is_attributed_to_its_test_only(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        pytestmark = pytest.mark.asyncio(concurrency=20)
+        KEEP = []
+
+        @pytest.mark.parametrize("i", range(50))
+        async def test_many(i):
+            if i == 17:
+                KEEP.append(asyncio.ensure_future(asyncio.Event().wait()))
+            await asyncio.sleep(0.01)
+        """
+    )
+    result, _ = _run(pytester, "--asyncio-mode=auto")
+    result.assert_outcomes(passed=50)
+    result.stdout.fnmatch_lines(
+        ["*= asyncio safety nets (pytest-aioloop) =*", "*::test_many[[]17[]]", "1 leaked task.*"]
+    )
+    result.stdout.no_fnmatch_line("*::test_many[[]16[]]*")
+
+
+def test_maxfail_starts_nothing_new_and_reports_the_running(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        pytestmark = pytest.mark.asyncio(concurrency=4)
+
+        async def test_fails_first():
+            await asyncio.sleep(0.01)
+            assert False
+
+        @pytest.mark.parametrize("i", range(3))
+        async def test_slower(i):
+            await asyncio.sleep(0.2)
+
+        @pytest.mark.parametrize("i", range(20))
+        async def test_never_started(i):
+            pass
+        """
+    )
+    result, _ = _run(pytester, "--asyncio-mode=auto", "-x")
+    result.assert_outcomes(failed=1, passed=3)
+
+
+def test_xdist_workers_run_tests_together(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(TOGETHER.replace("< 5", "< 2"))
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-n", "2", "--asyncio-concurrency=5"
+    )
+    result.assert_outcomes(passed=5)
+
+
+def test_junitxml_and_durations(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        pytestmark = pytest.mark.asyncio(concurrency=5)
+
+        @pytest.mark.parametrize("i", range(5))
+        async def test_sleeps(i):
+            print(f"test {i} says hello")
+            await asyncio.sleep(0.1)
+        """
+    )
+    result, _ = _run(pytester, "--junitxml=out.xml", "--durations=3", "-o", "junit_logging=all")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["*slowest 3 durations*", "0.1*s call *::test_sleeps*"])
+    xml = (pytester.path / "out.xml").read_text()
+    assert xml.count("<testcase") == 5
+    assert "test 3 says hello" in xml
+
+
+def test_rerunfailures_reruns_run_alone(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        pytestmark = pytest.mark.asyncio(concurrency=5)
+        ATTEMPTS = []
+
+        @pytest.mark.flaky(reruns=1)
+        async def test_flaky():
+            ATTEMPTS.append(1)
+            assert len(ATTEMPTS) == 2
+
+        async def test_plain():
+            await asyncio.sleep(0)
+        """
+    )
+    result, _ = _run(pytester, "-v", "--asyncio-mode=auto")
+    assert result.parseoutcomes() == {"passed": 2, "rerun": 1}
+    result.stdout.fnmatch_lines(["*test_flaky runs alone: pytest-rerunfailures may rerun it*"])
+
+
+def test_ports_never_clash_among_1000_concurrent_servers(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        pytestmark = pytest.mark.asyncio(concurrency=100, timeout=30)
+
+        async def echo(reader, writer):
+            writer.write(await reader.readline())
+            await writer.drain()
+            writer.close()
+
+        @pytest.mark.parametrize("i", range(1000))
+        async def test_server(unused_tcp_port, i):
+            server = await asyncio.start_server(echo, "127.0.0.1", unused_tcp_port)
+            async with server:
+                reader, writer = await asyncio.open_connection("127.0.0.1", unused_tcp_port)
+                writer.write(b"%d\\n" % i)
+                assert await reader.readline() == b"%d\\n" % i
+                writer.close()
+                await writer.wait_closed()
+        """
+    )
+    result, _ = _run(pytester, "--asyncio-mode=auto")
+    result.assert_outcomes(passed=1000)
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to itself")
+def test_ctrl_c_tears_down_and_leaves_nothing_behind(pytester: pytest.Pytester) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+        import os
+        import signal
+        import pytest
+        import pytest_aioloop
+
+        pytestmark = pytest.mark.asyncio(concurrency=10)
+        STARTED = []
+
+        @pytest_aioloop.fixture
+        async def resource(request):
+            yield
+            print(f"teardown of {request.node.name}", flush=True)
+            with open("teardowns.txt", "a") as f:
+                f.write(request.node.name + "\\n")
+
+        @pytest.mark.parametrize("i", range(4))
+        async def test_waits(resource, i):
+            STARTED.append(i)
+            if len(STARTED) == 4:
+                asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGINT)
+            await asyncio.sleep(30)
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--asyncio-mode=auto", "-W", "error::ResourceWarning"
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "asyncio: interrupted while 4 test(s) ran together:",
+            "*::test_waits[[]0[]] was waiting here:",
+            "*await asyncio.sleep(30)",
+        ]
+    )
+    assert sorted((pytester.path / "teardowns.txt").read_text().split()) == [
+        f"test_waits[{i}]" for i in range(4)
+    ]
+    output = "\n".join(result.outlines + result.errlines)
+    assert "Task was destroyed" not in output
+    assert "unclosed" not in output
+
+
+def test_the_how_to_example_runs_together(pytester: pytest.Pytester) -> None:
+    example = Path(__file__).parents[2] / "docs" / "howto" / "examples" / "aioloop_concurrency"
+    for name in ("conftest.py", "test_io_bound.py"):
+        (pytester.path / name).write_text((example / name).read_text())
+    result, _ = _run(pytester, "-v")
+    result.assert_outcomes(passed=50)
+    result.stdout.fnmatch_lines(
+        [
+            "asyncio: up to 50 tests at once in test_io_bound.py",
+            "test_io_bound.py::test_three_round_trips[[]0[]] PASSED*",
+            "asyncio: 50 tests ran together in test_io_bound.py (up to 50 at once)",
+        ]
+    )
