@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from typing import Literal
 
 
 @dataclasses.dataclass(frozen=True)
@@ -32,6 +33,9 @@ class Contender:
     io_fixture_function: str = ""
     io_mark_module: str = ""
     io_mark_test: str = ""
+    #: How the I/O suite's fixtures clean up: after their ``yield`` (as users write them), or,
+    #: for a plugin that runs async generator fixtures in a loop of their own, in a finalizer.
+    io_fixture_style: Literal["yield", "finalizer"] = "yield"
     #: A pytest requirement of its own instead of the run's (None: the run's pytest).
     pytest_spec: str | None = None
 
@@ -149,9 +153,21 @@ CONCURRENT = Contender(
     io_mark_module='pytest.mark.asyncio_concurrent(group="io")',
 )
 
+#: The same on the newest pytest 9.0, where its fixture handling still works.
+CONCURRENT_PYTEST_90 = dataclasses.replace(
+    CONCURRENT, name="pytest-asyncio-concurrent on pytest 9.0", pytest_spec="pytest>=9.0,<9.1"
+)
+#: The same with fixtures that return their value and clean up in a finalizer: it runs each
+#: async generator fixture in a new loop of its own, where the test cannot use its streams.
+CONCURRENT_PYTEST_90_FINALIZER = dataclasses.replace(
+    CONCURRENT_PYTEST_90,
+    name="pytest-asyncio-concurrent on pytest 9.0, fixtures without yield",
+    io_fixture_style="finalizer",
+)
+
 ALL = (AIOKIT, PYTEST_ASYNCIO, ANYIO, FLOOR)
 #: The other plugins that run async tests concurrently; only scenario 7 runs them.
-PEERS = (COOPERATIVE, CONCURRENT)
+PEERS = (COOPERATIVE, CONCURRENT, CONCURRENT_PYTEST_90, CONCURRENT_PYTEST_90_FINALIZER)
 BY_NAME = {c.name: c for c in ALL + PEERS}
 
 

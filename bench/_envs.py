@@ -79,7 +79,8 @@ def create_all(
     """Create every venv; return them and the exact pytest version they all share.
 
     Without ``pytest_spec`` the floor's venv gets the newest pytest and the others are pinned to
-    the same version, so that every ratio compares one pytest with itself.
+    the same version, so that every ratio compares one pytest with itself. A contender with a
+    ``pytest_spec`` of its own gets that instead (its label says so).
     """
     venvs: dict[str, Path] = {}
     floor = create(FLOOR, pytest_spec or "pytest", reuse=reuse)
@@ -87,9 +88,10 @@ def create_all(
     venvs[FLOOR.name] = floor
     for contender in contenders:
         if contender is not FLOOR:
-            venvs[contender.name] = create(contender, f"pytest=={version}", reuse=reuse)
-    for name, venv in venvs.items():
-        got = installed_versions(venv).get("pytest")
-        if got != version:
-            raise SystemExit(f"{name}'s venv has pytest {got}, expected {version}")
+            spec = contender.pytest_spec or f"pytest=={version}"
+            venvs[contender.name] = create(contender, spec, reuse=reuse)
+    for contender in contenders:
+        got = installed_versions(venvs[contender.name]).get("pytest")
+        if contender.pytest_spec is None and got != version:
+            raise SystemExit(f"{contender.name}'s venv has pytest {got}, expected {version}")
     return venvs, version

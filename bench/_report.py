@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 import statistics
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from bench._timing import FIRST_ERROR
 
 AIOKIT = "pytest-aiokit"
 ASYNCIO = "pytest-asyncio"
@@ -17,6 +20,16 @@ NETS_ON = "pytest-aiokit, safety nets on"
 NETS_OFF = "pytest-aiokit, safety nets off"
 TIMES = "\N{MULTIPLICATION SIGN}"
 AIOKIT_ALL = "pytest-aiokit, all three plugins"
+IO_TITLE = "7. I/O-bound suite, concurrently"
+TRIVIAL_TITLE = "7. trivial tests in one module"
+#: Scenario 7's measure of everything but the waiting: the overhead part of the ideal.
+IO_INSTANT = "pytest-aiokit, concurrency 1, server answering at once"
+CONCURRENCY = "pytest-aiokit, concurrency "
+
+
+def concurrency(limit: int) -> str:
+    """Return the label of pytest-aiokit's run at ``asyncio_concurrency = limit``."""
+    return f"{CONCURRENCY}{limit}"
 
 
 @dataclasses.dataclass
@@ -32,6 +45,8 @@ class Group:
     samples: dict[str, list[float]]
     errors: dict[str, str]
     notes: list[str] = dataclasses.field(default_factory=list)
+    #: Contenders that cannot run the scenario (a fact about them, not a failed benchmark).
+    unsupported: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def ratio(self, num: str, den: str) -> float | None:
         """Return ``median(num) / median(den)``, or None when either is missing or zero."""
@@ -53,23 +68,36 @@ def write_json(path: Path, meta: dict[str, Any], groups: list[Group]) -> None:
     """Write every sample, median and ratio."""
     data = {
         "meta": meta,
-        "groups": [
-            {
-                **dataclasses.asdict(g),
-                "ratios": {
-                    "aiokit_vs_floor": g.ratio(AIOKIT, FLOOR),
-                    "aiokit_vs_pytest_asyncio": g.ratio(AIOKIT, ASYNCIO),
-                    "pytest_asyncio_vs_floor": g.ratio(ASYNCIO, FLOOR),
-                    "anyio_vs_floor": g.ratio(ANYIO, FLOOR),
-                    "nets_on_vs_floor": g.ratio(NETS_ON, FLOOR),
-                    "nets_on_vs_pytest_asyncio": g.ratio(NETS_ON, ASYNCIO),
-                    "defaults_vs_nets_off": g.ratio(AIOKIT, NETS_OFF),
-                },
-            }
-            for g in groups
-        ],
+        "groups": [{**dataclasses.asdict(g), "ratios": _json_ratios(meta, g)} for g in groups],
     }
     path.write_text(json.dumps(data, indent=2) + "\n")
+
+
+def _json_ratios(meta: dict[str, Any], g: Group) -> dict[str, Any]:
+    if g.title == IO_TITLE:
+        ideal = io_ideal(meta, g)
+        runs = _io_runs(g)
+        return {
+            "ideal_s": ideal,
+            "speed_up_over_pytest_asyncio": {label: g.ratio(ASYNCIO, label) for label in runs},
+            "vs_ideal": {label: _over(g.medians.get(label), ideal) for label in runs},
+        }
+    if g.title == TRIVIAL_TITLE:
+        on, off = _trivial_labels(g)
+        return {"on_vs_off": g.ratio(on, off) if on and off else None}
+    return {
+        "aiokit_vs_floor": g.ratio(AIOKIT, FLOOR),
+        "aiokit_vs_pytest_asyncio": g.ratio(AIOKIT, ASYNCIO),
+        "pytest_asyncio_vs_floor": g.ratio(ASYNCIO, FLOOR),
+        "anyio_vs_floor": g.ratio(ANYIO, FLOOR),
+        "nets_on_vs_floor": g.ratio(NETS_ON, FLOOR),
+        "nets_on_vs_pytest_asyncio": g.ratio(NETS_ON, ASYNCIO),
+        "defaults_vs_nets_off": g.ratio(AIOKIT, NETS_OFF),
+    }
+
+
+def _over(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
 
 
 def _variants(g: Group) -> list[tuple[str, str]]:
@@ -121,19 +149,24 @@ def _table(groups: list[Group], heads: list[str], *columns: _Column) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _per_test(groups: list[Group]) -> list[Group]:
+    """Return the groups of scenarios 1-6 (scenario 7 has tables of its own)."""
+    return [g for g in groups if g.scenario != 7]
+
+
 def results_table(groups: list[Group]) -> str:
     """Return the main Markdown table: one row per scenario and size, times and ratios."""
-    return _table(groups, _TIME_HEADS + _RATIO_HEADS, _times, _ratios)
+    return _table(_per_test(groups), _TIME_HEADS + _RATIO_HEADS, _times, _ratios)
 
 
 def times_table(groups: list[Group]) -> str:
     """Return the median times only: one row per scenario and size."""
-    return _table(groups, _TIME_HEADS, _times)
+    return _table(_per_test(groups), _TIME_HEADS, _times)
 
 
 def ratios_table(groups: list[Group]) -> str:
     """Return the ratios between the median times only: one row per scenario and size."""
-    return _table(groups, _RATIO_HEADS, _ratios)
+    return _table(_per_test(groups), _RATIO_HEADS, _ratios)
 
 
 def extra_per_test_table(groups: list[Group]) -> str:
@@ -185,6 +218,185 @@ def spread_lines(groups: list[Group]) -> str:
     return "\n".join(lines) + "\n" if lines else ""
 
 
+def _find(groups: list[Group], title: str) -> Group | None:
+    return next((g for g in groups if g.title == title), None)
+
+
+def _io_runs(g: Group) -> list[str]:
+    """Return the labels of the I/O suite's runs, in the order they were measured."""
+    return [label for label in g.medians if label != IO_INSTANT]
+
+
+def _trivial_labels(g: Group) -> tuple[str | None, str | None]:
+    """Return the labels of the trivial module's runs with concurrency on and off."""
+    off = concurrency(1) if concurrency(1) in g.medians else None
+    on = next(
+        (label for label in g.medians if label.startswith(CONCURRENCY) and label != off), None
+    )
+    return on, off
+
+
+def io_ideal(meta: dict[str, Any], g: Group) -> float | None:
+    """Return the ideal wall time of the I/O suite: everything but the waiting, plus one wait.
+
+    Everything but the waiting is the same suite with a server that answers at once, run one
+    test at a time; the waits of all the tests can overlap, so one test's waiting is added.
+    """
+    instant, wait = g.medians.get(IO_INSTANT), meta.get("io_wait_s")
+    return instant + wait if instant is not None and wait is not None else None
+
+
+def _pytest_of(meta: dict[str, Any], label: str) -> str:
+    return str(meta.get("own_pytest", {}).get(label, meta["pytest"]))
+
+
+def _reason(error: str) -> str:
+    """Return the first error a run printed, or else what its check said."""
+    lines = error.splitlines()
+    if FIRST_ERROR in lines:
+        return lines[lines.index(FIRST_ERROR) + 1]
+    return lines[0] if lines else ""
+
+
+def _seconds(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.2f} s"
+
+
+def io_table(meta: dict[str, Any], g: Group) -> str:
+    """Return the I/O suite's table: wall time, speed-up over pytest-asyncio, time ÷ ideal."""
+    ideal = io_ideal(meta, g)
+    lines = [
+        "| Run | Wall time | Faster than pytest-asyncio | Time ÷ ideal |",
+        "|---|--:|--:|--:|",
+    ]
+    for label in _io_runs(g):
+        value = g.medians.get(label)
+        if value is None:
+            lines.append(f"| {label} | could not run | | |")
+            continue
+        speed_up = g.ratio(ASYNCIO, label)
+        lines.append(
+            f"| {label} | {_seconds(value)} | "
+            + ("n/a" if speed_up is None else f"{speed_up:.1f}{TIMES}")
+            + f" | {_x(_over(value, ideal))} |"
+        )
+    lines.append(f"| ideal | {_seconds(ideal)} | | |")
+    return "\n".join(lines) + "\n"
+
+
+def trivial_table(g: Group) -> str:
+    """Return the trivial module's table: wall time with concurrency on and off."""
+    lines = ["| Run | Wall time |", "|---|--:|"]
+    lines += [f"| {label} | {_fmt(value, g.unit)} |" for label, value in g.medians.items()]
+    return "\n".join(lines) + "\n"
+
+
+def ideal_line(meta: dict[str, Any], g: Group) -> str:
+    """Return one sentence saying what the ideal is, with this run's numbers."""
+    ideal, instant, wait = io_ideal(meta, g), g.medians.get(IO_INSTANT), meta.get("io_wait_s")
+    if ideal is None or instant is None or wait is None:
+        return ""
+    return (
+        f"The ideal, {ideal:.2f} s, is the same {g.n} tests with a server that answers at once, "
+        f"run one at a time by pytest-aiokit ({instant:.2f} s: pytest, the plugin, the fixtures "
+        f"and the connections, everything but the waiting), plus one test's own waiting "
+        f"({wait * 1000:.0f} ms): the tests' waiting can overlap, nothing else of a run does.\n"
+    )
+
+
+def io_facts(meta: dict[str, Any], groups: list[Group]) -> str:
+    """Return, as a bullet list, how fast pytest-aiokit ran scenario 7 with concurrency on."""
+    facts = []
+    g = _find(groups, IO_TITLE)
+    if g is not None:
+        ideal = io_ideal(meta, g)
+        slow = g.medians.get(ASYNCIO)
+        for label in _io_runs(g):
+            value = g.medians.get(label)
+            if not label.startswith(CONCURRENCY) or label == concurrency(1) or value is None:
+                continue
+            speed_up = g.ratio(ASYNCIO, label)
+            if speed_up is not None and slow is not None:
+                facts.append(
+                    f"{label} is {speed_up:.1f}{TIMES} faster than pytest-asyncio "
+                    f"({value:.2f} s against {slow:.2f} s)."
+                )
+            if ideal:
+                facts.append(
+                    f"{label} took {value / ideal:.2f}{TIMES} the ideal time "
+                    f"({value:.2f} s against {ideal:.2f} s)."
+                )
+    t = _find(groups, TRIVIAL_TITLE)
+    if t is not None:
+        on, off = _trivial_labels(t)
+        ratio = t.ratio(on, off) if on and off else None
+        if on and off and ratio is not None:
+            facts.append(
+                f"On {t.n} trivial tests in one module, concurrency "
+                f"{on.removeprefix(CONCURRENCY)} took {ratio:.2f}{TIMES} the time of "
+                f"concurrency off ({_fmt(t.medians[on], 's')} against {_fmt(t.medians[off], 's')})."
+            )
+    return "".join(f"- {fact}\n" for fact in facts)
+
+
+def io_unsupported(meta: dict[str, Any], g: Group) -> str:
+    """Return, as a bullet list, each plugin that could not run the I/O suite, and its error."""
+    return "".join(
+        f"- {label} (pytest {_pytest_of(meta, label)}): `{_reason(error)}`\n"
+        for label, error in g.unsupported.items()
+    )
+
+
+def io_section(meta: dict[str, Any], groups: list[Group], chart: str | None) -> str:
+    """Return the report's section on scenario 7, or nothing if it was not measured."""
+    g, t = _find(groups, IO_TITLE), _find(groups, TRIVIAL_TITLE)
+    if g is None:
+        return ""
+    parts = [f"## {IO_TITLE} (N={g.n})\n", io_table(meta, g), ideal_line(meta, g)]
+    if t is not None:
+        parts += [f"{t.n} tests `async def test(): pass` in one module:\n", trivial_table(t)]
+    parts.append(io_facts(meta, groups))
+    unsupported = io_unsupported(meta, g)
+    if unsupported:
+        parts += ["Could not run the suite:\n", unsupported]
+    if chart:
+        parts.append(f"![wall time of each run of the I/O-bound suite]({chart})\n")
+    return "\n".join(parts)
+
+
+#: What the performance page says until a run with scenario 7 fills its block.
+CONCURRENCY_PLACEHOLDER = (
+    "The numbers of this section come from `nox -s bench` (scenario 7); its next full run with "
+    "`--docs` writes them here.\n"
+)
+
+
+def concurrency_block(meta: dict[str, Any], groups: list[Group]) -> str:
+    """Return what ``docs/concepts/performance.md`` shows between its concurrency markers."""
+    g, t = _find(groups, IO_TITLE), _find(groups, TRIVIAL_TITLE)
+    if g is None:
+        return CONCURRENCY_PLACEHOLDER
+    parts = [
+        f"In the run described under Results, median wall time of {g.n} tests:\n",
+        io_table(meta, g),
+        ideal_line(meta, g),
+        io_facts(meta, groups),
+    ]
+    if t is not None:
+        on, _off = _trivial_labels(t)
+        if on:
+            parts.append(
+                f"Concurrency costs little where there is nothing to wait for: {t.n} tests "
+                f"`async def test(): pass` in one module took {_fmt(t.medians.get(on), 's')} "
+                f"with concurrency {on.removeprefix(CONCURRENCY)} and "
+                f"{_fmt(t.medians.get(concurrency(1)), 's')} with it off.\n"
+            )
+    unsupported = io_unsupported(meta, g)
+    if unsupported:
+        parts += ["These could not run the suite; the first error each printed:\n", unsupported]
+    return "\n".join(parts)
+
+
 def groups_from_json(path: Path) -> tuple[dict[str, Any], list[Group]]:
     """Read back what :func:`write_json` wrote."""
     data = json.loads(path.read_text())
@@ -198,7 +410,9 @@ def meta_lines(meta: dict[str, Any]) -> str:
     versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
     return (
         f"- Machine: {meta['machine']}, {meta['cpus']} CPUs, {meta['platform']}\n"
-        f"- Python {meta['python']}; pytest {meta['pytest']} in every environment\n"
+        f"- Python {meta['python']}; pytest {meta['pytest']} in every environment"
+        + "".join(f"; {name}: pytest {v}" for name, v in meta.get("own_pytest", {}).items())
+        + "\n"
         f"- Versions: {versions}\n"
         f"- aiokit source: {meta['source']}\n"
         + (
@@ -206,7 +420,9 @@ def meta_lines(meta: dict[str, Any]) -> str:
             "the times mean nothing\n"
             if meta["smoke"]
             else f"- Date: {meta['date']}; {meta['runs']} timed runs per cell after one warm-up "
-            f"({meta['runs_large']} at N ≥ 10,000), contenders alternated in each round, medians\n"
+            f"({meta['runs_large']} at N ≥ 10,000"
+            + (f", {meta['runs_io']} in scenario 7" if "runs_io" in meta else "")
+            + "), contenders alternated in each round, medians\n"
         )
     )
 
@@ -228,6 +444,9 @@ def markdown(meta: dict[str, Any], groups: list[Group], chart: str | None) -> st
         extra_per_test_table(groups),
         asyncio_cost_line(meta.get("asyncio_costs")),
     ]
+    io = io_section(meta, groups, chart="concurrency.png" if chart else None)
+    if io:
+        parts.append(io)
     if notes:
         parts += ["## Notes\n", "\n".join(notes) + "\n"]
     spread = spread_lines(groups)
@@ -293,3 +512,53 @@ def chart(path: Path, groups: list[Group]) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def concurrency_chart(path: Path, meta: dict[str, Any], groups: list[Group]) -> bool:
+    """Plot the I/O suite's wall time per run as bars, with the ideal; False if not measured."""
+    g = _find(groups, IO_TITLE)
+    if g is None:
+        return False
+    import matplotlib  # type: ignore[import-not-found, unused-ignore]
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # type: ignore[import-not-found, unused-ignore]
+    from matplotlib.ticker import (  # type: ignore[import-not-found, unused-ignore]
+        FuncFormatter,
+        NullFormatter,
+    )
+
+    labels = _io_runs(g)
+    values = [g.medians.get(label) for label in labels]
+    ideal = io_ideal(meta, g)
+    known = [v for v in [*values, ideal] if v]
+    # A log scale: the sequential runs take tens of times longer than the concurrent ones.
+    left = 10 ** math.floor(math.log10(min(known) / 1.5)) if known else 0.1
+    right = max(known) * 2.5 if known else 1.0
+    fig, ax = plt.subplots(figsize=(10, 0.5 * len(labels) + 1.4))
+    ys = list(range(len(labels)))
+    colours = ["tab:blue" if label.startswith(CONCURRENCY) else "tab:gray" for label in labels]
+    ax.barh(ys, [v - left if v else 0 for v in values], left=left, color=colours)
+    for y, value in zip(ys, values, strict=True):
+        if value is None:
+            ax.text(left * 1.1, y, "could not run", va="center", fontsize=9, style="italic")
+        else:
+            ax.text(value * 1.05, y, f"{value:.2f} s", va="center", fontsize=9)
+    if ideal:
+        ax.axvline(ideal, color="k", linestyle="--", linewidth=1)
+        ax.text(ideal * 1.05, -0.6, f"ideal {ideal:.2f} s", fontsize=9, va="bottom")
+    ax.set_yticks(ys, labels)
+    ax.set_ylim(len(labels) - 0.5, -1)
+    ax.set_xscale("log")
+    ax.set_xlim(left, right)
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _pos: f"{x:g} s"))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+    ax.set_xlabel("whole pytest process, median wall time (log scale)")
+    wait = meta.get("io_wait_s")
+    waiting = f", each waiting {wait * 1000:.0f} ms for a local server" if wait else ""
+    ax.set_title(f"{g.n} async tests{waiting}")
+    ax.grid(visible=True, axis="x", which="major", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True

@@ -13,6 +13,12 @@ modules of :data:`TESTS_PER_MODULE` tests each. Async contenders get::
         assert resource == 1
 
 and the sync floor gets the same without ``async``/``await``.
+
+Scenario 7's suites (:func:`write_io_suite`) are async only: ``io`` has a session-scoped local
+server that answers each line after :data:`IO_DELAY` seconds, a function-scoped connection to it
+per test and :data:`IO_ROUND_TRIPS` round trips in each test; ``io-instant`` is the same with a
+server that answers at once; ``trivial`` is N tests ``async def test_00001(): pass`` in one
+module.
 """
 
 from __future__ import annotations
@@ -24,7 +30,12 @@ from typing import Literal
 from bench._contenders import Contender
 
 Kind = Literal["function", "module", "startup"]
+IoKind = Literal["io", "io-instant", "trivial"]
 TESTS_PER_MODULE = 100
+#: How long the server of the ``io`` suite waits before it answers a line, in seconds.
+IO_DELAY = 0.01
+#: Round trips to that server in each test.
+IO_ROUND_TRIPS = 3
 
 
 def _ini(contender: Contender) -> str:
@@ -82,4 +93,99 @@ def write_suite(root: Path, contender: Contender, kind: Kind, n: int) -> Path:
     for module, first in enumerate(range(0, n, TESTS_PER_MODULE)):
         count = min(TESTS_PER_MODULE, n - first)
         (root / f"test_m{module:04d}.py").write_text(_module(contender, kind, first, count))
+    return root
+
+
+_IO_CONFTEST = """\
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+{imports}
+
+async def answer(reader, writer):
+    while line := await reader.readline():
+{wait}        writer.write(line)
+        await writer.drain()
+    writer.close()
+
+
+{fixtures}"""
+
+# A backlog above the number of tests that connect at once: a full backlog would make a
+# connection wait for the kernel's SYN retry (1 s), which would measure the server.
+_IO_FIXTURES = {
+    "yield": """\
+{session}
+async def server_port():
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, backlog=1024)
+    yield server.sockets[0].getsockname()[1]
+    server.close()
+    await server.wait_closed()
+
+
+{function}
+async def connection(server_port):
+    reader, writer = await asyncio.open_connection("127.0.0.1", server_port)
+    yield reader, writer
+    writer.close()
+    await writer.wait_closed()
+""",
+    "finalizer": """\
+{session}
+async def server_port(request):
+    server = await asyncio.start_server(answer, "127.0.0.1", 0, backlog=1024)
+    request.addfinalizer(server.close)
+    return server.sockets[0].getsockname()[1]
+
+
+{function}
+async def connection(server_port, request):
+    reader, writer = await asyncio.open_connection("127.0.0.1", server_port)
+    request.addfinalizer(writer.close)
+    return reader, writer
+""",
+}
+
+_IO_TEST = """
+{mark}async def test_{i:05d}(connection):
+    reader, writer = connection
+    for step in range({round_trips}):
+        writer.write(b"{i}.%d\\n" % step)
+        assert await reader.readline() == b"{i}.%d\\n" % step
+"""
+
+
+def _io_module(contender: Contender, kind: IoKind, first: int, count: int) -> str:
+    out = ["from __future__ import annotations", "", "import pytest", ""]
+    if contender.io_mark_module:
+        out += [f"pytestmark = {contender.io_mark_module}", ""]
+    mark = f"{contender.io_mark_test}\n" if contender.io_mark_test else ""
+    for i in range(first, first + count):
+        if kind == "trivial":
+            out.append(f"\n{mark}async def test_{i:05d}():\n    pass\n")
+        else:
+            out.append(_IO_TEST.format(mark=mark, i=i, round_trips=IO_ROUND_TRIPS))
+    return "\n".join(out)
+
+
+def write_io_suite(root: Path, contender: Contender, kind: IoKind, n: int) -> Path:
+    """Write a scenario-7 suite of ``n`` tests (``trivial``: in one module); return its path."""
+    root.mkdir(parents=True, exist_ok=False)
+    (root / "pytest.ini").write_text(_ini(contender))
+    if kind == "trivial":
+        (root / "conftest.py").write_text("")
+        (root / "test_trivial.py").write_text(_io_module(contender, kind, 0, n))
+        return root
+    wait = f"        await asyncio.sleep({IO_DELAY})\n" if kind == "io" else ""
+    fixtures = _IO_FIXTURES[contender.io_fixture_style].format(
+        session=contender.io_fixture_session, function=contender.io_fixture_function
+    )
+    imports = f"{contender.imports}\n" if contender.imports else ""
+    conftest = _IO_CONFTEST.format(imports=imports, wait=wait, fixtures=fixtures)
+    (root / "conftest.py").write_text(conftest)
+    for module, first in enumerate(range(0, n, TESTS_PER_MODULE)):
+        count = min(TESTS_PER_MODULE, n - first)
+        (root / f"test_io{module:04d}.py").write_text(_io_module(contender, kind, first, count))
     return root

@@ -42,6 +42,8 @@ class Job:
     check: Callable[[subprocess.CompletedProcess[str]], str | None]
     #: Turn one finished run into the number recorded (default: its wall time in seconds).
     measure: Callable[[float, subprocess.CompletedProcess[str]], float] | None = None
+    #: Seconds after which a run is killed and the job fails (a plugin that hangs).
+    timeout: float = 900
     samples: list[float] = dataclasses.field(default_factory=list)
     error: str | None = None
 
@@ -53,14 +55,30 @@ class Job:
 
 def _once(job: Job, env: dict[str, str]) -> float | None:
     start = time.perf_counter()
-    proc = subprocess.run(
-        job.argv, cwd=job.cwd, env=env, capture_output=True, text=True, timeout=900, check=False
-    )
+    try:
+        proc = subprocess.run(
+            job.argv,
+            cwd=job.cwd,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=job.timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired as exc:
+        partial = exc.stdout or b""
+        text = partial.decode(errors="replace") if isinstance(partial, bytes) else partial
+        tail = "\n".join(text.strip().splitlines()[-15:])
+        job.error = f"killed after {job.timeout:.0f} s\n--- last lines of output ---\n{tail}"
+        return None
     elapsed = time.perf_counter() - start
     problem = job.check(proc)
     if problem:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        job.error = f"{problem}\n--- last lines of output ---\n{tail}"
+        output = proc.stdout + proc.stderr
+        tail = "\n".join(output.strip().splitlines()[-15:])
+        first = first_error(output)
+        job.error = f"{problem}\n" + (f"{FIRST_ERROR}\n{first}\n" if first else "")
+        job.error += f"--- last lines of output ---\n{tail}"
         return None
     return job.measure(elapsed, proc) if job.measure else elapsed
 
@@ -86,6 +104,24 @@ def run_rounds(jobs: Sequence[Job], runs: int, *, warmup: bool, log: Callable[[s
     for job in jobs:
         if job.error:
             log(f"    {job.label}: FAILED: {job.error.splitlines()[0]}")
+
+
+#: Heads the section of :attr:`Job.error` that holds :func:`first_error`'s excerpt.
+FIRST_ERROR = "--- first error ---"
+_ERROR_LINE = re.compile(r"^E +(\S.*)$", re.MULTILINE)
+_EXCEPTION_LINE = re.compile(r"^\w*(?:Error|Exception)\b.*$", re.MULTILINE)
+
+
+def first_error(output: str, width: int = 160) -> str:
+    """Return the first error pytest printed (its first ``E`` line, or an exception line).
+
+    Long lines (object reprs with paths) keep their start and their end, which says what failed.
+    """
+    found = _ERROR_LINE.search(output) or _EXCEPTION_LINE.search(output)
+    if not found:
+        return ""
+    line = " ".join(found.group(found.lastindex or 0).split())
+    return line if len(line) <= width else f"{line[: width // 3]} … {line[-(width * 2 // 3) :]}"
 
 
 _PASSED = re.compile(r"(\d+) passed")

@@ -17,7 +17,11 @@ writes ``latest.json``, ``latest.md`` and ``latest.png`` to ``bench/results/`` (
 3. ``--collect-only`` of 10,000 tests;
 4. the sync floor: the same tests written sync under bare pytest (a column of every row);
 5. plugin import cost (``python -X importtime``) and pytest start-up with no async tests;
-6. pytest-aiokit with its safety nets at their defaults and switched on.
+6. pytest-aiokit with its safety nets at their defaults and switched on;
+7. an I/O-bound suite (each test makes three round trips of 10 ms to a local server) run one
+   test at a time and concurrently: pytest-asyncio, pytest-aiokit at concurrency 1, 50 and 200,
+   pytest-asyncio-cooperative and pytest-asyncio-concurrent; and 2000 trivial tests in one
+   module, pytest-aiokit with concurrency off and on.
 """
 
 from __future__ import annotations
@@ -40,7 +44,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench import _contenders, _envs, _report, _suites, _timing
-from bench._contenders import AIOKIT, ANYIO, FLOOR, PYTEST_ASYNCIO, Contender
+from bench._contenders import (
+    AIOKIT,
+    ANYIO,
+    CONCURRENT,
+    CONCURRENT_PYTEST_90,
+    CONCURRENT_PYTEST_90_FINALIZER,
+    COOPERATIVE,
+    FLOOR,
+    PYTEST_ASYNCIO,
+    Contender,
+)
 
 BENCH = Path(__file__).resolve().parent
 PYTEST = ["-m", "pytest", "-p", "no:cacheprovider", "-q"]
@@ -53,6 +67,13 @@ SAFETY_NETS = (
     ("ini", "asyncio_unhandled_errors", "error"),
     ("cli", "--asyncio-slow-callback", "1"),
 )
+#: Scenario 7: pytest-aiokit's concurrency limits, and pytest-asyncio-cooperative's task limit.
+IO_CONCURRENCY = (1, 50, 200)
+COOPERATIVE_TASKS = 200
+#: Scenario 7: the trivial tests' concurrency limit when on.
+TRIVIAL_CONCURRENCY = 200
+#: Scenario 7: a run that takes longer than this has hung (500 sequential tests take ~20 s).
+IO_TIMEOUT = 180.0
 
 
 def log(message: str) -> None:
@@ -69,6 +90,7 @@ class Bench:
         self.workdir = workdir
         self.groups: list[_report.Group] = []
         self._suites: dict[tuple[str, str, int], Path] = {}
+        self._io_suites: dict[tuple[str, str, int], Path] = {}
 
     def python(self, contender: Contender) -> str:
         return str(_envs.python_of(self.venvs[contender.name]))
@@ -80,9 +102,18 @@ class Bench:
             self._suites[key] = _suites.write_suite(path, contender, kind, n)
         return self._suites[key]
 
-    def runs_for(self, n: int | None) -> int:
+    def io_suite(self, contender: Contender, kind: _suites.IoKind, n: int) -> Path:
+        key = (contender.name, kind, n)
+        if key not in self._io_suites:
+            path = self.workdir / f"{_contenders.slug(contender)}-{kind}-{n}"
+            self._io_suites[key] = _suites.write_io_suite(path, contender, kind, n)
+        return self._io_suites[key]
+
+    def runs_for(self, n: int | None, *, io: bool = False) -> int:
         if self.args.smoke:
             return 1
+        if io:
+            return int(self.args.runs_io)
         return int(self.args.runs_large if n and n >= 10_000 else self.args.runs)
 
     def measure(
@@ -95,9 +126,16 @@ class Bench:
         *,
         unit: str = "s",
         notes: list[str] | None = None,
+        runs: int | None = None,
+        may_fail: frozenset[str] = frozenset(),
     ) -> None:
+        """Time ``jobs`` in rounds and record them as one group.
+
+        ``may_fail`` names the jobs whose failure is a finding about that plugin (it cannot run
+        the suite), reported with its first error, rather than a broken benchmark.
+        """
         log(f"scenario {scenario}: {title}" + (f", N={n}" if n else ""))
-        _timing.run_rounds(jobs, self.runs_for(n), warmup=not self.args.smoke, log=log)
+        _timing.run_rounds(jobs, runs or self.runs_for(n), warmup=not self.args.smoke, log=log)
         self.groups.append(
             _report.Group(
                 key=key,
@@ -107,8 +145,9 @@ class Bench:
                 unit=unit,
                 medians={j.label: j.median for j in jobs},
                 samples={j.label: j.samples for j in jobs},
-                errors={j.label: j.error for j in jobs if j.error},
+                errors={j.label: j.error for j in jobs if j.error and j.label not in may_fail},
                 notes=notes or [],
+                unsupported={j.label: j.error for j in jobs if j.error and j.label in may_fail},
             )
         )
 
@@ -213,6 +252,56 @@ def scenario_safety(bench: Bench, n: int) -> None:
     bench.measure(f"s6-safety-{n}", 6, "6. safety nets", n, jobs, notes=notes)
 
 
+def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
+    """Scenario 7: an I/O-bound suite one test at a time and concurrently; trivial tests."""
+
+    def job(
+        contender: Contender, kind: _suites.IoKind, count: int, *extra: str, label: str = ""
+    ) -> _timing.Job:
+        return _timing.Job(
+            label=label or contender.name,
+            argv=[bench.python(contender), *PYTEST, *extra],
+            cwd=bench.io_suite(contender, kind, count),
+            check=_timing.expect_passed(count),
+            timeout=IO_TIMEOUT,
+        )
+
+    def aiokit(kind: _suites.IoKind, count: int, concurrency: int, label: str = "") -> _timing.Job:
+        option = ("-o", f"asyncio_concurrency={concurrency}")
+        return job(AIOKIT, kind, count, *option, label=label or _report.concurrency(concurrency))
+
+    peers = [
+        job(
+            COOPERATIVE,
+            "io",
+            n,
+            f"--max-asyncio-tasks={COOPERATIVE_TASKS}",
+            label=f"{COOPERATIVE.name}, {COOPERATIVE_TASKS} tasks",
+        ),
+        *(job(c, "io", n) for c in (CONCURRENT, CONCURRENT_PYTEST_90)),
+        job(CONCURRENT_PYTEST_90_FINALIZER, "io", n),
+    ]
+    jobs = [
+        job(PYTEST_ASYNCIO, "io", n),
+        *(aiokit("io", n, c) for c in IO_CONCURRENCY),
+        *peers,
+        aiokit("io-instant", n, 1, label=_report.IO_INSTANT),
+    ]
+    notes = [
+        f"{n} tests in modules of {_suites.TESTS_PER_MODULE}, each with its own connection to a "
+        f"session-scoped local server and {_suites.IO_ROUND_TRIPS} round trips of "
+        f"{_suites.IO_DELAY * 1000:.0f} ms; {_report.IO_INSTANT}: the same tests, server "
+        "without the wait"
+    ]
+    runs = bench.runs_for(n, io=True)
+    may_fail = frozenset(j.label for j in peers)
+    bench.measure(
+        f"s7-io-{n}", 7, _report.IO_TITLE, n, jobs, notes=notes, runs=runs, may_fail=may_fail
+    )
+    jobs = [aiokit("trivial", trivial_n, c) for c in (1, TRIVIAL_CONCURRENCY)]
+    bench.measure(f"s7-trivial-{trivial_n}", 7, _report.TRIVIAL_TITLE, trivial_n, jobs)
+
+
 def _source() -> str:
     """Describe the aiokit source tree measured: the commit, and whether packages/ had edits."""
 
@@ -240,9 +329,12 @@ def _machine() -> str:
 def meta(bench: Bench, pytest_version: str) -> dict[str, Any]:
     """Return the machine, interpreter and package versions of this run."""
     versions: dict[str, str] = {}
-    for contender in _contenders.ALL:
+    own_pytest: dict[str, str] = {}
+    for contender in _contenders.ALL + _contenders.PEERS:
         installed = _envs.installed_versions(bench.venvs[contender.name])
         versions.update({d: installed.get(d, "?") for d in contender.dists})
+        if contender.pytest_spec:
+            own_pytest[contender.name] = installed.get("pytest", "?")
     python = subprocess.run(
         [bench.python(FLOOR), "-c", "import platform; print(platform.python_version())"],
         capture_output=True,
@@ -255,12 +347,15 @@ def meta(bench: Bench, pytest_version: str) -> dict[str, Any]:
         "platform": platform.platform(),
         "python": f"{python} ({platform.python_implementation()})",
         "pytest": pytest_version,
+        "own_pytest": own_pytest,
         "versions": versions,
         "source": _source(),
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "smoke": bench.args.smoke,
         "runs": bench.runs_for(1),
         "runs_large": bench.runs_for(10_000),
+        "runs_io": bench.runs_for(1, io=True),
+        "io_wait_s": _suites.IO_DELAY * _suites.IO_ROUND_TRIPS,
         "asyncio_costs": asyncio_costs(bench),
     }
 
@@ -279,20 +374,28 @@ def asyncio_costs(bench: Bench) -> dict[str, float]:
     return costs
 
 
-def update_docs(markdown_table: str, chart: Path) -> None:
-    """Copy the chart to docs/_static and replace the results block of the performance page."""
+def _replace_block(text: str, name: str, block: str) -> str:
+    start, end = f"% {name}:start\n", f"% {name}:end\n"
+    if start not in text or end not in text:
+        raise SystemExit(f"performance.md has no '% {name}:start/end' markers to replace")
+    head, rest = text.split(start, 1)
+    _old, tail = rest.split(end, 1)
+    return f"{head}{start}{block}{end}{tail}"
+
+
+def update_docs(blocks: dict[str, str], charts: dict[str, Path]) -> None:
+    """Copy the charts to docs/_static and replace the results blocks of the performance page."""
     page = _envs.ROOT / "docs" / "concepts" / "performance.md"
     static = _envs.ROOT / "docs" / "_static"
     static.mkdir(exist_ok=True)
-    shutil.copyfile(chart, static / "performance.png")
-    start, end = "% bench-results:start\n", "% bench-results:end\n"
+    for name, chart in charts.items():
+        shutil.copyfile(chart, static / name)
     text = page.read_text()
-    if start not in text or end not in text:
-        raise SystemExit(f"{page} has no '% bench-results:start/end' markers to replace")
-    head, rest = text.split(start, 1)
-    _old, tail = rest.split(end, 1)
-    page.write_text(f"{head}{start}{markdown_table}{end}{tail}")
-    log(f"updated {page.relative_to(_envs.ROOT)} and docs/_static/performance.png")
+    for name, block in blocks.items():
+        text = _replace_block(text, name, block)
+    page.write_text(text)
+    copied = ", ".join(f"docs/_static/{name}" for name in charts)
+    log(f"updated {page.relative_to(_envs.ROOT)} and {copied}")
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -306,7 +409,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--runs-large", type=int, default=3, help="timed runs per cell at N >= 10000 (default 3)"
     )
     parser.add_argument(
+        "--runs-io", type=int, default=3, help="timed runs per cell of scenario 7 (default 3)"
+    )
+    parser.add_argument(
         "--sizes", type=int, nargs="+", default=[500, 2000, 10_000], help="N for scenarios 1-2"
+    )
+    parser.add_argument(
+        "--io-tests", type=int, default=500, help="tests of scenario 7's I/O suite (default 500)"
+    )
+    parser.add_argument(
+        "--trivial-tests",
+        type=int,
+        default=2000,
+        help="tests of scenario 7's trivial module (default 2000)",
     )
     parser.add_argument("--pytest", help="pytest requirement for every venv (default: newest)")
     parser.add_argument(
@@ -336,7 +451,9 @@ def main(argv: list[str] | None = None) -> int:
         return publish(args, out, info, groups)
     started = time.perf_counter()
     log("creating virtual environments under bench/.venvs/")
-    venvs, pytest_version = _envs.create_all(_contenders.ALL, args.pytest, reuse=args.reuse_venvs)
+    venvs, pytest_version = _envs.create_all(
+        _contenders.ALL + _contenders.PEERS, args.pytest, reuse=args.reuse_venvs
+    )
     log(f"venvs ready on pytest {pytest_version} ({time.perf_counter() - started:.0f} s)")
     workdir = Path(tempfile.mkdtemp(prefix="aiokit-bench-"))
     try:
@@ -346,13 +463,17 @@ def main(argv: list[str] | None = None) -> int:
         scenario_runs(bench, "module", sizes)
         scenario_collect(bench, sizes[-1])
         scenario_safety(bench, 20 if args.smoke else 2000)
+        if args.smoke:
+            scenario_io(bench, 20, 20)
+        else:
+            scenario_io(bench, args.io_tests, args.trivial_tests)
         info = meta(bench, pytest_version)
     finally:
         if args.keep:
             log(f"suites kept in {workdir}")
         else:
             shutil.rmtree(workdir, ignore_errors=True)
-    order = {1: 0, 2: 1, 3: 2, 5: 3, 6: 4}
+    order = {1: 0, 2: 1, 3: 2, 5: 3, 6: 4, 7: 5}
     groups = sorted(bench.groups, key=lambda g: (order[g.scenario], g.key.endswith("startup")))
     _report.write_json(out / "latest.json", info, groups)
     code = publish(args, out, info, groups)
@@ -363,12 +484,19 @@ def main(argv: list[str] | None = None) -> int:
 def publish(
     args: argparse.Namespace, out: Path, info: dict[str, Any], groups: list[_report.Group]
 ) -> int:
-    """Write latest.md and latest.png (and the docs page); print the report; 1 on failures."""
+    """Write latest.md and the charts (and the docs page); print the report; 1 on failures."""
     _report.chart(out / "latest.png", groups)
+    charts = {"performance.png": out / "latest.png"}
+    if _report.concurrency_chart(out / "concurrency.png", info, groups):
+        charts["concurrency.png"] = out / "concurrency.png"
     text = _report.markdown(info, groups, chart="latest.png")
     (out / "latest.md").write_text(text)
     if args.docs:
-        update_docs(_report.docs_block(info, groups), out / "latest.png")
+        blocks = {
+            "bench-results": _report.docs_block(info, groups),
+            "bench-concurrency": _report.concurrency_block(info, groups),
+        }
+        update_docs(blocks, charts)
     print(text)
     return 1 if any(g.errors for g in groups) else 0
 

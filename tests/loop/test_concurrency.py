@@ -334,6 +334,9 @@ def test_ctrl_c_tears_down_and_leaves_nothing_behind(pytester: pytest.Pytester) 
         import pytest
         import pytest_aioloop
 
+        # Ctrl-C: a parent (an xdist worker, say) may have left SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
         pytestmark = pytest.mark.asyncio(concurrency=10)
         STARTED = []
 
@@ -349,18 +352,23 @@ def test_ctrl_c_tears_down_and_leaves_nothing_behind(pytester: pytest.Pytester) 
             STARTED.append(i)
             if len(STARTED) == 4:
                 asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGINT)
-            await asyncio.sleep(30)
+            await asyncio.sleep(20)
         """
     )
     result = pytester.runpytest_subprocess(
-        "-p", "no:cacheprovider", "--asyncio-mode=auto", "-W", "error::ResourceWarning"
+        "-p",
+        "no:cacheprovider",
+        "--asyncio-mode=auto",
+        "-W",
+        "error::ResourceWarning",
+        timeout=60,
     )
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
         [
             "asyncio: interrupted while 4 test(s) ran together:",
             "*::test_waits[[]0[]] was waiting here:",
-            "*await asyncio.sleep(30)",
+            "*await asyncio.sleep(20)",
         ]
     )
     assert sorted((pytester.path / "teardowns.txt").read_text().split()) == [

@@ -43,3 +43,18 @@ def test_first_use_puts_the_real_module_in_place_everywhere() -> None:
         """
     )
     assert out.split() == ["True", "True", "True"]
+
+
+def test_every_module_with_the_stand_in_is_listed() -> None:
+    """A module missing from USERS would keep the stand-in (slow, and stale after re-imports)."""
+    from pathlib import Path
+
+    from pytest_aioloop import _lazy
+
+    package = Path(_lazy.__file__).parent
+    users = {
+        f"pytest_aioloop.{path.stem}"
+        for path in package.glob("*.py")
+        if "from pytest_aioloop._lazy import asyncio" in path.read_text()
+    }
+    assert users == set(_lazy.USERS)

@@ -229,7 +229,7 @@ def test_leaked_tasks_are_attributed_to_the_test(pytester: pytest.Pytester, acti
             [
                 "*= asyncio safety nets (pytest-aioloop) =*",
                 "test_leaked_tasks_are_attributed_to_the_test.py::test_leaky",
-                "  *::test_leaky left 1 task pending; pytest-aioloop cancels it when the event "
+                "  The test left 1 task pending; pytest-aioloop cancels it when the event "
                 "loop closes.*",
                 "    task 'leaked-one' running forever()*",
                 "1 leaked task. Nothing failed because of them: set asyncio_leaked_tasks = warn "
@@ -243,7 +243,7 @@ def test_leaked_tasks_are_attributed_to_the_test(pytester: pytest.Pytester, acti
                 "*test_leaky",
                 # The warning points at the test, not at the plugin.
                 "*test_leaked_tasks_are_attributed_to_the_test.py:2?: "
-                "LeakedTaskWarning: *test_leaky left 1 task pending*",
+                "LeakedTaskWarning: The test left 1 task pending*",
                 "*task 'leaked-one' running forever()*",
             ]
         )
@@ -254,7 +254,7 @@ def test_leaked_tasks_are_attributed_to_the_test(pytester: pytest.Pytester, acti
         result.stdout.fnmatch_lines(
             [
                 "*ERROR at teardown of test_leaky*",
-                "*::test_leaky left 1 task pending; pytest-aioloop cancels it*",
+                "The test left 1 task pending; pytest-aioloop cancels it*",
             ]
         )
     else:
@@ -312,11 +312,11 @@ def test_unhandled_errors(pytester: pytest.Pytester, action: str) -> None:
             [
                 "*= asyncio safety nets (pytest-aioloop) =*",
                 "test_unhandled_errors.py::test_callback",
-                "  *::test_callback: an exception reached the event loop's exception handler: "
+                "  An exception reached the event loop's exception handler: "
                 "Exception in callback boom()*",
                 "*ValueError: boom in a callback",
                 "test_unhandled_errors.py::test_orphan_task",
-                "  *::test_orphan_task: an exception reached the event loop's exception handler: "
+                "  An exception reached the event loop's exception handler: "
                 "Task exception was never retrieved",
                 "*KeyError: 'nobody awaited me'",
                 "2 unhandled errors. Nothing failed because of them*",
@@ -326,9 +326,9 @@ def test_unhandled_errors(pytester: pytest.Pytester, action: str) -> None:
         result.assert_outcomes(passed=3, warnings=2)
         result.stdout.fnmatch_lines_random(
             [
-                "*UnhandledErrorWarning: *test_callback: an exception reached the event loop's*",
+                "*UnhandledErrorWarning: An exception reached the event loop's*Exception in callback boom()*",
                 "*ValueError: boom in a callback",
-                "*UnhandledErrorWarning: *test_orphan_task:*Task exception was never retrieved*",
+                "*UnhandledErrorWarning: An exception reached*Task exception was never retrieved*",
                 "*KeyError: 'nobody awaited me'",
             ]
         )
@@ -363,7 +363,7 @@ def test_unhandled_errors_still_reach_asyncios_own_handler(pytester: pytest.Pyte
     )
     result = pytester.runpytest("-p", "no:cacheprovider")
     result.assert_outcomes(passed=1)
-    result.stdout.fnmatch_lines(["*::test_logged: an exception reached the event loop's*"])
+    result.stdout.fnmatch_lines(["  An exception reached the event loop's*"])
 
 
 def test_nets_hold_no_task_of_the_test(pytester: pytest.Pytester) -> None:
@@ -423,7 +423,7 @@ def test_slow_callbacks(
         result.stdout.fnmatch_lines(
             [
                 "*= asyncio safety nets (pytest-aioloop) =*",
-                "  *test_blocks_briefly: <Task * coro=<test_blocks_briefly()"
+                "  <Task * coro=<test_blocks_briefly()"
                 " running at *> held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s)",
             ]
         )
@@ -533,7 +533,7 @@ def test_exception_in_a_protocol_callback_is_reported(pytester: pytest.Pytester)
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
         [
-            "*UnhandledErrorWarning: *test_protocol: an exception reached the event loop's*",
+            "*UnhandledErrorWarning: An exception reached the event loop's*",
             "*RuntimeError: protocol callback failed",
         ]
     )
@@ -548,6 +548,9 @@ def test_ctrl_c_shows_where_the_test_was_waiting(pytester: pytest.Pytester) -> N
         import pytest
         import pytest_aioloop
 
+        # Ctrl-C: a parent (an xdist worker, say) may have left SIGINT ignored.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
         @pytest_aioloop.fixture
         async def resource():
             yield
@@ -556,17 +559,17 @@ def test_ctrl_c_shows_where_the_test_was_waiting(pytester: pytest.Pytester) -> N
         @pytest.mark.asyncio
         async def test_hangs(resource):
             asyncio.get_running_loop().call_later(0.1, os.kill, os.getpid(), signal.SIGINT)
-            await asyncio.Event().wait()
+            await asyncio.sleep(20)
         """
     )
-    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s")
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "-s", timeout=60)
     assert result.ret == pytest.ExitCode.INTERRUPTED
     result.stdout.fnmatch_lines(
         [
             "Interrupted while *::test_hangs was waiting:",
             "task '*::test_hangs' was suspended at:",
             "*in test_hangs",
-            "    await asyncio.Event().wait()",
+            "    await asyncio.sleep(20)",
         ]
     )
     result.stdout.fnmatch_lines(["*teardown ran*"])

@@ -22,7 +22,7 @@ def test_leak_is_listed_in_the_summary_by_default(pytester: pytest.Pytester) -> 
         [
             "*= asyncio safety nets (pytest-aioloop) =*",
             "test_example.py::test_forgets_its_heartbeat",
-            "  test_example.py::test_forgets_its_heartbeat left 1 task pending; pytest-aioloop"
+            "  The test left 1 task pending; pytest-aioloop"
             " cancels it when the event loop closes. Await or cancel it before the test ends:",
             "    task 'heartbeat' running heartbeat() (run with --asyncio-debug to see where it"
             " was created)",
@@ -36,7 +36,7 @@ def test_leak_is_a_warning_on_request(pytester: pytest.Pytester) -> None:
     result = run_example(pytester, "--asyncio-leaked-tasks=warn")
     result.assert_outcomes(passed=1, warnings=1)
     result.stdout.fnmatch_lines(
-        ["*test_example.py:*: LeakedTaskWarning: test_example.py::test_forgets_its_heartbeat*"]
+        ["*test_example.py:*: LeakedTaskWarning: The test left 1 task pending*"]
     )
 
 
@@ -54,6 +54,6 @@ def test_leak_fails_the_test_with_the_error_setting(pytester: pytest.Pytester) -
     result.stdout.fnmatch_lines(
         [
             "*ERROR at teardown of test_forgets_its_heartbeat*",
-            "*test_forgets_its_heartbeat left 1 task pending*",
+            "The test left 1 task pending*",
         ]
     )

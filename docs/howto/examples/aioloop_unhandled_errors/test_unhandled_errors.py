@@ -22,12 +22,12 @@ def test_errors_are_listed_naming_the_test(pytester: pytest.Pytester) -> None:
         [
             "*= asyncio safety nets (pytest-aioloop) =*",
             "test_example.py::test_callback_raises",
-            "  test_example.py::test_callback_raises: an exception reached the event loop's"
-            " exception handler: Exception in callback on_message()*",
+            "  An exception reached the event loop's exception handler: Exception in callback"
+            " on_message()*",
             "*ValueError: malformed message",
             "test_example.py::test_task_result_never_read",
-            "  test_example.py::test_task_result_never_read: an exception reached the event"
-            " loop's exception handler: Task exception was never retrieved",
+            "  An exception reached the event loop's exception handler: Task exception was never"
+            " retrieved",
             "*KeyError: 'cache'",
             "2 unhandled errors. Nothing failed because of them*",
         ]
@@ -39,10 +39,10 @@ def test_errors_are_warnings_on_request(pytester: pytest.Pytester) -> None:
     result.assert_outcomes(passed=2, warnings=2)
     result.stdout.fnmatch_lines_random(
         [
-            "*UnhandledErrorWarning: test_example.py::test_callback_raises: an exception reached"
-            " the event loop's exception handler: Exception in callback on_message()*",
-            "*UnhandledErrorWarning: test_example.py::test_task_result_never_read: *"
-            "Task exception was never retrieved*",
+            "*UnhandledErrorWarning: An exception reached the event loop's exception handler:"
+            " Exception in callback on_message()*",
+            "*UnhandledErrorWarning: An exception reached the event loop's exception handler:"
+            " Task exception was never retrieved*",
         ]
     )
 

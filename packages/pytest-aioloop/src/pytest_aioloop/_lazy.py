@@ -21,6 +21,7 @@ from typing import Any
 USERS = (
     "pytest_aioloop._compat",
     "pytest_aioloop._event_loop",
+    "pytest_aioloop._group",
     "pytest_aioloop._loops",
     "pytest_aioloop._nets",
     "pytest_aioloop._owners",

@@ -178,12 +178,13 @@ class Nets:
         exc = context.get("exception")
         if isinstance(exc, BaseException):
             message += "\n" + "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-        who = owner.describe() if owner is not None else None
-        prefix = f"{who}: an" if who else "An"
+        prefix = owner.prefix() if owner is not None else ""
+        first = "an" if prefix else "An"
         self._record(
             owner,
             "unhandled_errors",
-            f"{prefix} exception reached the event loop's exception handler: {message.rstrip()}",
+            f"{prefix}{first} exception reached the event loop's exception handler: "
+            f"{message.rstrip()}",
         )
 
     # -- slow callbacks ---------------------------------------------------------------------
@@ -216,7 +217,7 @@ class Nets:
     def record_slow(self, owner: Owner | None, line: str) -> None:
         """Record a slow callback of ``owner`` (``None``: no test could be named)."""
         threshold = self.settings.slow_callback or 0.0
-        who = f"{owner.describe()}: " if owner is not None else ""
+        who = owner.prefix() if owner is not None else ""
         self._record(
             owner, "slow_callbacks", f"{who}{line} (asyncio_slow_callback = {threshold:g} s)"
         )
@@ -225,7 +226,7 @@ class Nets:
         self._record(
             owner,
             "slow_callbacks",
-            f"{owner.describe()}: {line} (asyncio_slow_callback = {threshold:g} s)",
+            f"{owner.prefix()}{line} (asyncio_slow_callback = {threshold:g} s)",
         )
 
     # -- delivery -----------------------------------------------------------------------------

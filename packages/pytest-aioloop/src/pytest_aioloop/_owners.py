@@ -42,10 +42,14 @@ class Owner:
     finished: bool = False
 
     def describe(self) -> str:
-        """Name the owner for a report line."""
+        """Name the owner at the start of a report line (listed under its test's node id)."""
         if self.kind == "test":
-            return self.name
-        return f"async fixture {self.name!r} ({self.scope} scope, set up for {self.nodeid})"
+            return "The test"
+        return f"Async fixture {self.name!r} ({self.scope} scope, set up for {self.nodeid})"
+
+    def prefix(self) -> str:
+        """What precedes a finding about the owner: nothing for the test itself."""
+        return "" if self.kind == "test" else f"{self.describe()}: "
 
 
 #: The owner of the code running in the current context (``None``: nobody we track).

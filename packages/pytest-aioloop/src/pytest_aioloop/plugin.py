@@ -17,7 +17,7 @@ import pytest
 
 from pytest_aioloop import _coexist, _compat, _fixtures, _lazy, _tests, hookspecs
 from pytest_aioloop._async_fixtures import make_wrapper
-from pytest_aioloop._concurrency import MODE_KEY, Concurrency
+from pytest_aioloop._concurrency import Concurrency
 from pytest_aioloop._config import add_options, read_settings
 from pytest_aioloop._event_loop import (  # the fixtures: pytest finds them in this module
     _aioloop_factory,  # noqa: F401
@@ -27,6 +27,7 @@ from pytest_aioloop._event_loop import (  # the fixtures: pytest finds them in t
     watch_user_event_loop,
 )
 from pytest_aioloop._factories import FactoriesError, factories_for, unavailable_reason
+from pytest_aioloop._group import MODE_KEY
 from pytest_aioloop._marker import MARKER_LINE
 from pytest_aioloop._plan import (
     CONCURRENCY_MARKED,
