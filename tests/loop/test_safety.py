@@ -326,7 +326,8 @@ def test_unhandled_errors(pytester: pytest.Pytester, action: str) -> None:
         result.assert_outcomes(passed=3, warnings=2)
         result.stdout.fnmatch_lines_random(
             [
-                "*UnhandledErrorWarning: An exception reached the event loop's*Exception in callback boom()*",
+                "*UnhandledErrorWarning: An exception reached the event loop's*"
+                "Exception in callback boom()*",
                 "*ValueError: boom in a callback",
                 "*UnhandledErrorWarning: An exception reached*Task exception was never retrieved*",
                 "*KeyError: 'nobody awaited me'",
