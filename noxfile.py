@@ -258,7 +258,7 @@ def oracle(session: nox.Session) -> None:
 
 @nox.session(python="3.11")
 def bench(session: nox.Session) -> None:
-    """Benchmark aiokit against pytest-asyncio and anyio: ratios from one run (bench/README.md)."""
+    """Benchmark aiokit against pytest-asyncio, anyio and concurrent runners (bench/README.md)."""
     session.install("--group", "bench")
     session.run("python", "bench/run.py", *session.posargs)
 

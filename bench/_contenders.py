@@ -134,7 +134,8 @@ COOPERATIVE = Contender(
     io_mark_test="@pytest.mark.asyncio_cooperative",
 )
 
-#: Runs the tests of one ``asyncio_concurrent(group=...)`` group (same parent) concurrently.
+#: Runs the tests of one ``asyncio_concurrent(group=...)`` group concurrently; a group whose
+#: tests have different parents is skipped, so each module is one group (the parent strategy).
 CONCURRENT = Contender(
     name="pytest-asyncio-concurrent",
     requirements=("pytest-asyncio-concurrent==0.5.2",),
@@ -142,7 +143,7 @@ CONCURRENT = Contender(
     plugin_modules=("pytest_asyncio_concurrent.plugin",),
     is_async=True,
     imports="",
-    ini="",
+    ini="default_group_strategy = parent",
     conftest_extra="",
     mark_function="",
     mark_module="",
@@ -150,7 +151,7 @@ CONCURRENT = Contender(
     fixture_module='@pytest.fixture(scope="module")',
     io_fixture_session='@pytest.fixture(scope="session")',
     io_fixture_function="@pytest.fixture",
-    io_mark_module='pytest.mark.asyncio_concurrent(group="io")',
+    io_mark_module="pytest.mark.asyncio_concurrent",
 )
 
 #: The same on the newest pytest 9.0, where its fixture handling still works.

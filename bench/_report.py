@@ -373,7 +373,7 @@ CONCURRENCY_PLACEHOLDER = (
 
 def concurrency_block(meta: dict[str, Any], groups: list[Group]) -> str:
     """Return what ``docs/concepts/performance.md`` shows between its concurrency markers."""
-    g, t = _find(groups, IO_TITLE), _find(groups, TRIVIAL_TITLE)
+    g = _find(groups, IO_TITLE)
     if g is None:
         return CONCURRENCY_PLACEHOLDER
     parts = [
@@ -382,18 +382,14 @@ def concurrency_block(meta: dict[str, Any], groups: list[Group]) -> str:
         ideal_line(meta, g),
         io_facts(meta, groups),
     ]
-    if t is not None:
-        on, _off = _trivial_labels(t)
-        if on:
-            parts.append(
-                f"Concurrency costs little where there is nothing to wait for: {t.n} tests "
-                f"`async def test(): pass` in one module took {_fmt(t.medians.get(on), 's')} "
-                f"with concurrency {on.removeprefix(CONCURRENCY)} and "
-                f"{_fmt(t.medians.get(concurrency(1)), 's')} with it off.\n"
-            )
     unsupported = io_unsupported(meta, g)
     if unsupported:
         parts += ["These could not run the suite; the first error each printed:\n", unsupported]
+    parts.append(
+        "```{image} ../_static/concurrency.png\n"
+        ":alt: Wall time of each run of the I/O-bound suite, on a log scale, with the ideal\n"
+        "```\n"
+    )
     return "\n".join(parts)
 
 
@@ -405,13 +401,20 @@ def groups_from_json(path: Path) -> tuple[dict[str, Any], list[Group]]:
     return data["meta"], groups
 
 
+def _own_pytest(meta: dict[str, Any]) -> str:
+    own: dict[str, str] = meta.get("own_pytest", {})
+    if not own:
+        return ""
+    return " but: " + "; ".join(f"{name} ({version})" for name, version in own.items())
+
+
 def meta_lines(meta: dict[str, Any]) -> str:
     """Return the machine and versions as a Markdown bullet list."""
     versions = ", ".join(f"{k} {v}" for k, v in meta["versions"].items())
     return (
         f"- Machine: {meta['machine']}, {meta['cpus']} CPUs, {meta['platform']}\n"
         f"- Python {meta['python']}; pytest {meta['pytest']} in every environment"
-        + "".join(f"; {name}: pytest {v}" for name, v in meta.get("own_pytest", {}).items())
+        + _own_pytest(meta)
         + "\n"
         f"- Versions: {versions}\n"
         f"- aiokit source: {meta['source']}\n"

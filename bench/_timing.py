@@ -115,17 +115,34 @@ _EXCEPTION_LINE = re.compile(r"^\w*(?:Error|Exception)\b.*$", re.MULTILINE)
 def first_error(output: str, width: int = 160) -> str:
     """Return the first error pytest printed (its first ``E`` line, or an exception line).
 
-    Long lines (object reprs with paths) keep their start and their end, which says what failed.
+    In a long line, object reprs (``<Task pending ... at /path/file.py:250>``) become ``<…>``;
+    if it is still too long, it keeps its start and its end, which says what failed.
     """
     found = _ERROR_LINE.search(output) or _EXCEPTION_LINE.search(output)
     if not found:
         return ""
     line = " ".join(found.group(found.lastindex or 0).split())
+    if len(line) > width:
+        while (shorter := _REPR.sub("\0", line)) != line:  # innermost reprs first
+            line = shorter
+        line = line.replace("\0", "<…>")
     return line if len(line) <= width else f"{line[: width // 3]} … {line[-(width * 2 // 3) :]}"
+
+
+_REPR = re.compile(r"<[^<>]*>")
 
 
 _PASSED = re.compile(r"(\d+) passed")
 _COLLECTED = re.compile(r"(\d+) tests? collected")
+
+
+def _summary(proc: subprocess.CompletedProcess[str]) -> str:
+    """Return ``: <pytest's last summary line>`` ("3 passed, 2 skipped in 0.1s"), or nothing."""
+    lines = [line.strip("= ") for line in proc.stdout.splitlines() if line.strip()]
+    return f": {lines[-1]}" if lines and _SUMMARY.search(lines[-1]) else ""
+
+
+_SUMMARY = re.compile(r"\b(passed|failed|skipped|errors?|deselected|no tests ran)\b")
 
 
 def expect_passed(n: int) -> Callable[[subprocess.CompletedProcess[str]], str | None]:
@@ -134,7 +151,7 @@ def expect_passed(n: int) -> Callable[[subprocess.CompletedProcess[str]], str | 
     def check(proc: subprocess.CompletedProcess[str]) -> str | None:
         found = _PASSED.findall(proc.stdout)
         if proc.returncode != 0 or not found or int(found[-1]) != n:
-            return f"expected exit 0 and {n} passed; got exit {proc.returncode}"
+            return f"expected exit 0 and {n} passed; got exit {proc.returncode}{_summary(proc)}"
         return None
 
     return check

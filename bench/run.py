@@ -2,14 +2,15 @@
 
 Usage (``nox -s bench`` / ``nox -s bench_smoke`` run exactly this)::
 
-    python bench/run.py            # the full benchmark: ~6 minutes on 2 cores
+    python bench/run.py            # the full benchmark: ~10 minutes on 2 cores
     python bench/run.py --smoke    # every scenario once with N=20, to check it still works
 
 It builds one fresh virtual environment per contender under ``bench/.venvs/`` with uv (the local
-packages as freshly built wheels, the newest pytest-asyncio and anyio, all on one pytest),
-generates the same suites for each in a temporary directory, times whole pytest processes
-(``-p no:cacheprovider -q``) with a warm-up and several rounds that alternate the contenders, and
-writes ``latest.json``, ``latest.md`` and ``latest.png`` to ``bench/results/`` (``--smoke``:
+packages as freshly built wheels, the newest pytest-asyncio and anyio, the pinned peers of
+scenario 7, all on one pytest but where a peer needs an older one), generates the same suites
+for each in a temporary directory, times whole pytest processes (``-p no:cacheprovider -q``) with
+a warm-up and several rounds that alternate the contenders, and writes ``latest.json``,
+``latest.md``, ``latest.png`` and ``concurrency.png`` to ``bench/results/`` (``--smoke``:
 ``bench/results/tmp/``, which git ignores). Scenarios:
 
 1. N async tests, each awaiting one function-scoped async fixture (N = 500, 2000, 10000);
@@ -278,8 +279,10 @@ def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
             f"--max-asyncio-tasks={COOPERATIVE_TASKS}",
             label=f"{COOPERATIVE.name}, {COOPERATIVE_TASKS} tasks",
         ),
-        *(job(c, "io", n) for c in (CONCURRENT, CONCURRENT_PYTEST_90)),
-        job(CONCURRENT_PYTEST_90_FINALIZER, "io", n),
+        *(
+            job(c, "io", n)
+            for c in (CONCURRENT, CONCURRENT_PYTEST_90, CONCURRENT_PYTEST_90_FINALIZER)
+        ),
     ]
     jobs = [
         job(PYTEST_ASYNCIO, "io", n),

@@ -1,6 +1,6 @@
 """Compare pytest-ports with pytest-asyncio's and anyio's port finders, side by side.
 
-Runs scenarios 1-3 of issue 4 (plus the IPv6-disabled check) for each algorithm in the same run,
+Runs the port-collision scenarios (plus the IPv6-disabled check) for each algorithm in the same run,
 each in a fresh ``unshare -rn`` network namespace, and prints duplicate and steal counts. Needs
 pytest-asyncio, anyio, pytest-xdist and pytest-ports in the running Python::
 
@@ -63,6 +63,7 @@ def main() -> None:
     print("# " + ", ".join(f"{d} {_version(d)}" for d in ALGOS))
     header = ["scenario", *ALGOS]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    print("\n".join(lines), flush=True)
     for scenario, full_size, label, field in ROWS:
         size = max(full_size // 20, 5) if args.smoke else full_size
         cells = [label]

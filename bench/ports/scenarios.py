@@ -1,4 +1,4 @@
-"""Adversarial port-finder scenarios from issue 4, each in its own network namespace.
+"""Adversarial port-finder scenarios, each in its own network namespace.
 
 Usage: ``python bench/ports/scenarios.py SCENARIO ALGO [--size N]`` re-executes itself inside
 ``unshare -rn`` (a private network namespace with its own port space, loopback brought up), runs

@@ -392,3 +392,35 @@ def test_the_how_to_example_runs_together(pytester: pytest.Pytester) -> None:
             "asyncio: 50 tests ran together in test_io_bound.py (up to 50 at once)",
         ]
     )
+
+
+def test_selection_options_work_with_tests_run_together(pytester: pytest.Pytester) -> None:
+    """-k, -m and --lf select as usual; the selected tests still run together."""
+    pytester.makeini("[pytest]\nmarkers =\n    slow: a slow test\n")
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        pytestmark = pytest.mark.asyncio(concurrency=5)
+
+        @pytest.mark.parametrize("i", range(4))
+        async def test_alpha(i):
+            await asyncio.sleep(0.01)
+            assert i != 3
+
+        @pytest.mark.slow
+        @pytest.mark.parametrize("i", range(3))
+        async def test_beta(i):
+            await asyncio.sleep(0.01)
+        """
+    )
+    args = ("-p", "cacheprovider", "-p", "no:randomly")
+    by_k = pytester.runpytest(*args, "-k", "alpha")
+    by_k.assert_outcomes(passed=3, failed=1, deselected=3)
+    by_m = pytester.runpytest(*args, "-m", "slow", "-v")
+    by_m.assert_outcomes(passed=3, deselected=4)
+    by_m.stdout.fnmatch_lines(["asyncio: 3 tests ran together in *"])
+    last_failed = pytester.runpytest(*args, "--lf")
+    assert last_failed.parseoutcomes()["failed"] == 1
+    assert "passed" not in last_failed.parseoutcomes()

@@ -28,7 +28,14 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from pytest_aioloop import _compat
-from pytest_aioloop._owners import OWNER, Owner, owner_of, owner_of_handle, pending_tasks
+from pytest_aioloop._owners import (
+    OWNER,
+    Owner,
+    owner_of,
+    owner_of_handle,
+    pending_tasks,
+    track,
+)
 from pytest_aioloop._reports import Finding, Findings, Net
 
 if TYPE_CHECKING:
@@ -77,6 +84,10 @@ class Nets:
         #: Where a finding goes when no test is active (after the last one).
         self._orphan = orphan
         self._adopted: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+        #: The task factory the nets put on each loop (to record who creates which task).
+        self._factories: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
         #: Owners whose end the nets still have to look at, by loop id.
         self._open: dict[int, list[Owner]] = {}
         #: The tests whose call is running (findings for them count as "during the call").
@@ -89,6 +100,9 @@ class Nets:
         self.adopt(loop)
         if self.settings.leaked_tasks != "ignore":
             self._open.setdefault(id(loop), []).append(owner)
+            factory = self._factories.get(loop)
+            if factory is not None and loop.get_task_factory() is factory:
+                owner.tracker = factory
 
     def end(self, owner: Owner) -> None:
         """``owner`` has ended: report the tasks it left pending (they run until loop close)."""
@@ -144,10 +158,14 @@ class Nets:
 
     # -- unhandled errors -----------------------------------------------------------------
     def adopt(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Put the error net on ``loop`` (once), before whatever handler it has."""
-        if self.settings.unhandled_errors == "ignore" or loop in self._adopted:
+        """Put the nets on ``loop`` (once): its task factory and exception handler."""
+        if loop in self._adopted:
             return
         self._adopted.add(loop)
+        if self.settings.leaked_tasks != "ignore":
+            self._factories[loop] = _tracking_factory(loop)
+        if self.settings.unhandled_errors == "ignore":
+            return
         previous = loop.get_exception_handler()
         record = self._on_error
 
@@ -242,6 +260,29 @@ class Nets:
             sink.add(finding)
         else:
             self._orphan(owner.nodeid if owner is not None else "", finding)
+
+
+def _tracking_factory(loop: asyncio.AbstractEventLoop) -> Any:
+    """Put a task factory on ``loop`` that records each task's owner, in front of its own.
+
+    One call per task created; it saves the nets a pass over all the loop's tasks at the end of
+    every test and fixture (with many tests running together, that pass is what would cost).
+    """
+    previous = loop.get_task_factory()
+
+    def factory(loop: asyncio.AbstractEventLoop, coro: Any, **kwargs: Any) -> Any:
+        if previous is not None:
+            task = previous(loop, coro, **kwargs)
+        else:
+            task = asyncio.Task(coro, loop=loop, **kwargs)
+        context = kwargs.get("context")
+        owner = context.get(OWNER) if context is not None else OWNER.get()
+        if owner is not None and isinstance(task, asyncio.Task):
+            track(owner, task)
+        return task
+
+    loop.set_task_factory(factory)
+    return factory
 
 
 async def _settle(tasks: list[asyncio.Task[Any]]) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import dataclasses
+import weakref
 from typing import TYPE_CHECKING, Any, Literal
 
 from pytest_aioloop import _compat
@@ -40,6 +41,10 @@ class Owner:
     loop: AbstractEventLoop | None = None
     #: Set when the nets have looked for what it left behind.
     finished: bool = False
+    #: The tasks it created (weakly), recorded by the nets' task factory on its loop.
+    tasks: weakref.WeakSet[asyncio.Task[Any]] | None = None
+    #: The task factory that records them (``None``: the loop has another; scan instead).
+    tracker: object = None
 
     def describe(self) -> str:
         """Name the owner at the start of a report line (listed under its test's node id)."""
@@ -71,7 +76,21 @@ def owner_of_handle(handle: object) -> Owner | None:
 
 
 def pending_tasks(loop: asyncio.AbstractEventLoop, owner: Owner) -> list[asyncio.Task[Any]]:
-    """Return the tasks of ``loop`` that ``owner`` created and that are still pending."""
+    """Return the tasks of ``loop`` that ``owner`` created and that are still pending.
+
+    Where the nets' task factory recorded them, that is a look at the owner's own few tasks;
+    otherwise (the loop got another factory) a pass over all the loop's tasks.
+    """
     if loop.is_closed():
         return []
+    if owner.tracker is not None and loop.get_task_factory() is owner.tracker:
+        return [task for task in owner.tasks or () if not task.done()]
     return [task for task in asyncio.all_tasks(loop) if owner_of(task) is owner]
+
+
+def track(owner: Owner, task: asyncio.Task[Any]) -> None:
+    """Record that ``owner`` created ``task`` (weakly)."""
+    tasks = owner.tasks
+    if tasks is None:
+        tasks = owner.tasks = weakref.WeakSet()
+    tasks.add(task)
