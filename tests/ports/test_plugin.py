@@ -73,16 +73,22 @@ def test_function_ports_differ_between_tests_and_factories_are_session_scoped(
 
 def test_fixtures_are_documented(pytester: pytest.Pytester) -> None:
     result = pytester.runpytest("--fixtures", "-p", "no:cacheprovider")
-    result.stdout.fnmatch_lines(
+    # pytest orders them by "file:line" as text, so each name and its docstring on their own.
+    for pair in (
         [
             "unused_tcp_port -- *",
             "    Provide a free TCP port that no other test, worker or process gets meanwhile.",
+        ],
+        [
             "unused_udp_port_factory [[]session scope[]] -- *",
             "    Return a callable that gives a different free UDP port on each call.",
+        ],
+        [
             "unused_udp_socket -- *",
             "    Provide a UDP socket bound to a free port of 127.0.0.1; closed after the test.",
-        ]
-    )
+        ],
+    ):
+        result.stdout.fnmatch_lines(pair)
     assert result.ret == 0
 
 

@@ -19,11 +19,12 @@ import pytest
 
 from pytest_aioloop import _tests
 from pytest_aioloop._alone import limit_of, reason_alone, run_off_reason
-from pytest_aioloop._group import MODE_KEY, OUTCOME_KEY, TASK_KEY, Group
+from pytest_aioloop._group import Group
 from pytest_aioloop._loops import LoopKind
 from pytest_aioloop._plan import PLAN_KEY
 from pytest_aioloop._routing import Router
 from pytest_aioloop._runtime import Runtime
+from pytest_aioloop._tests import MODE_KEY, OUTCOME_KEY, TASK_KEY
 
 if TYPE_CHECKING:
     pass

@@ -20,6 +20,7 @@ from pytest_aioloop._nets import SlowCallbackRecorder
 from pytest_aioloop._owners import Owner, pending_tasks
 from pytest_aioloop._plan import PLAN_KEY
 from pytest_aioloop._stacks import describe_tasks
+from pytest_aioloop._tests import MODE_KEY, OUTCOME_KEY, TASK_KEY
 from pytest_aioloop._timeouts import (
     GRACE_SECONDS,
     blocked,
@@ -36,13 +37,6 @@ if TYPE_CHECKING:
     from pytest_aioloop._concurrency import Concurrency
 else:
     from pytest_aioloop._lazy import asyncio
-
-#: How pytest's call of a test that runs concurrently is used: "start" or "deliver".
-MODE_KEY = pytest.StashKey[str]()
-#: The task of a test being started (set by the call's "start" mode).
-TASK_KEY = pytest.StashKey["asyncio.Task[Any]"]()
-#: The outcome a test's call delivers to pytest ("deliver" mode).
-OUTCOME_KEY = pytest.StashKey["BaseException | None"]()
 
 _TASK_NAME = re.compile(r"name='([^']+)'")
 
@@ -89,6 +83,8 @@ class Group:
         #: The group's loop, when its tests would otherwise each get a fresh one.
         self.own_loop = own_loop
         self.loop: asyncio.AbstractEventLoop | None = own_loop
+        if own_loop is not None:
+            self.runtime.nets.record_owners(own_loop)
         self.running: dict[pytest.Function, Running] = {}
         self._saved_loop: _compat.SavedLoop | None = None
         #: Tests whose task is done (or given up on), in the order they finished.
@@ -126,7 +122,10 @@ class Group:
         testrun = item.stash[_tests.RUN_KEY]
         if self.loop is None:
             self.loop = testrun.loop
+        if self._saved_loop is None:  # the group's first test
             self._saved_loop = _compat.save_current_loop()
+            assert self.loop is not None
+            runtime.nets.record_owners(self.loop)
         loop = self.loop
         assert loop is not None
         _compat.set_current_loop(loop)  # for sync code of the group's tests and fixtures

@@ -157,15 +157,20 @@ class Nets:
         self._record(owner, "leaked_tasks", text)
 
     # -- unhandled errors -----------------------------------------------------------------
+    def record_owners(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Record who creates each task of ``loop`` as it is created (loops with many tasks).
+
+        Without it, an owner's pending tasks are found by a pass over all the loop's tasks,
+        which costs nothing for a test's own loop but grows with the tests running together.
+        """
+        if self.settings.leaked_tasks != "ignore" and loop not in self._factories:
+            self._factories[loop] = _tracking_factory(loop)
+
     def adopt(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Put the nets on ``loop`` (once): its task factory and exception handler."""
-        if loop in self._adopted:
+        """Put the error net on ``loop`` (once), before whatever handler it has."""
+        if self.settings.unhandled_errors == "ignore" or loop in self._adopted:
             return
         self._adopted.add(loop)
-        if self.settings.leaked_tasks != "ignore":
-            self._factories[loop] = _tracking_factory(loop)
-        if self.settings.unhandled_errors == "ignore":
-            return
         previous = loop.get_exception_handler()
         record = self._on_error
 
@@ -266,7 +271,7 @@ def _tracking_factory(loop: asyncio.AbstractEventLoop) -> Any:
     """Put a task factory on ``loop`` that records each task's owner, in front of its own.
 
     One call per task created; it saves the nets a pass over all the loop's tasks at the end of
-    every test and fixture (with many tests running together, that pass is what would cost).
+    every test and fixture (with many tests running together, that pass would cost the most).
     """
     previous = loop.get_task_factory()
 

@@ -52,6 +52,12 @@ RUN_KEY = pytest.StashKey[TestRun]()
 GROUP_LOOP_KEY = pytest.StashKey["asyncio.AbstractEventLoop"]()
 #: Set for a test that runs concurrently: its group, not the test, sets the current loop.
 IN_GROUP_KEY = pytest.StashKey[bool]()
+#: How pytest's call of a test that runs concurrently is used: "start" or "deliver".
+MODE_KEY = pytest.StashKey[str]()
+#: The task of a test being started (set by the call's "start" mode).
+TASK_KEY = pytest.StashKey["asyncio.Task[Any]"]()
+#: The outcome a test's call delivers to pytest ("deliver" mode).
+OUTCOME_KEY = pytest.StashKey["BaseException | None"]()
 
 
 def begin(runtime: Runtime, item: pytest.Function, plan: ItemPlan) -> None:

@@ -17,7 +17,6 @@ import pytest
 
 from pytest_aioloop import _coexist, _compat, _fixtures, _lazy, _tests, hookspecs
 from pytest_aioloop._async_fixtures import make_wrapper
-from pytest_aioloop._concurrency import Concurrency
 from pytest_aioloop._config import add_options, read_settings
 from pytest_aioloop._event_loop import (  # the fixtures: pytest finds them in this module
     _aioloop_factory,  # noqa: F401
@@ -27,7 +26,6 @@ from pytest_aioloop._event_loop import (  # the fixtures: pytest finds them in t
     watch_user_event_loop,
 )
 from pytest_aioloop._factories import FactoriesError, factories_for, unavailable_reason
-from pytest_aioloop._group import MODE_KEY
 from pytest_aioloop._marker import MARKER_LINE
 from pytest_aioloop._plan import (
     CONCURRENCY_MARKED,
@@ -73,6 +71,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def _run_concurrently(config: pytest.Config, runtime: Runtime) -> None:
+    # Imported here: a run without concurrency never loads it.
+    from pytest_aioloop._concurrency import Concurrency
+
     if not config.pluginmanager.has_plugin(_CONCURRENCY):
         config.pluginmanager.register(Concurrency(runtime, config), _CONCURRENCY)
 
@@ -239,7 +240,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     """Run a coroutine test in its loop; give a sync test its async fixtures' loop."""
     plan = pyfuncitem.stash.get(PLAN_KEY, None)
     runtime = pyfuncitem.config.stash[RUNTIME_KEY]
-    if MODE_KEY in pyfuncitem.stash:
+    if _tests.MODE_KEY in pyfuncitem.stash:
         return (yield)  # a test running concurrently: the concurrency plugin calls it
     if plan is None or not plan.is_async_test:
         loop = _loop_of_async_fixtures(runtime, pyfuncitem, pyfuncitem.fixturenames)

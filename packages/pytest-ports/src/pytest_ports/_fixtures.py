@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NoReturn
 
@@ -14,14 +15,7 @@ if TYPE_CHECKING:
     import socket
     from collections.abc import Iterator
 
-    from pytest_ports._settings import Family, Kind, Settings
-
-
-@dataclass
-class Running:
-    """The node id of the test being run (setup, call and teardown), for error messages."""
-
-    nodeid: str | None = None
+    from pytest_ports._settings import Family, Settings
 
 
 class FixturePortFactory(PortFactory):
@@ -31,12 +25,9 @@ class FixturePortFactory(PortFactory):
     the plain :class:`PortFactory` raises ``ValueError`` instead.
     """
 
-    def __init__(self, kind: Kind, *, settings: Settings, running: Running) -> None:
-        super().__init__(kind, settings=settings)
-        self._running = running
-
     def _fail(self, what: str, error: str) -> NoReturn:
-        test = self._running.nodeid
+        # pytest names the running test (and its phase) in PYTEST_CURRENT_TEST.
+        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
         pytest.fail(f"{test + ': ' if test else ''}{what}: {error}", pytrace=False)
 
     def __call__(
@@ -66,12 +57,11 @@ class FixturePortFactory(PortFactory):
 
 @dataclass(frozen=True)
 class PortsState:
-    """Per-config state: the resolved settings, the two session factories, the running test."""
+    """Per-config state: the resolved settings and the two session factories."""
 
     settings: Settings
     tcp: FixturePortFactory
     udp: FixturePortFactory
-    running: Running
 
 
 STATE_KEY = pytest.StashKey[PortsState]()

@@ -13,10 +13,10 @@ import pytest
 
 from pytest_ports import _fixtures
 from pytest_ports._config import add_options, read_settings
-from pytest_ports._fixtures import STATE_KEY, FixturePortFactory, PortsState, Running
+from pytest_ports._fixtures import STATE_KEY, FixturePortFactory, PortsState
 
 if TYPE_CHECKING:
-    from collections.abc import Generator
+    pass
 
 #: Plugin name of the registered fixtures (``pytest --trace-config`` shows it).
 FIXTURES_PLUGIN_NAME = "pytest_ports.fixtures"
@@ -45,12 +45,10 @@ def _defined_elsewhere(config: pytest.Config, name: str) -> bool:
 
 def pytest_configure(config: pytest.Config) -> None:
     settings = read_settings(config)
-    running = Running()
     config.stash[STATE_KEY] = PortsState(
         settings=settings,
-        tcp=FixturePortFactory("tcp", settings=settings, running=running),
-        udp=FixturePortFactory("udp", settings=settings, running=running),
-        running=running,
+        tcp=FixturePortFactory("tcp", settings=settings),
+        udp=FixturePortFactory("udp", settings=settings),
     )
     # For same-named fixtures at one level, the plugin registered last wins, and entry-point
     # order is site-packages discovery order. Registering here, after every -p, entry-point and
@@ -64,16 +62,3 @@ def pytest_configure(config: pytest.Config) -> None:
         if settings.override or not _defined_elsewhere(config, name):
             setattr(holder, name, getattr(_fixtures, name))
     config.pluginmanager.register(holder, FIXTURES_PLUGIN_NAME)
-
-
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item) -> Generator[None, object, object]:
-    # The factories are session-scoped: they learn which test calls them from here.
-    state = item.config.stash.get(STATE_KEY, None)
-    if state is None:
-        return (yield)
-    state.running.nodeid = item.nodeid
-    try:
-        return (yield)
-    finally:
-        state.running.nodeid = None
