@@ -136,3 +136,31 @@ def test_header_line(pytester: pytest.Pytester) -> None:
             " loop factories hook=no, timeout=off"
         ]
     )
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            "asyncio_debug=maybe",
+            "ERROR: 'maybe' is not a valid asyncio_debug. Valid values: true or false*",
+        ),
+        (
+            "asyncio_concurrency=0",
+            "ERROR: '0' is not a valid asyncio_concurrency: give a whole number of tests*",
+        ),
+        (
+            "asyncio_leaked_tasks=loud",
+            "ERROR: 'loud' is not a valid asyncio_leaked_tasks. Valid values: report, warn, "
+            "error, ignore.",
+        ),
+    ],
+)
+def test_bad_values_name_the_option_and_the_valid_values(
+    pytester: pytest.Pytester, option: str, message: str
+) -> None:
+    pytester.makepyfile("def test_x():\n    pass\n")
+    result = pytester.runpytest("-p", "no:cacheprovider", "-o", option)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    result.stderr.fnmatch_lines([message])
+    result.stderr.no_fnmatch_line("*Traceback*")
