@@ -164,7 +164,10 @@ def test_setup_show_and_plan_turn_it_off(pytester: pytest.Pytester, flag: str) -
     pytester.makepyfile(TOGETHER.replace("< 5", "< 1"))
     result, _ = _run(pytester, "--asyncio-concurrency=5", flag)
     assert result.ret == 0
-    result.stdout.no_fnmatch_line("*ran together*")
+    result.stdout.fnmatch_lines(
+        [f"asyncio: concurrency is off with {flag} (5 tests would otherwise run together)."]
+    )
+    result.stdout.no_fnmatch_line("*ran together in*")
 
 
 def test_a_hung_test_times_out_alone(pytester: pytest.Pytester) -> None:
@@ -424,3 +427,23 @@ def test_selection_options_work_with_tests_run_together(pytester: pytest.Pyteste
     last_failed = pytester.runpytest(*args, "--lf")
     assert last_failed.parseoutcomes()["failed"] == 1
     assert "passed" not in last_failed.parseoutcomes()
+
+
+def test_no_aioloop_leaves_a_configured_suite_to_pytest(pytester: pytest.Pytester) -> None:
+    """With ``-p no:aioloop`` the concurrency settings are inert: pytest runs the sync tests."""
+    pytester.makeini("[pytest]\nasyncio_concurrency = 5\n")
+    pytester.makepyfile(
+        """
+        import pytest
+
+        pytestmark = pytest.mark.asyncio(concurrency=5)
+
+        def test_sync():
+            pass
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:aioloop")
+    result.assert_outcomes(passed=1)
+    result.stdout.fnmatch_lines(["*Unknown config option: asyncio_concurrency*"])
+    result.stdout.no_fnmatch_line("*pytest_aioloop*")
+    result.stdout.no_fnmatch_line("*ran together*")

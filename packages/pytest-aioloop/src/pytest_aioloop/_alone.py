@@ -25,9 +25,9 @@ PROCESS_WIDE = {
 }
 #: Options under which no test runs concurrently, and why.
 RUN_OFF = {
-    "setupshow": "--setup-show",
+    "setupplan": "--setup-plan",  # before the two it implies
     "setuponly": "--setup-only",
-    "setupplan": "--setup-plan",
+    "setupshow": "--setup-show",
     "usepdb": "--pdb",
     "trace": "--trace",
 }

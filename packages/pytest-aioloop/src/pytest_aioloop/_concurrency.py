@@ -44,6 +44,8 @@ class Concurrency:
         self.final_next: pytest.Item | None = None
         self.alone: collections.Counter[str] = collections.Counter()
         self.together = 0
+        #: Tests that would have run with others but for an option in ``self.off``.
+        self.held_off = 0
         self.router = Router(
             str(config.getini("log_format")),
             config.getini("log_date_format") or None,
@@ -80,9 +82,13 @@ class Concurrency:
 
     def _admission(self, item: pytest.Item) -> tuple[LoopKind, int] | None:
         """Return (loop kind, limit) if ``item`` may run with others, else ``None``."""
-        if self.off is not None or not isinstance(item, pytest.Function):
+        if not isinstance(item, pytest.Function):
             return None
         runtime = self.runtime
+        if self.off is not None:
+            if limit_of(item, runtime.settings.concurrency) > 1:
+                self.held_off += 1
+            return None
         plan = _tests.plan_at_setup(runtime, item)
         if plan is None or not plan.is_async_test or plan.error is not None:
             return None
@@ -223,14 +229,18 @@ class Concurrency:
 
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:
         """Count the tests that ran together and those that ran alone, by reason."""
+        if self.held_off:
+            terminalreporter.write_line(
+                f"asyncio: concurrency is off with {self.off} ({self.held_off} tests would "
+                "otherwise run together)."
+            )
+            return
         if not (self.together or self.alone):
             return
         parts = [f"{self.together} async tests ran together"]
         if self.alone:
             reasons = ", ".join(f"{why} ({n})" for why, n in self.alone.most_common())
             parts.append(f"{sum(self.alone.values())} ran alone: {reasons}")
-        if self.off is not None:
-            parts.append(f"concurrency is off with {self.off}")
         terminalreporter.write_line("asyncio: " + "; ".join(parts) + ".")
 
     @pytest.hookimpl(trylast=True)  # after pytest's own session end, before loops close
