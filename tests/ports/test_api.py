@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Literal
 import pytest
 
 import pytest_ports
-from pytest_ports import PortFactory, _finder, release_port
+from pytest_ports import PortFactory, _hosts, release_port
 from pytest_ports._registry import owner_of
 
 if TYPE_CHECKING:
@@ -152,12 +152,12 @@ def test_every_function_refuses_a_name_that_is_not_loopback(
 def test_a_bound_socket_on_localhost_uses_its_first_address(kind: Literal["tcp", "udp"]) -> None:
     with PortFactory(kind).bind(host="localhost") as sock:
         host, port = sock.getsockname()[:2]
-    assert host == _finder.host_targets("localhost")[0].address
+    assert host == _hosts.host_targets("localhost")[0].address
     assert release_port(port)
 
 
 @pytest.mark.usefixtures("fake_dns")
-@pytest.mark.skipif(not _finder.ipv6_support().loopback, reason="::1 cannot be bound here")
+@pytest.mark.skipif(not _hosts.ipv6_support().loopback, reason="::1 cannot be bound here")
 @pytest.mark.parametrize(("family", "address"), [("auto", "127.0.0.1"), ("ipv6", "::1")])
 def test_a_name_with_both_families_is_bound_on_the_one_the_family_picks(
     family: Literal["auto", "ipv6"], address: str
@@ -165,7 +165,7 @@ def test_a_name_with_both_families_is_bound_on_the_one_the_family_picks(
     sock = PortFactory("tcp").bind(host="dual.test", family=family)
     with sock:
         host, port = sock.getsockname()[:2]
-        assert (host, sock.family) == (address, _finder.host_target(address).family)
+        assert (host, sock.family) == (address, _hosts.host_target(address).family)
     assert release_port(port)
 
 

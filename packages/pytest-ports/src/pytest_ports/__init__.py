@@ -15,7 +15,7 @@ from pytest_ports._api import (
     find_unused_udp_port,
     release_port,
 )
-from pytest_ports._finder import NoFreePortError
+from pytest_ports._errors import NoFreePortError
 from pytest_ports._registry import PortRegistryWarning
 from pytest_ports._settings import Settings
 from pytest_ports._version import __version__

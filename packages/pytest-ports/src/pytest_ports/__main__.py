@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from pytest_ports._api import PortFactory
-from pytest_ports._finder import HostError, NoFreePortError
+from pytest_ports._errors import HostError, NoFreePortError
 from pytest_ports._registry import PortRegistryWarning
 from pytest_ports._settings import Family, parse_range, settings_from_env
 from pytest_ports._version import __version__

@@ -14,6 +14,9 @@ from dataclasses import replace
 from typing import Literal
 
 from pytest_ports import _finder
+from pytest_ports._errors import UnbindableHostError
+from pytest_ports._hosts import host_targets, probe_targets
+from pytest_ports._pool import Pool, make_pool
 from pytest_ports._registry import Registry, get_registry, owner_of
 from pytest_ports._settings import Check, Family, Kind, Settings, parse_family, settings_from_env
 
@@ -21,8 +24,8 @@ _rng = random.SystemRandom()  # no state to share after fork, unlike a seeded Ra
 
 
 @functools.lru_cache(maxsize=16)
-def _pool(port_range: tuple[int, int] | None) -> _finder.Pool:
-    return _finder.make_pool(port_range)
+def _pool(port_range: tuple[int, int] | None) -> Pool:
+    return make_pool(port_range)
 
 
 def _family(value: Family | socket.AddressFamily | str | None) -> Family | None:
@@ -147,24 +150,24 @@ class PortFactory:
     def _find(
         self, host: str | None, family: Family, *, keep: bool, backlog: int = 128
     ) -> _finder.Found:
-        hosts = _finder.host_targets(host, family) if host is not None else ()
+        hosts = host_targets(host, family) if host is not None else ()
         for target in hosts:
             # Fail at once, not after thousands of candidates, when the host is not ours.
             try:
                 _finder.bind_socket(self.kind, target, 0).close()
             except OSError as exc:
                 at = "" if target.address == host else f"{target.address}: "
-                raise _finder.UnbindableHostError(
+                raise UnbindableHostError(
                     host,
                     f"cannot be bound here ({at}{_finder.describe(exc)}): use an address of "
                     "this machine, such as 127.0.0.1 or ::1",
                 ) from None
         registry = self.registry
         pool = _pool(self.settings.port_range)
-        targets = _finder.probe_targets(family, hosts)
+        targets = probe_targets(family, hosts)
         keep_target = hosts[0] if keep and hosts else None
 
-        def next_candidate(pool: _finder.Pool) -> int | None:
+        def next_candidate(pool: Pool) -> int | None:
             return _finder.random_candidate(_rng, pool, registry.is_taken, registry.oldest_spare)
 
         found = _finder.search(

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, NoReturn
 import pytest
 
 from pytest_ports._api import PortFactory
-from pytest_ports._finder import HostError
+from pytest_ports._errors import HostError
 
 if TYPE_CHECKING:
     import socket
