@@ -170,6 +170,29 @@ def test_setup_show_and_plan_turn_it_off(pytester: pytest.Pytester, flag: str) -
     result.stdout.no_fnmatch_line("*ran together in*")
 
 
+def test_a_pytest_without_the_internals_it_needs_runs_tests_one_by_one(
+    pytester: pytest.Pytester,
+) -> None:
+    """Where the setup stack or fixture cache is not what it knows, concurrency stays off."""
+    pytester.makeconftest(
+        """
+        from pytest_aioloop._compat import concurrent
+
+        concurrent.can_run_concurrently = lambda session: False
+        """
+    )
+    pytester.makepyfile(TOGETHER.replace("< 5", "< 1"))
+    # A subprocess: the conftest replaces a function of the plugin for the whole process.
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", "--asyncio-concurrency=5")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(
+        [
+            "asyncio: concurrency is off with pytest *, whose setup internals pytest-aioloop "
+            "does not know (5 tests would otherwise run together)."
+        ]
+    )
+
+
 def test_a_hung_test_times_out_alone(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -53,8 +53,10 @@ def test_every_module_with_the_stand_in_is_listed() -> None:
 
     package = Path(_lazy.__file__).parent
     users = {
-        f"pytest_aioloop.{path.stem}"
-        for path in package.glob("*.py")
+        ".".join(["pytest_aioloop", *path.relative_to(package).with_suffix("").parts]).removesuffix(
+            ".__init__"
+        )
+        for path in package.rglob("*.py")
         if "from pytest_aioloop._lazy import asyncio" in path.read_text()
     }
     assert users == set(_lazy.USERS)

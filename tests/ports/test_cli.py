@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import select
 import signal
@@ -13,7 +14,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 import pytest_ports
-from pytest_ports._registry import Registry
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -160,6 +160,28 @@ def _wait_for_exit(pid: int) -> None:
         os.close(fd)
 
 
+def _claims_from_a_fresh_process(location: Path, ports: list[int]) -> list[str | None]:
+    """Try to claim ``ports`` in ``location`` from a process that holds no port of its own.
+
+    Not from this test's process: it may hold one of the ports already, through another
+    registry (the one its own tests use), and would answer "held by this process".
+    """
+    code = (
+        "import json, sys; from pytest_ports._registry import Registry; "
+        "r = Registry(sys.argv[1]); "
+        "print(json.dumps([r.claim(int(p)) for p in sys.argv[2:]]))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(location), *map(str, ports)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    claims: list[str | None] = json.loads(out.stdout)
+    return claims
+
+
 @pytest.mark.skipif(not hasattr(os, "pidfd_open"), reason="needs os.pidfd_open (Linux)")
 def test_hold_keeps_ports_reserved_after_the_cli_exits(tmp_path: Path) -> None:
     out = _cli("-n", "3", "--hold", "120", env={"PYTEST_PORTS_REGISTRY": str(tmp_path)})
@@ -167,15 +189,13 @@ def test_hold_keeps_ports_reserved_after_the_cli_exits(tmp_path: Path) -> None:
     ports = [int(line) for line in out.stdout.splitlines()]
     assert len(set(ports)) == 3
     pid = int(out.stderr.rsplit("pid ", 1)[1].split()[0])
-    reg = Registry(str(tmp_path))
     try:
-        assert [reg.claim(p) for p in ports] == ["held by another process (registry)"] * 3
+        held = _claims_from_a_fresh_process(tmp_path, ports)
+        assert held == ["held by another process (registry)"] * 3
     finally:
         os.kill(pid, signal.SIGTERM)
     _wait_for_exit(pid)
-    assert [reg.claim(p) for p in ports] == [None] * 3
-    for p in ports:
-        reg.release(p)
+    assert _claims_from_a_fresh_process(tmp_path, ports) == [None] * 3
 
 
 def test_hold_reports_a_failing_holder() -> None:

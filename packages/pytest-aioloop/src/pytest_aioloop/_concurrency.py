@@ -13,23 +13,19 @@ from __future__ import annotations
 import collections
 import sys
 from collections.abc import Callable, Generator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
 from pytest_aioloop import _tests
 from pytest_aioloop._alone import limit_of, reason_alone, run_off_reason
+from pytest_aioloop._compat import concurrent as _shared
 from pytest_aioloop._group import Group
 from pytest_aioloop._loops import LoopKind
 from pytest_aioloop._plan import PLAN_KEY
 from pytest_aioloop._routing import Router
 from pytest_aioloop._runtime import Runtime
 from pytest_aioloop._tests import MODE_KEY, OUTCOME_KEY, TASK_KEY
-
-if TYPE_CHECKING:
-    pass
-else:
-    pass
 
 
 class Concurrency:
@@ -39,6 +35,8 @@ class Concurrency:
         self.runtime = runtime
         self.config = config
         self.off = run_off_reason(config)
+        #: Whether this pytest's internals were checked (at the first test).
+        self._checked = False
         self.group: Group | None = None
         #: The ``nextitem`` of the last test a draining group tears down.
         self.final_next: pytest.Item | None = None
@@ -85,6 +83,11 @@ class Concurrency:
         if not isinstance(item, pytest.Function):
             return None
         runtime = self.runtime
+        if self.off is None and not self._checked:
+            self._checked = True
+            if not _shared.can_run_concurrently(item.session):
+                version = pytest.__version__
+                self.off = f"pytest {version}, whose setup internals pytest-aioloop does not know"
         if self.off is not None:
             if limit_of(item, runtime.settings.concurrency) > 1:
                 self.held_off += 1

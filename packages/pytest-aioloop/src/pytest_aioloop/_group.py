@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop import _compat, _tests
+from pytest_aioloop._compat import concurrent as _shared
 from pytest_aioloop._loops import LoopKind
 from pytest_aioloop._nets import SlowCallbackRecorder
 from pytest_aioloop._owners import Owner, pending_tasks
@@ -112,13 +113,13 @@ class Group:
         item.stash[_tests.IN_GROUP_KEY] = True
         if self.own_loop is not None:
             item.stash[_tests.GROUP_LOOP_KEY] = self.own_loop
-        _compat.own_function_fixtures(item)
+        _shared.own_function_fixtures(item)
         setup = self.driver.phase(item, "setup", lambda: ihook.pytest_runtest_setup(item=item))
         runtime.current_item = None
         if not setup.passed:
             self._report_early(item, setup, nextitem)
             return
-        _compat.set_aside(item)
+        _shared.set_aside(item)
         testrun = item.stash[_tests.RUN_KEY]
         if self.loop is None:
             self.loop = testrun.loop
@@ -157,7 +158,7 @@ class Group:
         """A test whose setup failed or skipped: report it and tear it down right away."""
         ihook = item.ihook
         keeper = self._keeper(item) or nextitem
-        with _compat.reporting_for(item):
+        with _shared.reporting_for(item):
             ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
             self.driver.log(item, setup)
             self.driver.phase(
@@ -251,7 +252,7 @@ class Group:
 
     def finish(self, running: Running, *, keeper: pytest.Function | None) -> None:
         """Report a finished test (setup, call, teardown) and tear it down."""
-        with _compat.reporting_for(running.item):
+        with _shared.reporting_for(running.item):
             self._finish(running, keeper)
 
     def _finish(self, running: Running, keeper: pytest.Function | None) -> None:
@@ -277,7 +278,7 @@ class Group:
             del item.stash[MODE_KEY]
             del item.stash[OUTCOME_KEY]
         nextitem = self._next_for_teardown(item, keeper)
-        _compat.put_back(item)
+        _shared.put_back(item)
         self.driver.phase(
             item, "teardown", lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
         )
@@ -296,7 +297,7 @@ class Group:
     def _done_with(self, item: pytest.Function) -> None:
         self.runtime.active.pop(item.nodeid, None)
         self.driver.router.close(item.nodeid)
-        _compat.forget_request(item)
+        _shared.forget_request(item)
 
     def _keeper(self, exclude: pytest.Function) -> pytest.Function | None:
         """Another test of the group: a ``nextitem`` that keeps the shared parents set up."""
@@ -393,7 +394,7 @@ class Group:
             item = entry.item
             del self.running[item]
             nextitem = self._keeper(item)
-            _compat.put_back(item)
+            _shared.put_back(item)
             try:
                 item.ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
             except Exception as exc:  # pragma: no cover - shown, the others still run
