@@ -7,16 +7,12 @@ plugin of their own, which decides whether they win over same-named fixtures of 
 from __future__ import annotations
 
 import types
-from typing import TYPE_CHECKING
 
 import pytest
 
 from pytest_ports import _fixtures
 from pytest_ports._config import add_options, read_settings
 from pytest_ports._fixtures import STATE_KEY, FixturePortFactory, PortsState
-
-if TYPE_CHECKING:
-    pass
 
 #: Plugin name of the registered fixtures (``pytest --trace-config`` shows it).
 FIXTURES_PLUGIN_NAME = "pytest_ports.fixtures"
