@@ -25,6 +25,11 @@ TRIVIAL_TITLE = "7. trivial tests in one module"
 #: Scenario 7's measure of everything but the waiting: the overhead part of the ideal.
 IO_INSTANT = "pytest-aiokit, concurrency 1, server answering at once"
 CONCURRENCY = "pytest-aiokit, concurrency "
+#: Scenario 7's lower bound, in two parts: pytest with no plugin running as many empty sync tests,
+#: and asyncio alone doing the suite's work in one process without pytest.
+IO_SYNC_FLOOR = "pytest alone, as many empty sync tests"
+IO_ASYNCIO = "asyncio alone, the suite's work"
+_IO_PARTS = (IO_INSTANT, IO_SYNC_FLOOR, IO_ASYNCIO)
 
 
 def concurrency(limit: int) -> str:
@@ -224,7 +229,7 @@ def _find(groups: list[Group], title: str) -> Group | None:
 
 def _io_runs(g: Group) -> list[str]:
     """Return the labels of the I/O suite's runs, in the order they were measured."""
-    return [label for label in g.medians if label != IO_INSTANT]
+    return [label for label in g.medians if label not in _IO_PARTS]
 
 
 def _trivial_labels(g: Group) -> tuple[str | None, str | None]:
@@ -244,6 +249,17 @@ def io_ideal(meta: dict[str, Any], g: Group) -> float | None:
     """
     instant, wait = g.medians.get(IO_INSTANT), meta.get("io_wait_s")
     return instant + wait if instant is not None and wait is not None else None
+
+
+def io_bound(g: Group) -> float | None:
+    """Return the least wall time of the I/O suite for a plugin that keeps pytest's protocol.
+
+    Such a plugin runs pytest's setup, call and teardown of every test (the sync floor of as
+    many tests pays that, with start-up and collection) and does the suite's work in asyncio
+    (asyncio alone needs the measured time for it, its waits overlapping); one thread does both.
+    """
+    floor, alone = g.medians.get(IO_SYNC_FLOOR), g.medians.get(IO_ASYNCIO)
+    return floor + alone if floor is not None and alone is not None else None
 
 
 def _pytest_of(meta: dict[str, Any], label: str) -> str:
@@ -281,7 +297,36 @@ def io_table(meta: dict[str, Any], g: Group) -> str:
             + f" | {_x(_over(value, ideal))} |"
         )
     lines.append(f"| ideal | {_seconds(ideal)} | | |")
+    bound = io_bound(g)
+    if bound is not None:
+        most = _over(g.medians.get(ASYNCIO), bound)
+        lines.append(
+            f"| lower bound: pytest alone + asyncio alone | {_seconds(bound)} | "
+            + ("n/a" if not most else f"{most:.1f}{TIMES}")
+            + f" | {_x(_over(bound, ideal))} |"
+        )
     return "\n".join(lines) + "\n"
+
+
+def bound_line(g: Group) -> str:
+    """Return one sentence saying what the lower bound is, with this run's numbers."""
+    bound, floor, alone = io_bound(g), g.medians.get(IO_SYNC_FLOOR), g.medians.get(IO_ASYNCIO)
+    slow = g.medians.get(ASYNCIO)
+    if bound is None or floor is None or alone is None:
+        return ""
+    most = (
+        f", so none can be more than {slow / bound:.1f}{TIMES} faster than pytest-asyncio here"
+        if slow
+        else ""
+    )
+    return (
+        f"The lower bound, {bound:.2f} s, is what any plugin that gives each test pytest's own "
+        f"setup, call and teardown must pay on this machine{most}: pytest with no plugin runs "
+        f"{g.n} empty sync tests in the same modules in {floor:.2f} s (start-up, collection and "
+        f"each test's three phases), and asyncio alone, without pytest, does the suite's work "
+        f"(the server, {g.n} connections and their round trips, the waits overlapping) in "
+        f"{alone:.2f} s. One thread does both, so their times add up.\n"
+    )
 
 
 def trivial_table(g: Group) -> str:
@@ -326,6 +371,13 @@ def io_facts(meta: dict[str, Any], groups: list[Group]) -> str:
                     f"{label} took {value / ideal:.2f}{TIMES} the ideal time "
                     f"({value:.2f} s against {ideal:.2f} s)."
                 )
+        bound = io_bound(g)
+        if bound is not None and slow is not None:
+            facts.append(
+                f"No plugin that runs pytest's setup, call and teardown of each test can be more "
+                f"than {slow / bound:.1f}{TIMES} faster than pytest-asyncio on this machine "
+                f"(the lower bound, {bound:.2f} s)."
+            )
     t = _find(groups, TRIVIAL_TITLE)
     if t is not None:
         on, off = _trivial_labels(t)
@@ -352,7 +404,12 @@ def io_section(meta: dict[str, Any], groups: list[Group], chart: str | None) -> 
     g, t = _find(groups, IO_TITLE), _find(groups, TRIVIAL_TITLE)
     if g is None:
         return ""
-    parts = [f"## {IO_TITLE} (N={g.n})\n", io_table(meta, g), ideal_line(meta, g)]
+    parts = [
+        f"## {IO_TITLE} (N={g.n})\n",
+        io_table(meta, g),
+        ideal_line(meta, g),
+        bound_line(g),
+    ]
     if t is not None:
         parts += [f"{t.n} tests `async def test(): pass` in one module:\n", trivial_table(t)]
     parts.append(io_facts(meta, groups))
@@ -380,6 +437,7 @@ def concurrency_block(meta: dict[str, Any], groups: list[Group]) -> str:
         f"In the run described under Results, median wall time of {g.n} tests:\n",
         io_table(meta, g),
         ideal_line(meta, g),
+        bound_line(g),
         io_facts(meta, groups),
     ]
     unsupported = io_unsupported(meta, g)
@@ -534,7 +592,7 @@ def concurrency_chart(path: Path, meta: dict[str, Any], groups: list[Group]) -> 
     labels = _io_runs(g)
     values = [g.medians.get(label) for label in labels]
     ideal = io_ideal(meta, g)
-    known = [v for v in [*values, ideal] if v]
+    known = [v for v in [*values, ideal, io_bound(g)] if v]
     # A log scale: the sequential runs take tens of times longer than the concurrent ones.
     left = 10 ** math.floor(math.log10(min(known) / 1.5)) if known else 0.1
     right = max(known) * 2.5 if known else 1.0
@@ -550,6 +608,12 @@ def concurrency_chart(path: Path, meta: dict[str, Any], groups: list[Group]) -> 
     if ideal:
         ax.axvline(ideal, color="k", linestyle="--", linewidth=1)
         ax.text(ideal * 1.05, -0.6, f"ideal {ideal:.2f} s", fontsize=9, va="bottom")
+    bound = io_bound(g)
+    if bound:
+        ax.axvline(bound, color="tab:red", linestyle=":", linewidth=1)
+        ax.text(
+            bound / 1.05, -0.6, f"lower bound {bound:.2f} s", fontsize=9, va="bottom", ha="right"
+        )
     ax.set_yticks(ys, labels)
     ax.set_ylim(len(labels) - 0.5, -1)
     ax.set_xscale("log")

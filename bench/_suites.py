@@ -14,11 +14,11 @@ modules of :data:`TESTS_PER_MODULE` tests each. Async contenders get::
 
 and the sync floor gets the same without ``async``/``await``.
 
-Scenario 7's suites (:func:`write_io_suite`) are async only: ``io`` has a session-scoped local
+Scenario 7's suites (:func:`write_io_suite`): ``io`` has a session-scoped local
 server that answers each line after :data:`IO_DELAY` seconds, a function-scoped connection to it
 per test and :data:`IO_ROUND_TRIPS` round trips in each test; ``io-instant`` is the same with a
 server that answers at once; ``trivial`` is N tests ``async def test_00001(): pass`` in one
-module.
+module; ``sync`` is the I/O suite's modules with empty sync tests, for the sync floor.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from typing import Literal
 from bench._contenders import Contender
 
 Kind = Literal["function", "module", "startup"]
-IoKind = Literal["io", "io-instant", "trivial"]
+IoKind = Literal["io", "io-instant", "trivial", "sync"]
 TESTS_PER_MODULE = 100
 #: How long the server of the ``io`` suite waits before it answers a line, in seconds.
 IO_DELAY = 0.01
@@ -165,6 +165,8 @@ def _io_module(contender: Contender, kind: IoKind, first: int, count: int) -> st
     for i in range(first, first + count):
         if kind == "trivial":
             out.append(f"\n{mark}async def test_{i:05d}():\n    pass\n")
+        elif kind == "sync":
+            out.append(f"\n\ndef test_{i:05d}():\n    pass\n")
         else:
             out.append(_IO_TEST.format(mark=mark, i=i, round_trips=IO_ROUND_TRIPS))
     return "\n".join(out)
@@ -178,14 +180,17 @@ def write_io_suite(root: Path, contender: Contender, kind: IoKind, n: int) -> Pa
         (root / "conftest.py").write_text("")
         (root / "test_trivial.py").write_text(_io_module(contender, kind, 0, n))
         return root
+    (root / "conftest.py").write_text("" if kind == "sync" else _io_conftest(contender, kind))
+    for module, first in enumerate(range(0, n, TESTS_PER_MODULE)):
+        count = min(TESTS_PER_MODULE, n - first)
+        (root / f"test_io{module:04d}.py").write_text(_io_module(contender, kind, first, count))
+    return root
+
+
+def _io_conftest(contender: Contender, kind: IoKind) -> str:
     wait = f"        await asyncio.sleep({IO_DELAY})\n" if kind == "io" else ""
     fixtures = _IO_FIXTURES[contender.io_fixture_style].format(
         session=contender.io_fixture_session, function=contender.io_fixture_function
     )
     imports = f"{contender.imports}\n" if contender.imports else ""
-    conftest = _IO_CONFTEST.format(imports=imports, wait=wait, fixtures=fixtures)
-    (root / "conftest.py").write_text(conftest)
-    for module, first in enumerate(range(0, n, TESTS_PER_MODULE)):
-        count = min(TESTS_PER_MODULE, n - first)
-        (root / f"test_io{module:04d}.py").write_text(_io_module(contender, kind, first, count))
-    return root
+    return _IO_CONFTEST.format(imports=imports, wait=wait, fixtures=fixtures)

@@ -192,3 +192,8 @@ def plugin_import_ms(_elapsed: float, proc: subprocess.CompletedProcess[str]) ->
         elif name.rstrip() == " pytest":  # top level: exactly one space of indentation
             after_pytest = True
     return total_us / 1000
+
+
+def printed_seconds(_elapsed: float, proc: subprocess.CompletedProcess[str]) -> float:
+    """Return the seconds the command printed on its last line (the time it measured itself)."""
+    return float(proc.stdout.split()[-1])

@@ -71,6 +71,8 @@ SAFETY_NETS = (
 #: Scenario 7: pytest-aiokit's concurrency limits, and pytest-asyncio-cooperative's task limit.
 IO_CONCURRENCY = (1, 50, 200)
 COOPERATIVE_TASKS = 200
+#: Scenario 7: how many connections asyncio alone (the lower bound) has open at once.
+IO_ASYNCIO_AT_ONCE = 200
 #: Scenario 7: the trivial tests' concurrency limit when on.
 TRIVIAL_CONCURRENCY = 200
 #: Scenario 7: a run that takes longer than this has hung (500 sequential tests take ~20 s).
@@ -289,12 +291,32 @@ def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
         *(aiokit("io", n, c) for c in IO_CONCURRENCY),
         *peers,
         aiokit("io-instant", n, 1, label=_report.IO_INSTANT),
+        job(FLOOR, "sync", n, label=_report.IO_SYNC_FLOOR),
+        _timing.Job(
+            label=_report.IO_ASYNCIO,
+            argv=[
+                bench.python(FLOOR),
+                str(BENCH / "_asyncio_io.py"),
+                str(n),
+                str(_suites.IO_DELAY),
+                str(_suites.IO_ROUND_TRIPS),
+                str(IO_ASYNCIO_AT_ONCE),
+            ],
+            cwd=bench.workdir,
+            check=_timing.expect_exit_zero,
+            measure=_timing.printed_seconds,
+            timeout=IO_TIMEOUT,
+        ),
     ]
     notes = [
         f"{n} tests in modules of {_suites.TESTS_PER_MODULE}, each with its own connection to a "
         f"session-scoped local server and {_suites.IO_ROUND_TRIPS} round trips of "
         f"{_suites.IO_DELAY * 1000:.0f} ms; {_report.IO_INSTANT}: the same tests, server "
-        "without the wait"
+        "without the wait; "
+        f"{_report.IO_SYNC_FLOOR}: {n} tests `def test(): pass` in the same modules, no plugin; "
+        f"{_report.IO_ASYNCIO}: the time, measured inside the process, that asyncio alone takes "
+        f"to do the suite's work (server, {n} connections, their round trips and waits), "
+        f"{IO_ASYNCIO_AT_ONCE} connections at once"
     ]
     runs = bench.runs_for(n, io=True)
     may_fail = frozenset(j.label for j in peers)
