@@ -44,6 +44,10 @@ class Concurrency:
         self.together = 0
         #: Tests that would have run with others but for an option in ``self.off``.
         self.held_off = 0
+        #: What a phase lets through instead of reporting it (as pytest's runner does).
+        self._reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
+        if not config.getoption("usepdb", False):
+            self._reraise += (KeyboardInterrupt,)
         self.router = Router(
             str(config.getini("log_format")),
             config.getini("log_date_format") or None,
@@ -145,18 +149,20 @@ class Concurrency:
         when: str,
         func: Callable[[], object],
         *,
+        ihook: Any,
         times: tuple[float, float, float] | None = None,
     ) -> pytest.TestReport:
-        """Run one phase as pytest's runner does: ``CallInfo``, report, log (not setup's)."""
-        reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
-        if not self.config.getoption("usepdb", False):
-            reraise += (KeyboardInterrupt,)
-        call = pytest.CallInfo.from_call(func, when=when, reraise=reraise)  # type: ignore[arg-type]
-        report: pytest.TestReport = item.ihook.pytest_runtest_makereport(item=item, call=call)
+        """Run one phase as pytest's runner does: ``CallInfo``, report, log (not setup's).
+
+        ``ihook`` is ``item.ihook``, which the caller already has (pytest looks it up anew at
+        each access).
+        """
+        call = pytest.CallInfo.from_call(func, when=when, reraise=self._reraise)  # type: ignore[arg-type]
+        report: pytest.TestReport = ihook.pytest_runtest_makereport(item=item, call=call)
         if times is not None:
             report.start, report.stop, report.duration = times
         if when != "setup":
-            self.log(item, report, call)
+            self.log(item, report, call, ihook=ihook)
         return report
 
     def log(
@@ -164,11 +170,13 @@ class Concurrency:
         item: pytest.Function,
         report: pytest.TestReport,
         call: pytest.CallInfo[object] | None = None,
+        *,
+        ihook: Any,
     ) -> None:
         """Log ``report`` and let debuggers know about an exception, as pytest's runner does."""
-        item.ihook.pytest_runtest_logreport(report=report)
+        ihook.pytest_runtest_logreport(report=report)
         if call is not None and _interactive(call, report):
-            item.ihook.pytest_exception_interact(node=item, call=call, report=report)
+            ihook.pytest_exception_interact(node=item, call=call, report=report)
 
     @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: inside pytest's capture and logs
     def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
@@ -186,9 +194,12 @@ class Concurrency:
         return (yield from self._routed(item))
 
     def _routed(self, item: pytest.Item) -> Generator[None, None, None]:
-        if self.group is None or item.nodeid not in self.runtime.active:
+        if self.group is None:
             return (yield)
-        with self.router.routing(phase=item.nodeid):
+        nodeid = item.nodeid
+        if nodeid not in self.runtime.active:
+            return (yield)
+        with self.router.routing(phase=nodeid):
             return (yield)
 
     @pytest.hookimpl(wrapper=True)

@@ -49,6 +49,9 @@ class Running:
     item: pytest.Function
     owner: Owner
     setup: pytest.TestReport
+    #: ``item.nodeid`` and ``item.ihook``, which pytest computes anew at each access.
+    nodeid: str
+    ihook: Any
     task: Task[Any] | None = None
     #: Done (or given up on): ready to be reported.
     finished: bool = False
@@ -107,17 +110,19 @@ class Group:
             self.wait(keeper=item)
         if self.driver.stopping(item):
             return  # -x / --maxfail: nothing new starts
-        runtime, ihook = self.runtime, item.ihook
-        runtime.active[item.nodeid] = item
-        self.driver.router.open(item.nodeid)
+        runtime, ihook, nodeid = self.runtime, item.ihook, item.nodeid
+        runtime.active[nodeid] = item
+        self.driver.router.open(nodeid)
         item.stash[_tests.IN_GROUP_KEY] = True
         if self.own_loop is not None:
             item.stash[_tests.GROUP_LOOP_KEY] = self.own_loop
         _shared.own_function_fixtures(item)
-        setup = self.driver.phase(item, "setup", lambda: ihook.pytest_runtest_setup(item=item))
+        setup = self.driver.phase(
+            item, "setup", lambda: ihook.pytest_runtest_setup(item=item), ihook=ihook
+        )
         runtime.current_item = None
         if not setup.passed:
-            self._report_early(item, setup, nextitem)
+            self._report_early(item, setup, nextitem, ihook)
             return
         _shared.set_aside(item)
         testrun = item.stash[_tests.RUN_KEY]
@@ -131,7 +136,7 @@ class Group:
         assert loop is not None
         _compat.set_current_loop(loop)  # for sync code of the group's tests and fixtures
         self._watch_slow_callbacks(loop)
-        running = Running(item, testrun.owner, setup)
+        running = Running(item, testrun.owner, setup, nodeid, ihook)
         running.start, running.clock = time.time(), time.perf_counter()
         item.stash[MODE_KEY] = "start"
         try:
@@ -153,19 +158,26 @@ class Group:
         self.peak = max(self.peak, len(self.running))
 
     def _report_early(
-        self, item: pytest.Function, setup: pytest.TestReport, nextitem: pytest.Item | None
+        self,
+        item: pytest.Function,
+        setup: pytest.TestReport,
+        nextitem: pytest.Item | None,
+        ihook: Any,
     ) -> None:
         """A test whose setup failed or skipped: report it and tear it down right away."""
-        ihook = item.ihook
         keeper = self._keeper(item) or nextitem
+        nodeid, location = item.nodeid, item.location
         with _shared.reporting_for(item):
-            ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-            self.driver.log(item, setup)
+            ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+            self.driver.log(item, setup, ihook=ihook)
             self.driver.phase(
-                item, "teardown", lambda: ihook.pytest_runtest_teardown(item=item, nextitem=keeper)
+                item,
+                "teardown",
+                lambda: ihook.pytest_runtest_teardown(item=item, nextitem=keeper),
+                ihook=ihook,
             )
-            ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
-        self._done_with(item)
+            ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+        self._done_with(item, nodeid)
 
     # -- timeouts ---------------------------------------------------------------------------
     def _arm(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
@@ -256,15 +268,19 @@ class Group:
             self._finish(running, keeper)
 
     def _finish(self, running: Running, keeper: pytest.Function | None) -> None:
-        item = running.item
+        item, nodeid, ihook, location = (
+            running.item,
+            running.nodeid,
+            running.ihook,
+            running.item.location,
+        )
         del self.running[item]
-        ihook = item.ihook
-        output = self.driver.router.close(item.nodeid)
+        output = self.driver.router.close(nodeid)
         for name in ("stdout", "stderr"):
             item.add_report_section("call", name, "".join(getattr(output, name)))
         item.add_report_section("call", "log", "\n".join(output.log))
-        ihook.pytest_runtest_logstart(nodeid=item.nodeid, location=item.location)
-        self.driver.log(item, running.setup)
+        ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+        self.driver.log(item, running.setup, ihook=ihook)
         item.stash[MODE_KEY] = "deliver"
         item.stash[OUTCOME_KEY] = self._outcome(running)
         try:
@@ -272,6 +288,7 @@ class Group:
                 item,
                 "call",
                 lambda: ihook.pytest_runtest_call(item=item),
+                ihook=ihook,
                 times=(running.start, running.stop or time.time(), running.duration),
             )
         finally:
@@ -280,23 +297,26 @@ class Group:
         nextitem = self._next_for_teardown(item, keeper)
         _shared.put_back(item)
         self.driver.phase(
-            item, "teardown", lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
+            item,
+            "teardown",
+            lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem),
+            ihook=ihook,
         )
-        ihook.pytest_runtest_logfinish(nodeid=item.nodeid, location=item.location)
+        ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
         for message in output.warnings:
             ihook.pytest_warning_recorded.call_historic(
                 kwargs={
                     "warning_message": message,
                     "when": "runtest",
-                    "nodeid": item.nodeid,
+                    "nodeid": nodeid,
                     "location": None,
                 }
             )
-        self._done_with(item)
+        self._done_with(item, nodeid)
 
-    def _done_with(self, item: pytest.Function) -> None:
-        self.runtime.active.pop(item.nodeid, None)
-        self.driver.router.close(item.nodeid)
+    def _done_with(self, item: pytest.Function, nodeid: str) -> None:
+        self.runtime.active.pop(nodeid, None)
+        self.driver.router.close(nodeid)
         _shared.forget_request(item)
 
     def _keeper(self, exclude: pytest.Function) -> pytest.Function | None:
@@ -399,6 +419,6 @@ class Group:
                 item.ihook.pytest_runtest_teardown(item=item, nextitem=nextitem)
             except Exception as exc:  # pragma: no cover - shown, the others still run
                 self.driver.say([f"{item.nodeid}: teardown failed: {exc!r}"])
-            self._done_with(item)
+            self._done_with(item, entry.nodeid)
         self.driver.group = None
         self.close()

@@ -10,13 +10,11 @@ threads, C code writing to file descriptors 1 and 2.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import logging
 import sys
 import warnings
-from collections.abc import Iterator
 from typing import Any, TextIO
 
 from pytest_aioloop._owners import OWNER
@@ -43,6 +41,16 @@ class Router:
         self._level = level
         self._handler: _LogHandler | None = None
         self._root_level: int | None = None
+        #: pytest's own streams and our wrapper of each (pytest puts the same ones back at each
+        #: phase, so one wrapper each serves the whole group).
+        self._streams: dict[int, _Stream] = {}
+        #: The handlers that carry :attr:`_keep_out` until the group ends.
+        self._filtered: list[logging.Handler] = []
+        self._keep_out = _OtherTests(self)
+        #: ``warnings.showwarning`` while routing (one object, so it can be recognised), and
+        #: the one it stands in front of.
+        self._show: Any = self._show_warning
+        self._previous_show: Any = warnings.showwarning
 
     def open(self, nodeid: str) -> None:
         """Start collecting for ``nodeid``."""
@@ -70,7 +78,7 @@ class Router:
             root.setLevel(self._level)
 
     def stop(self) -> None:
-        """Take the log handler off again."""
+        """Take the log handler off again, and the filter off the other handlers."""
         root = logging.getLogger()
         if self._handler is not None:
             root.removeHandler(self._handler)
@@ -78,45 +86,81 @@ class Router:
         if self._root_level is not None:
             root.setLevel(self._root_level)
             self._root_level = None
+        for handler in self._filtered:
+            handler.removeFilter(self._keep_out)
+        self._filtered.clear()
+        self._streams.clear()
 
     # -- around pytest's phases and the waits ---------------------------------------------------
-    @contextlib.contextmanager
-    def routing(self, phase: str | None) -> Iterator[None]:
-        """Route stdout, stderr, warnings, and keep other tests' records out of other handlers."""
-        previous_phase, self.phase = self.phase, phase
-        out, err = sys.stdout, sys.stderr
-        sys.stdout = _Stream(out, self, "stdout")
-        sys.stderr = _Stream(err, self, "stderr")
-        keep_out = _OtherTests(self)
-        handlers = [h for h in logging.getLogger().handlers if h is not self._handler]
-        for handler in handlers:
-            handler.addFilter(keep_out)
-        try:
-            with warnings.catch_warnings():
-                previous_show = warnings.showwarning
-                warnings.showwarning = self._showwarning(previous_show)
-                yield
-        finally:
-            for handler in handlers:
-                handler.removeFilter(keep_out)
-            if isinstance(sys.stdout, _Stream):
-                sys.stdout = out
-            if isinstance(sys.stderr, _Stream):
-                sys.stderr = err
-            self.phase = previous_phase
+    def routing(self, phase: str | None) -> _Routing:
+        """Route stdout, stderr, warnings, and keep other tests' records out of other handlers.
 
-    def _showwarning(self, previous: Any) -> Any:
-        def show(message: Warning | str, category: type[Warning], *where: Any) -> None:
-            # Warnings of the phase's own test are its too (they go to its report later).
-            owner = OWNER.get()
-            nodeid = owner.nodeid if owner is not None else self.phase
-            target = self.outputs.get(nodeid) if nodeid is not None else None
-            if target is None:
-                previous(message, category, *where)
-                return
-            target.warnings.append(warnings.WarningMessage(message, category, *where))
+        Used around every phase of every test that runs with others, so it is cheap: a
+        handler keeps the filter, and a stream its wrapper, until the group ends.
+        """
+        return _Routing(self, phase)
 
-        return show
+    def _wrap(self, stream: Any, name: str) -> Any:
+        if type(stream) is _Stream:
+            return stream
+        wrapper = self._streams.get(id(stream))
+        if wrapper is None or wrapper._underlying is not stream:
+            wrapper = self._streams[id(stream)] = _Stream(stream, self, name)
+        return wrapper
+
+    def _filter_handlers(self) -> None:
+        filtered, ours = self._filtered, self._handler
+        for handler in logging.getLogger().handlers:
+            if handler is not ours and handler not in filtered:
+                handler.addFilter(self._keep_out)
+                filtered.append(handler)
+
+    def _show_warning(self, message: Warning | str, category: type[Warning], *where: Any) -> None:
+        # Warnings of the phase's own test are its too (they go to its report later).
+        owner = OWNER.get()
+        nodeid = owner.nodeid if owner is not None else self.phase
+        target = self.outputs.get(nodeid) if nodeid is not None else None
+        if target is None:
+            self._previous_show(message, category, *where)
+            return
+        target.warnings.append(warnings.WarningMessage(message, category, *where))
+
+
+class _Routing:
+    """One :meth:`Router.routing`: swaps the streams and ``showwarning`` in, and back."""
+
+    __slots__ = ("_phase", "_router", "_saved")
+
+    def __init__(self, router: Router, phase: str | None) -> None:
+        self._router = router
+        self._phase = phase
+        self._saved: tuple[str | None, TextIO, TextIO, Any, Any] | None = None
+
+    def __enter__(self) -> None:
+        router = self._router
+        out, err, show = sys.stdout, sys.stderr, warnings.showwarning
+        self._saved = (router.phase, out, err, show, router._previous_show)
+        router.phase = self._phase
+        router._filter_handlers()
+        sys.stdout = router._wrap(out, "stdout")
+        sys.stderr = router._wrap(err, "stderr")
+        if show is not router._show:  # nested: the outer routing's stays in front
+            router._previous_show = show
+            warnings.showwarning = router._show
+
+    def __exit__(self, *exc_info: object) -> None:
+        saved, self._saved = self._saved, None
+        assert saved is not None
+        router = self._router
+        phase, out, err, show, previous = saved
+        if type(sys.stdout) is _Stream:
+            sys.stdout = out
+        if type(sys.stderr) is _Stream:
+            sys.stderr = err
+        if warnings.showwarning is router._show:
+            warnings.showwarning = show
+        router._previous_show = previous
+        router.phase = phase
 
 
 class _Stream(io.TextIOBase):
