@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 import pytest
@@ -43,20 +44,61 @@ def run_off_reason(config: pytest.Config) -> str | None:
 
 def limit_of(item: pytest.Item, default: int) -> int:
     """Return how many tests may run at once where ``item`` is (closest ``concurrency=``)."""
-    for mark in item.iter_markers("asyncio"):
-        value = mark.kwargs.get("concurrency")
-        if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
-            return value
-    return default
+    return marked(item, default)[0]
 
 
-def reason_alone(runtime: Runtime, item: pytest.Item, plan: ItemPlan) -> str | None:
-    """Return why ``item`` must run alone, or ``None`` if it may run with others."""
+def marked(item: pytest.Item, default: int) -> tuple[int, bool]:
+    """Return the closest ``concurrency=`` (else ``default``) and ``concurrent=`` markers say.
+
+    One pass over the test's ``asyncio`` markers, closest first: each argument comes from the
+    closest marker that has it.
+    """
+    limit: int | None = None
+    concurrent: bool | None = None
     for mark in item.iter_markers("asyncio"):
-        if "concurrent" in mark.kwargs:
-            if mark.kwargs["concurrent"] is False:
-                return "it is marked concurrent=False"
+        kwargs = mark.kwargs
+        if limit is None:
+            value = kwargs.get("concurrency")
+            if isinstance(value, int) and not isinstance(value, bool) and value >= 1:
+                limit = value
+        if concurrent is None and "concurrent" in kwargs:
+            concurrent = kwargs["concurrent"] is not False
+        if limit is not None and concurrent is not None:
             break
+    return (default if limit is None else limit), concurrent is not False
+
+
+@dataclasses.dataclass(frozen=True)
+class Plugins:
+    """What other plugins of the run make a test run alone (looked up once, at the first test)."""
+
+    rerunfailures: bool
+    reruns_all: bool
+    timeout: bool
+    timeout_all: bool
+
+    @classmethod
+    def of(cls, config: pytest.Config) -> Plugins:
+        """Look the plugins and their options up in ``config``."""
+        rerun = config.pluginmanager.has_plugin("rerunfailures")
+        timeout = config.pluginmanager.has_plugin("timeout")
+        return cls(
+            rerunfailures=rerun,
+            reruns_all=rerun and bool(config.getoption("reruns", 0)),
+            timeout=timeout,
+            timeout_all=timeout and bool(config.getoption("timeout", None)),
+        )
+
+
+def reason_alone(
+    runtime: Runtime, item: pytest.Item, plan: ItemPlan, *, concurrent: bool, plugins: Plugins
+) -> str | None:
+    """Return why ``item`` must run alone, or ``None`` if it may run with others.
+
+    ``concurrent`` is what its markers say (:func:`marked`).
+    """
+    if not concurrent:
+        return "it is marked concurrent=False"
     if not plan.direct:
         return "it uses an event_loop or event_loop_policy of its own, or loop factories"
     names = getattr(item, "fixturenames", ())
@@ -79,13 +121,8 @@ def reason_alone(runtime: Runtime, item: pytest.Item, plan: ItemPlan) -> str | N
         return "it uses Hypothesis (many examples in one call)"
     if any(mark.name == "filterwarnings" for mark in getattr(item, "own_markers", ())):
         return "it has a filterwarnings mark of its own (warning filters are process-wide)"
-    config = item.config
-    if config.pluginmanager.has_plugin("rerunfailures") and (
-        item.get_closest_marker("flaky") or config.getoption("reruns", 0)
-    ):
+    if plugins.rerunfailures and (plugins.reruns_all or item.get_closest_marker("flaky")):
         return "pytest-rerunfailures may rerun it (a rerun runs alone)"
-    if config.pluginmanager.has_plugin("timeout") and (
-        item.get_closest_marker("timeout") or config.getoption("timeout", None)
-    ):
+    if plugins.timeout and (plugins.timeout_all or item.get_closest_marker("timeout")):
         return "pytest-timeout applies to it (its timer measures one test at a time)"
     return None

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from pytest_aioloop import _tests
-from pytest_aioloop._alone import limit_of, reason_alone, run_off_reason
+from pytest_aioloop._alone import Plugins, limit_of, marked, reason_alone, run_off_reason
 from pytest_aioloop._compat import concurrent as _shared
 from pytest_aioloop._group import Group
 from pytest_aioloop._loops import LoopKind
@@ -37,6 +37,8 @@ class Concurrency:
         self.off = run_off_reason(config)
         #: Whether this pytest's internals were checked (at the first test).
         self._checked = False
+        #: The other plugins that keep tests alone (looked up at the first test).
+        self._plugins: Plugins | None = None
         self.group: Group | None = None
         #: The ``nextitem`` of the last test a draining group tears down.
         self.final_next: pytest.Item | None = None
@@ -99,10 +101,13 @@ class Concurrency:
         plan = _tests.plan_at_setup(runtime, item)
         if plan is None or not plan.is_async_test or plan.error is not None:
             return None
-        limit = limit_of(item, runtime.settings.concurrency)
+        limit, concurrent = marked(item, runtime.settings.concurrency)
         if limit <= 1:
             return None
-        reason = reason_alone(runtime, item, plan)
+        plugins = self._plugins
+        if plugins is None:
+            plugins = self._plugins = Plugins.of(self.config)
+        reason = reason_alone(runtime, item, plan, concurrent=concurrent, plugins=plugins)
         if reason is not None:
             self.alone[reason] += 1
             self.say_verbose([f"asyncio: {item.nodeid} runs alone: {reason}"])
