@@ -351,8 +351,12 @@ def _machine() -> str:
     return platform.processor() or platform.machine()
 
 
-def meta(bench: Bench, pytest_version: str) -> dict[str, Any]:
-    """Return the machine, interpreter and package versions of this run."""
+def meta(bench: Bench, pytest_version: str, source: str) -> dict[str, Any]:
+    """Return the machine, interpreter and package versions of this run.
+
+    ``source`` is :func:`_source` as it was when the wheels were built (the tree may change
+    while the scenarios run).
+    """
     versions: dict[str, str] = {}
     own_pytest: dict[str, str] = {}
     for contender in _contenders.ALL + _contenders.PEERS:
@@ -374,7 +378,7 @@ def meta(bench: Bench, pytest_version: str) -> dict[str, Any]:
         "pytest": pytest_version,
         "own_pytest": own_pytest,
         "versions": versions,
-        "source": _source(),
+        "source": source,
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "smoke": bench.args.smoke,
         "runs": bench.runs_for(1),
@@ -479,6 +483,7 @@ def main(argv: list[str] | None = None) -> int:
     venvs, pytest_version = _envs.create_all(
         _contenders.ALL + _contenders.PEERS, args.pytest, reuse=args.reuse_venvs
     )
+    source = _source()  # what the wheels just built were built from
     log(f"venvs ready on pytest {pytest_version} ({time.perf_counter() - started:.0f} s)")
     workdir = Path(tempfile.mkdtemp(prefix="aiokit-bench-"))
     try:
@@ -492,7 +497,7 @@ def main(argv: list[str] | None = None) -> int:
             scenario_io(bench, 20, 20)
         else:
             scenario_io(bench, args.io_tests, args.trivial_tests)
-        info = meta(bench, pytest_version)
+        info = meta(bench, pytest_version, source)
     finally:
         if args.keep:
             log(f"suites kept in {workdir}")

@@ -7,65 +7,34 @@ See :mod:`pytest_aioloop._concurrency` for when tests form a group, and
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import re
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_aioloop import _compat, _tests
+from pytest_aioloop import _compat, _slow_callbacks, _tests
 from pytest_aioloop._compat import concurrent as _shared
 from pytest_aioloop._loops import LoopKind
-from pytest_aioloop._nets import SlowCallbackRecorder
-from pytest_aioloop._owners import Owner, pending_tasks
+from pytest_aioloop._owners import pending_tasks
 from pytest_aioloop._plan import PLAN_KEY
+from pytest_aioloop._running import Running, outcome
 from pytest_aioloop._stacks import describe_tasks
 from pytest_aioloop._tests import MODE_KEY, OUTCOME_KEY, TASK_KEY
 from pytest_aioloop._timeouts import (
     GRACE_SECONDS,
-    blocked,
-    ignored_timeout,
-    returned_after_timeout,
-    timed_out,
 )
 from pytest_aioloop._watchdog import Blocked
 
 if TYPE_CHECKING:
     import asyncio
-    from asyncio import Task, TimerHandle
 
     from pytest_aioloop._concurrency import Concurrency
 else:
     from pytest_aioloop._lazy import asyncio
 
 _TASK_NAME = re.compile(r"name='([^']+)'")
-
-
-@dataclasses.dataclass(eq=False)
-class Running:
-    """One test of a group, from its setup until it is reported."""
-
-    item: pytest.Function
-    owner: Owner
-    setup: pytest.TestReport
-    #: ``item.nodeid`` and ``item.ihook``, which pytest computes anew at each access.
-    nodeid: str
-    ihook: Any
-    task: Task[Any] | None = None
-    #: Done (or given up on): ready to be reported.
-    finished: bool = False
-    start_error: BaseException | None = None
-    start: float = 0.0
-    clock: float = 0.0
-    stop: float = 0.0
-    duration: float = 0.0
-    timeout: float | None = None
-    deadline: float | None = None
-    timers: list[TimerHandle] = dataclasses.field(default_factory=list)
-    stacks: str | None = None
-    gave_up: bool = False
-    blocked: str | None = None
 
 
 class Group:
@@ -97,7 +66,8 @@ class Group:
         self._last: pytest.Function | None = None
         self.count = 0
         self.peak = 0
-        self._slow: SlowCallbackRecorder | None = None
+        #: Undoes the slow-callback watching of the group's loop (``None``: not watching).
+        self._unwatch: Callable[[], None] | None = None
 
     def accepts(self, item: pytest.Function, kind: LoopKind, limit: int) -> bool:
         """Whether ``item`` can join: same parent, same loop, same limit."""
@@ -282,7 +252,7 @@ class Group:
         ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
         self.driver.log(item, running.setup, ihook=ihook)
         item.stash[MODE_KEY] = "deliver"
-        item.stash[OUTCOME_KEY] = self._outcome(running)
+        item.stash[OUTCOME_KEY] = outcome(running)
         try:
             self.driver.phase(
                 item,
@@ -331,44 +301,12 @@ class Group:
     ) -> pytest.Item | None:
         return self._keeper(item) or keeper or self.driver.final_next
 
-    def _outcome(self, running: Running) -> BaseException | None:
-        what, timeout = "The test", running.timeout or 0.0
-        if running.start_error is not None:
-            return running.start_error
-        if running.blocked is not None:
-            return pytest.fail.Exception(blocked(what, timeout, running.blocked), pytrace=False)
-        if running.gave_up:
-            text = ignored_timeout(what, timeout, running.stacks or "", loop_closed=False)
-            return pytest.fail.Exception(text, pytrace=False)
-        task = running.task
-        assert task is not None
-        if task.cancelled():
-            if running.stacks is not None:
-                return pytest.fail.Exception(
-                    timed_out(what, timeout, running.stacks), pytrace=False
-                )
-            return asyncio.CancelledError("the test's task was cancelled")
-        exc = task.exception()
-        if exc is not None:
-            return exc
-        if running.stacks is not None:
-            return pytest.fail.Exception(
-                returned_after_timeout(what, timeout, running.stacks), pytrace=False
-            )
-        return None
-
     # -- slow callbacks -----------------------------------------------------------------------
     def _watch_slow_callbacks(self, loop: asyncio.AbstractEventLoop) -> None:
         threshold = self.runtime.settings.slow_callback
-        if threshold is None or self._slow is not None:
+        if threshold is None or self._unwatch is not None:
             return
-        import logging
-
-        self._debug = loop.get_debug(), getattr(loop, "slow_callback_duration", 0.1)
-        loop.set_debug(True)
-        loop.slow_callback_duration = threshold
-        self._slow = SlowCallbackRecorder(self._slow_callback)
-        logging.getLogger("asyncio").addHandler(self._slow)
+        self._unwatch = _slow_callbacks.watch(loop, threshold, self._slow_callback)
 
     def _slow_callback(self, line: str) -> None:
         # asyncio names the slow handle; a test's own task carries the test's node id.
@@ -380,14 +318,9 @@ class Group:
     # -- the end --------------------------------------------------------------------------------
     def close(self) -> None:
         """The group is drained: stop watching, close its own loop."""
-        if self._slow is not None:
-            import logging
-
-            logging.getLogger("asyncio").removeHandler(self._slow)
-            if self.loop is not None and not self.loop.is_closed():
-                self.loop.set_debug(self._debug[0])
-                self.loop.slow_callback_duration = self._debug[1]
-            self._slow = None
+        if self._unwatch is not None:
+            self._unwatch()
+            self._unwatch = None
         if self._saved_loop is not None:
             _compat.restore_current_loop(self._saved_loop)
             self._saved_loop = None

@@ -26,6 +26,7 @@ USERS = (
     "pytest_aioloop._nets",
     "pytest_aioloop._owners",
     "pytest_aioloop._runner",
+    "pytest_aioloop._running",
     "pytest_aioloop._timeouts",
 )
 

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import logging
-import re
 import traceback
 import weakref
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
-from pytest_aioloop import _compat
+from pytest_aioloop import _compat, _slow_callbacks
 from pytest_aioloop._owners import (
     OWNER,
     Owner,
@@ -222,20 +220,14 @@ class Nets:
             finally:
                 self.running.discard(owner)
             return
-        debug = loop.get_debug()
-        duration = getattr(loop, "slow_callback_duration", 0.1)
-        loop.set_debug(True)
-        loop.slow_callback_duration = threshold
-        recorder = SlowCallbackRecorder(lambda line: self._slow(owner, line, threshold))
-        logger = logging.getLogger("asyncio")
-        logger.addHandler(recorder)
+        undo = _slow_callbacks.watch(
+            loop, threshold, lambda line: self._slow(owner, line, threshold)
+        )
         try:
             yield
         finally:
             self.running.discard(owner)
-            logger.removeHandler(recorder)
-            loop.set_debug(debug)
-            loop.slow_callback_duration = duration
+            undo()
 
     def record_slow(self, owner: Owner | None, line: str) -> None:
         """Record a slow callback of ``owner`` (``None``: no test could be named)."""
@@ -311,24 +303,3 @@ def _drive(loop: asyncio.AbstractEventLoop, coro: Any) -> None:
             if loop.is_closed() or task.done():
                 return
     task.cancel()  # pragma: no cover - a test that stops the loop from every callback
-
-
-#: asyncio names our wrappers as a task's creator; that frame is ours, not the user's.
-_OUR_FRAME = re.compile(r" created at \S*pytest_aioloop[/\\]_\w+\.py:\d+")
-
-
-class SlowCallbackRecorder(logging.Handler):
-    """Collects asyncio's debug-mode 'Executing ... took N seconds' records."""
-
-    def __init__(self, sink: Callable[[str], None]) -> None:
-        super().__init__(logging.WARNING)
-        self.sink = sink
-
-    def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record.msg, str) and record.msg.startswith("Executing"):
-            args = record.args if isinstance(record.args, tuple) else ()
-            if len(args) == 2:
-                handle = _OUR_FRAME.sub("", str(args[0]))
-                self.sink(f"{handle} held the event loop for {float(str(args[1])):.3f} s")
-            else:  # pragma: no cover - asyncio changed its message
-                self.sink(record.getMessage())
