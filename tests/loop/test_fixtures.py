@@ -214,3 +214,35 @@ def test_autouse_async_fixture_and_failures_in_setup(pytester: pytest.Pytester) 
     result = pytester.runpytest("-p", "no:cacheprovider", "-p", "no:randomly")
     result.assert_outcomes(passed=1, errors=1)
     result.stdout.fnmatch_lines(["*RuntimeError: fixture exploded*"])
+
+
+def test_getfixturevalue_of_an_async_fixture_from_async_code_says_what_to_do(
+    pytester: pytest.Pytester,
+) -> None:
+    """Its step cannot run in the running loop: a clear failure, and nothing left un-awaited."""
+    pytester.makepyfile(
+        """
+        import gc
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture
+        async def resource():
+            yield 1
+
+        @pytest.mark.asyncio
+        async def test_asks_late(request):
+            request.getfixturevalue("resource")
+
+        def test_after():
+            gc.collect()
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:randomly", "-W", "error::RuntimeWarning")
+    result.assert_outcomes(failed=1, passed=1)
+    result.stdout.fnmatch_lines(
+        [
+            "*Setup of async fixture 'resource' cannot run while an event loop is running*",
+        ]
+    )
+    assert "never awaited" not in result.stdout.str() + result.stderr.str()

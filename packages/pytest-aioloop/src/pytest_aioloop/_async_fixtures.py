@@ -79,6 +79,17 @@ def make_wrapper(
     def step(
         loop: asyncio.AbstractEventLoop, coro: Any, ctx: contextvars.Context, what: str
     ) -> tuple[Any, Callable[[], None]]:
+        if _loop_running():
+            # Requested from code running in a loop (request.getfixturevalue() in an async
+            # test): no loop can run the step until that code returns. Close it (no "never
+            # awaited" warning later) and say what to do instead.
+            coro.close()
+            pytest.fail(
+                f"{what[0].upper()}{what[1:]} cannot run while an event loop is running, as "
+                "when async code calls request.getfixturevalue() for the fixture. Request it "
+                "as an argument of the test (or with @pytest.mark.usefixtures) instead.",
+                pytrace=False,
+            )
         return run(
             loop,
             coro,
@@ -137,6 +148,17 @@ def make_wrapper(
         return run_sync(loop, lambda: func(**kwargs))
 
     return sync_fixture
+
+
+def _loop_running() -> bool:
+    """Whether a loop is running in this thread (asyncio is loaded: a fixture needs it)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 def _where(func: Callable[..., Any]) -> tuple[str, int] | None:

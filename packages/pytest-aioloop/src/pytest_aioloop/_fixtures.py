@@ -62,7 +62,10 @@ def fixture(
 
     Works on coroutine functions, async generators (code after ``yield`` is the teardown) and
     plain functions or generators (they run with the loop installed as the current loop), and
-    on methods of test classes. Takes every argument of :func:`pytest.fixture`, plus:
+    on methods of test classes. Request an async fixture as an argument (or with
+    ``usefixtures``): from async code, ``request.getfixturevalue()`` cannot set it up, since no
+    loop can run its setup until that code returns, and the test fails saying so. Takes every
+    argument of :func:`pytest.fixture`, plus:
 
     Args:
         fixture_function: The function, when used as ``@fixture`` without parentheses.

@@ -59,3 +59,10 @@ def letter(request):
 @pytest.fixture
 def doubled(request):
     return request.param * 2
+
+
+@pytest.fixture
+def sync_value(request):
+    print(f"sync_value setup for {request.node.name}")
+    yield request.node.name
+    print(f"sync_value teardown for {request.node.name}")

@@ -45,7 +45,7 @@ async def test_indirect(doubled):
 
 @pytest.mark.asyncio
 async def test_getfixturevalue_and_addfinalizer(request):
-    value = request.getfixturevalue("per_test")
+    value = request.getfixturevalue("sync_value")
     request.addfinalizer(lambda: print(f"test finalizer for {value}"))
     await asyncio.sleep(0.01)
     assert value == "test_getfixturevalue_and_addfinalizer"
