@@ -176,9 +176,9 @@ def test_a_pytest_without_the_internals_it_needs_runs_tests_one_by_one(
     """Where the setup stack or fixture cache is not what it knows, concurrency stays off."""
     pytester.makeconftest(
         """
-        from pytest_aioloop._compat import concurrent
+        from pytest_aioloop._compat import setup_stack
 
-        concurrent.can_run_concurrently = lambda session: False
+        setup_stack.can_run_concurrently = lambda session: False
         """
     )
     pytester.makepyfile(TOGETHER.replace("< 5", "< 1"))

@@ -1,4 +1,4 @@
-"""asyncio is imported on first use: the stand-in in pytest_aioloop._lazy."""
+"""asyncio is imported on first use: the stand-in in pytest_aioloop._compat.lazy_asyncio."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ def test_plugin_import_and_introspection_do_not_import_asyncio() -> None:
         """
         import sys
         import pytest_aioloop, pytest_aioloop.plugin
-        from pytest_aioloop import _event_loop as fixtures
+        from pytest_aioloop._fixtures import user_event_loop as fixtures
         assert not hasattr(fixtures.asyncio, "_mock_name")
         assert not hasattr(fixtures.asyncio, "__wrapped__")
         print("asyncio" in sys.modules)
@@ -33,12 +33,15 @@ def test_first_use_puts_the_real_module_in_place_everywhere() -> None:
     out = _run(
         """
         import sys
-        from pytest_aioloop import _lazy, _compat, _event_loop, plugin
-        stand_in = _event_loop.asyncio
-        policy = _compat.get_policy()
+        from pytest_aioloop import plugin
+        from pytest_aioloop._compat import asyncio_internals, lazy_asyncio
+        from pytest_aioloop._fixtures import user_event_loop
+        stand_in = user_event_loop.asyncio
+        policy = asyncio_internals.get_policy()
         real = sys.modules["asyncio"]
         print(policy is real.get_event_loop_policy())
-        print(all(sys.modules[name].asyncio is real for name in _lazy.USERS if name in sys.modules))
+        users = lazy_asyncio.USERS
+        print(all(sys.modules[name].asyncio is real for name in users if name in sys.modules))
         print(stand_in is not real)
         """
     )
@@ -49,14 +52,14 @@ def test_every_module_with_the_stand_in_is_listed() -> None:
     """A module missing from USERS would keep the stand-in (slow, and stale after re-imports)."""
     from pathlib import Path
 
-    from pytest_aioloop import _lazy
+    from pytest_aioloop._compat import lazy_asyncio
 
-    package = Path(_lazy.__file__).parent
+    package = Path(lazy_asyncio.__file__).parent.parent
     users = {
         ".".join(["pytest_aioloop", *path.relative_to(package).with_suffix("").parts]).removesuffix(
             ".__init__"
         )
         for path in package.rglob("*.py")
-        if "from pytest_aioloop._lazy import asyncio" in path.read_text()
+        if "from pytest_aioloop._compat.lazy_asyncio import asyncio" in path.read_text()
     }
-    assert users == set(_lazy.USERS)
+    assert users == set(lazy_asyncio.USERS)

@@ -13,14 +13,14 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pytest
 
-    from pytest_aioloop._fixtures import fixture
-    from pytest_aioloop._reports import (
+    from pytest_aioloop._settings.fixture import fixture
+    from pytest_aioloop._version import __version__
+    from pytest_aioloop._warnings import (
         AioloopWarning,
         LeakedTaskWarning,
         SlowCallbackWarning,
         UnhandledErrorWarning,
     )
-    from pytest_aioloop._version import __version__
 
 __all__ = [
     "AioloopWarning",
@@ -35,11 +35,11 @@ __all__ = [
 # The module each public name comes from, imported on first use (PEP 562): the modules import
 # pytest, which ``python -m pytest_aioloop`` has no use for.
 _LAZY = {
-    "fixture": "pytest_aioloop._fixtures",
-    "AioloopWarning": "pytest_aioloop._reports",
-    "LeakedTaskWarning": "pytest_aioloop._reports",
-    "SlowCallbackWarning": "pytest_aioloop._reports",
-    "UnhandledErrorWarning": "pytest_aioloop._reports",
+    "fixture": "pytest_aioloop._settings.fixture",
+    "AioloopWarning": "pytest_aioloop._warnings",
+    "LeakedTaskWarning": "pytest_aioloop._warnings",
+    "SlowCallbackWarning": "pytest_aioloop._warnings",
+    "UnhandledErrorWarning": "pytest_aioloop._warnings",
     "__version__": "pytest_aioloop._version",
 }
 
@@ -63,11 +63,11 @@ def is_async_test(item: pytest.Item) -> bool:
 
     Useful in ``pytest_collection_modifyitems`` to act on async tests only.
     """
-    from pytest_aioloop._plan import PLAN_KEY, plan_item
-    from pytest_aioloop._runtime import RUNTIME_KEY
+    from pytest_aioloop._items.plan import PLAN_KEY, plan_item
+    from pytest_aioloop._session import STATE_KEY
 
     plan = item.stash.get(PLAN_KEY, None)
     if plan is not None:
         return plan.is_async_test
-    runtime = item.config.stash.get(RUNTIME_KEY, None)
-    return runtime is not None and plan_item(item, runtime.settings).is_async_test
+    state = item.config.stash.get(STATE_KEY, None)
+    return state is not None and plan_item(item, state.settings).is_async_test

@@ -86,9 +86,9 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit status."""
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    from pytest_aioloop import _migrate
+    from pytest_aioloop._migrate import command
 
-    return _migrate.run(
+    return command.run(
         args.paths, diff=args.diff, check=args.check, stdout=sys.stdout, stderr=sys.stderr
     )
 

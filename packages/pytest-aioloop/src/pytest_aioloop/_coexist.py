@@ -20,7 +20,10 @@ import importlib.metadata
 
 import pytest
 
-from pytest_aioloop import _compat
+from pytest_aioloop._compat.pytest_internals import (
+    drop_registration_history,
+    taken_option_names,
+)
 
 #: The names pytest-asyncio's plugin module is registered under (entry point, module, -p).
 NAMES = ("asyncio", "pytest_asyncio.plugin")
@@ -35,9 +38,9 @@ def keep_out(pluginmanager: pytest.PytestPluginManager, parser: pytest.Parser) -
     for name in loaded_first:
         plugin = pluginmanager.get_plugin(name)
         pluginmanager.set_blocked(name)
-        _compat.drop_registration_history(pluginmanager, plugin)
+        drop_registration_history(pluginmanager, plugin)
     if loaded_first:
-        taken = _compat.taken_option_names(parser, THEIR_GROUP)
+        taken = taken_option_names(parser, THEIR_GROUP)
     for name in NAMES:
         if not pluginmanager.is_blocked(name):
             pluginmanager.set_blocked(name)

@@ -1,50 +1,43 @@
-"""The pytest11 entry point of pytest-aioloop: thin hooks that wire the modules together.
+"""The pytest11 entry point of pytest-aioloop: thin hooks that hand each event to its part.
 
-Hooks appear in the order pytest calls them. The work is done elsewhere: options in
-``_config``, pytest-asyncio beside us in ``_coexist``, per-test plans in ``_plan``, loops in
-``_loops``/``_choice``/``_runtime``, one test's life in ``_tests``, async fixtures in
-``_async_fixtures``, the fixtures themselves in ``_event_loop``, the nets in ``_nets`` and
-what they report in ``_reports``.
+The work is done in the parts (``docs/concepts/architecture.md`` maps them): options and the
+marker in ``_settings``, pytest-asyncio beside us in ``_coexist``, what collection adds and each
+test's plan, life and call in ``_items``, fixtures in ``_fixtures``, loops in ``_loop``, the
+runner in ``_run``, the safety nets in ``_nets``, and concurrent tests in ``_concurrency``
+(loaded only when used). The hooks below come in the order of a session: configuration,
+collection, each test's protocol, fixtures, the end.
 """
 
 from __future__ import annotations
 
-import types
-from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
-from pytest_aioloop import _coexist, _compat, _fixtures, _lazy, _tests, hookspecs
-from pytest_aioloop._async_fixtures import make_wrapper
-from pytest_aioloop._config import add_options, read_settings
-from pytest_aioloop._event_loop import (  # the fixtures: pytest finds them in this module
+from pytest_aioloop import _coexist, hookspecs
+from pytest_aioloop._compat import lazy_asyncio
+from pytest_aioloop._compat.asyncio_internals import installed
+from pytest_aioloop._fixtures import setup as fixture_setup
+from pytest_aioloop._fixtures.builtin import (  # the fixtures: pytest finds them in this module
     _aioloop_factory,  # noqa: F401
     event_loop,  # noqa: F401
     event_loop_policy,  # noqa: F401
-    user_event_loop_finalized,
-    watch_user_event_loop,
 )
-from pytest_aioloop._factories import FactoriesError, factories_for, unavailable_reason
-from pytest_aioloop._marker import MARKER_LINE
-from pytest_aioloop._plan import (
-    CONCURRENCY_MARKED,
-    OTHER_FRAMEWORK_MARKERS,
-    PLAN_KEY,
-    async_kind,
-    collector_facts,
-    plan_item,
-    unwrap_test_function,
-)
-from pytest_aioloop._runtime import RUNTIME_KEY, Runtime
-
-if TYPE_CHECKING:
-    import asyncio
+from pytest_aioloop._items import collection, lifecycle
+from pytest_aioloop._items.call import SERIAL
+from pytest_aioloop._items.plan import CONCURRENCY_MARKED, PLAN_KEY, plan_at_setup
+from pytest_aioloop._nets.reporter import Reporter
+from pytest_aioloop._session import STATE_KEY, SessionState
+from pytest_aioloop._settings.marker import MARKER_LINE
+from pytest_aioloop._settings.options import add_options, read_settings
 
 #: The markers this plugin registers (the docs' reference reads it).
 MARKERS = (MARKER_LINE,)
+_CONCURRENCY = "aioloop-concurrency"
 
 
+# -- configuration --------------------------------------------------------------------------------
 def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
     """Add the ``pytest_asyncio_loop_factories`` hook (unless pytest-asyncio already did)."""
     if not hasattr(pluginmanager.hook, "pytest_asyncio_loop_factories"):
@@ -59,49 +52,31 @@ def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginMa
 @pytest.hookimpl(tryfirst=True)  # stop before anything else runs if pytest-asyncio got in
 def pytest_configure(config: pytest.Config) -> None:
     """Validate options and register the marker."""
-    _lazy.refresh()
+    lazy_asyncio.refresh()
     _coexist.check(config)
     config.addinivalue_line("markers", MARKER_LINE)
-    runtime = config.stash[RUNTIME_KEY] = Runtime(config, read_settings(config))
-    config.pluginmanager.register(_Reporter(runtime), "aioloop-reporter")
-    if runtime.settings.auto:
-        config.pluginmanager.register(_AutoMarker(), "aioloop-auto-marker")
-    if runtime.settings.concurrency > 1:
-        _run_concurrently(config, runtime)
+    state = config.stash[STATE_KEY] = SessionState(config, read_settings(config))
+    config.pluginmanager.register(Reporter(state.summary, state.nets.actions), "aioloop-reporter")
+    if state.settings.auto:
+        config.pluginmanager.register(collection.AutoMarker(), "aioloop-auto-marker")
+    if state.settings.concurrency > 1:
+        _run_concurrently(config, state)
 
 
-def _run_concurrently(config: pytest.Config, runtime: Runtime) -> None:
+def _run_concurrently(config: pytest.Config, state: SessionState) -> None:
     # Imported here: a run without concurrency never loads it.
-    from pytest_aioloop._concurrency import Concurrency
+    from pytest_aioloop._concurrency.plugin import Concurrency
 
     if not config.pluginmanager.has_plugin(_CONCURRENCY):
-        config.pluginmanager.register(Concurrency(runtime, config), _CONCURRENCY)
-
-
-_CONCURRENCY = "aioloop-concurrency"
-
-
-def pytest_collection_finish(session: pytest.Session) -> None:
-    """Get ready to run tests together if a module or class asks for it with its marker."""
-    config = session.config
-    if config.stash.get(CONCURRENCY_MARKED, False):
-        _run_concurrently(config, config.stash[RUNTIME_KEY])
-
-
-def pytest_unconfigure(config: pytest.Config) -> None:
-    """Stop the timeout watchdog thread, if a timeout ever started it."""
-    runtime = config.stash.get(RUNTIME_KEY, None)
-    if runtime is not None:
-        runtime.watchdog.close()
-    _lazy.refresh()
+        config.pluginmanager.register(Concurrency(state, config), _CONCURRENCY)
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:
     """Say how pytest-aioloop is configured (and whether pytest-asyncio is kept out)."""
-    runtime = config.stash[RUNTIME_KEY]
-    settings = runtime.settings
+    state = config.stash[STATE_KEY]
+    settings = state.settings
     fixture_scope = settings.default_fixture_loop_scope or "unset (loops follow fixtures)"
-    factories = "yes" if runtime.factories_hooked else "no"
+    factories = "yes" if state.factories_hooked else "no"
     timeout = f"{settings.timeout:g}s" if settings.timeout else "off"
     lines = [
         f"asyncio: pytest-aioloop, mode={settings.mode}, debug={settings.debug}, "
@@ -116,110 +91,37 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return lines
 
 
-class _AutoMarker:
-    """In auto mode, give each coroutine test one ``asyncio`` marker (``-m asyncio`` works)."""
-
-    def __init__(self) -> None:
-        self.mark = pytest.mark.asyncio  # one Mark object, so parsed specs are shared
-
-    def pytest_itemcollected(self, item: pytest.Item) -> None:
-        """Mark ``item`` if it is a coroutine test without an ``asyncio`` marker."""
-        if not isinstance(item, pytest.Function) or item.get_closest_marker("asyncio"):
-            return
-        func, _ = unwrap_test_function(item.obj)
-        if not any(async_kind(func)):
-            return
-        if any(item.get_closest_marker(name) for name in OTHER_FRAMEWORK_MARKERS):
-            return
-        item.add_marker(self.mark)
-
-
+# -- collection ---------------------------------------------------------------------------------
 @pytest.hookimpl(tryfirst=True)  # mark the function before pytest's own impl makes items of it
 def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
 ) -> None:
     """Make tests use ``event_loop``/``event_loop_policy`` where a user-defined one is visible."""
-    facts = collector_facts(collector)
-    if not (facts.factories_hooked or facts.overridden):
-        return  # the common case: asyncio tests here get their loop from the setup hook
-    target = obj.__func__ if type(obj) is staticmethod else obj
-    func, _ = unwrap_test_function(target)
-    is_coro, _ = async_kind(func)
-    if not is_coro:
-        # A user-defined event_loop_policy applies to every test in its visibility, as
-        # pytest-asyncio's autouse one does (a parametrized policy parametrizes sync tests too).
-        if (
-            type(func) is types.FunctionType
-            and facts.policy_overridden
-            and _compat.is_test_function(collector, target, name)
-        ):
-            _USE_POLICY(target)
-        return
-    if not callable(target):
-        return
-    marks = getattr(target, "pytestmark", ())
-    runtime = collector.config.stash[RUNTIME_KEY]
-    if facts.mark is None and not runtime.settings.auto and not _has_mark(marks, "asyncio"):
-        return
-    if any(m.name == "usefixtures" and "event_loop" in m.args for m in marks):
-        return
-    if facts.policy_overridden:
-        _USE_POLICY(target)
-    # With loop factories, the test also uses the (parametrized) factory fixture, early in its
-    # closure so that fixtures made in another factory's loop are made again.
-    if facts.factories_hooked:
-        _USE_FACTORY_AND_LOOP(target)
-    else:
-        # A user's event_loop (or policy) may be parametrized: pytest must see it now.
-        _USE_LOOP(target)
-
-
-def _has_mark(marks: Iterable[pytest.Mark], name: str) -> bool:
-    return any(m.name == name for m in marks)
-
-
-_USE_LOOP = pytest.mark.usefixtures("event_loop")
-_USE_POLICY = pytest.mark.usefixtures("event_loop_policy")
-_USE_FACTORY_AND_LOOP = pytest.mark.usefixtures("_aioloop_factory", "event_loop")
+    collection.mark_fixtures_needed(
+        collector.config.stash[STATE_KEY].settings, collector, name, obj
+    )
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each asyncio test once per loop factory when the factories hook is implemented."""
-    definition = metafunc.definition
-    if definition.parent is None or not collector_facts(definition.parent).factories_hooked:
-        return
-    runtime = metafunc.config.stash[RUNTIME_KEY]
-    plan = plan_item(definition, runtime.settings)
-    if not plan.is_async_test or plan.error is not None:
-        return
-    try:
-        factories = factories_for(definition)
-    except FactoriesError:
-        return  # the test's setup fails with the message
-    if not factories:
-        return
-    names = list(factories)
-    wanted = list(plan.spec.loop_factories) if plan.spec.loop_factories else names
-    if len(wanted) == 1 and wanted[0] in factories:
-        return  # one factory adds no id: the test's setup records it
-    values = [
-        name
-        if name in factories
-        else pytest.param(name, marks=pytest.mark.skip(reason=unavailable_reason(name, factories)))
-        for name in wanted
-    ]
-    # Session scope groups the tests by factory, and async fixtures that depend on the factory
-    # are made again for each one, in a loop of that factory.
-    metafunc.parametrize("_aioloop_factory", values, indirect=True, ids=wanted, scope="session")
+    collection.parametrize_factories(metafunc.config.stash[STATE_KEY].settings, metafunc)
 
 
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Get ready to run tests together if a module or class asks for it with its marker."""
+    config = session.config
+    if config.stash.get(CONCURRENCY_MARKED, False):
+        _run_concurrently(config, config.stash[STATE_KEY])
+
+
+# -- each test ----------------------------------------------------------------------------------
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
     """Fail, before any fixture runs, a test whose marker or shape pytest-aioloop cannot run."""
-    runtime = item.config.stash[RUNTIME_KEY]
-    _lazy.check()
-    runtime.current_item = item  # fixtures set up from now until the teardown serve this test
-    plan = _tests.plan_at_setup(runtime, item)
+    state = item.config.stash[STATE_KEY]
+    lazy_asyncio.check()
+    state.current_item = item  # fixtures set up from now until the teardown serve this test
+    plan = plan_at_setup(state, item)
     if plan is None or plan.marked_not_async:
         return (yield)
     if plan.error is not None:
@@ -231,7 +133,7 @@ def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
             "setup/teardown into an async fixture.",
             pytrace=False,
         )
-    _tests.begin(runtime, item, plan)
+    lifecycle.begin(state, item, plan)
     return (yield)
 
 
@@ -239,29 +141,27 @@ def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
     """Run a coroutine test in its loop; give a sync test its async fixtures' loop."""
     plan = pyfuncitem.stash.get(PLAN_KEY, None)
-    runtime = pyfuncitem.config.stash[RUNTIME_KEY]
-    if _tests.MODE_KEY in pyfuncitem.stash:
-        return (yield)  # a test running concurrently: the concurrency plugin calls it
+    state = pyfuncitem.config.stash[STATE_KEY]
     if plan is None or not plan.is_async_test:
-        loop = _loop_of_async_fixtures(runtime, pyfuncitem, pyfuncitem.fixturenames)
-        if loop is None:
-            try:
-                return (yield)
-            except pytest.fail.Exception as exc:
-                if str(exc).startswith(_PYTEST_ASYNC_FAIL):
-                    raise pytest.fail.Exception(_NOT_MARKED, pytrace=False) from None
-                raise
-        saved = _compat.save_current_loop()
-        _compat.set_current_loop(loop)
-        try:
-            return (yield)
-        finally:
-            _compat.restore_current_loop(saved)
-    undo = _tests.wrap_call(runtime, pyfuncitem, plan)
+        return (yield from _sync_call(state, pyfuncitem))
+    undo = (plan.call or SERIAL).install(state, pyfuncitem, plan)
     try:
         return (yield)
     finally:
         undo()
+
+
+def _sync_call(state: SessionState, item: pytest.Function) -> Generator[None, object, object]:
+    loop = fixture_setup.loop_of_async_fixtures(state, item, item.fixturenames)
+    if loop is not None:
+        with installed(loop):
+            return (yield)
+    try:
+        return (yield)
+    except pytest.fail.Exception as exc:
+        if str(exc).startswith(_PYTEST_ASYNC_FAIL):
+            raise pytest.fail.Exception(_NOT_MARKED, pytrace=False) from None
+        raise
 
 
 #: pytest's failure for an ``async def`` test that no plugin runs, and what we say instead.
@@ -273,27 +173,6 @@ _NOT_MARKED = (
 )
 
 
-def _loop_of_async_fixtures(
-    runtime: Runtime, item: pytest.Item, names: Iterable[str]
-) -> asyncio.AbstractEventLoop | None:
-    """Return the loop of the widest live async fixture among ``names``, if any."""
-    if not runtime.fixture_loops:
-        return None
-    defs = _compat.fixturedefs_of_item(item)
-    found = None
-    rank = -1
-    for name in names:
-        name_defs = defs.get(name)
-        if not name_defs:
-            continue
-        key = id(name_defs[-1])
-        loop = runtime.fixture_loops.get(key)
-        kind = runtime.chooser.live.get(key)
-        if loop is not None and kind is not None and kind.rank > rank and not loop.is_closed():
-            found, rank = loop, kind.rank
-    return found
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_teardown(
     item: pytest.Item, nextitem: pytest.Item | None
@@ -302,88 +181,48 @@ def pytest_runtest_teardown(
     try:
         result = yield
     finally:
-        runtime = item.config.stash.get(RUNTIME_KEY, None)
+        state = item.config.stash.get(STATE_KEY, None)
         failures: list[str] = []
-        if runtime is not None:
-            failures = _tests.finish(runtime, item)
-            runtime.loops.close_departed(nextitem)
-            runtime.current_item = None
+        if state is not None:
+            failures = lifecycle.finish(state, item)
+            state.loops.close_departed(nextitem)
+            state.current_item = None
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)
     return result
 
 
-class _Reporter:
-    """Collects the nets' findings from teardown reports (also xdist workers') and lists them."""
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        """Take the findings a teardown report carries."""
-        if report.when == "teardown" and report.user_properties:
-            self.runtime.summary.collect(report)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """List the leaked tasks, unhandled errors and slow callbacks of the run, per test."""
-        lines = self.runtime.summary.lines(self.runtime.nets.actions)
-        if not lines:
-            return
-        terminalreporter.write_sep("=", "asyncio safety nets (pytest-aioloop)")
-        for line in lines:
-            terminalreporter.write_line(line)
-
-
-@pytest.hookimpl(trylast=True)  # after pytest has torn down what the run left set up
-def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Close loops of tests run without ``event_loop`` that an interrupted run left open."""
-    runtime = session.config.stash.get(RUNTIME_KEY, None)
-    if runtime is not None:
-        runtime.loops.close_departed(None)
-
-
+# -- fixtures -----------------------------------------------------------------------------------
 @pytest.hookimpl(wrapper=True)
 def pytest_fixture_setup(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, object, object]:
     """Run pytest-aioloop's fixtures in their loop; watch user-defined ``event_loop`` fixtures."""
-    runtime = request.config.stash[RUNTIME_KEY]
-    if fixturedef.argname == "event_loop" and not _fixtures.is_builtin(fixturedef.func):
-        loop = yield
-        watch_user_event_loop(runtime, fixturedef, loop)
-        return loop
-    if not runtime.chooser.is_handled(fixturedef):
-        # A plain sync fixture that uses async fixtures sees their loop as the current loop.
-        item = runtime.current_item
-        loop = (
-            _loop_of_async_fixtures(runtime, item, fixturedef.argnames)
-            if item is not None
-            else None
-        )
-        if loop is None:
-            return (yield)
-        saved = _compat.save_current_loop()
-        _compat.set_current_loop(loop)
-        try:
-            return (yield)
-        finally:
-            _compat.restore_current_loop(saved)
-    original = fixturedef.func
-    runtime.originals[id(fixturedef)] = original
-    fixturedef.func = make_wrapper(runtime, fixturedef, request, original)  # type: ignore[misc]
-    try:
-        return (yield)
-    finally:
-        fixturedef.func = original  # type: ignore[misc]
-        del runtime.originals[id(fixturedef)]
+    state = request.config.stash[STATE_KEY]
+    return (yield from fixture_setup.fixture_setup(state, fixturedef, request))
 
 
 def pytest_fixture_post_finalizer(
     fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> None:
     """Warn about, and close, a loop that a user-defined ``event_loop`` fixture left open."""
-    if fixturedef.argname != "event_loop" or _fixtures.is_builtin(fixturedef.func):
-        return
-    runtime = request.config.stash.get(RUNTIME_KEY, None)
-    if runtime is not None:
-        user_event_loop_finalized(runtime, fixturedef)
+    state = request.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        fixture_setup.fixture_finished(state, fixturedef)
+
+
+# -- the end ------------------------------------------------------------------------------------
+@pytest.hookimpl(trylast=True)  # after pytest has torn down what the run left set up
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Close loops of tests run without ``event_loop`` that an interrupted run left open."""
+    state = session.config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.loops.close_departed(None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Stop the timeout watchdog thread, if a timeout ever started it."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.watchdog.close()
+    lazy_asyncio.refresh()

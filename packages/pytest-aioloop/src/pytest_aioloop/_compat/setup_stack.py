@@ -1,0 +1,149 @@
+"""Private pytest internals that concurrent tests need: the setup stack and the fixture caches.
+
+pytest runs one test at a time: it keeps the set-up nodes on one stack (``SetupState``), and a
+fixture's value in its definition (``FixtureDef.cached_result``), one value at a time. Tests
+that run concurrently need one set of function-scoped fixtures each, and the stack must let
+the next test be set up while earlier ones still run. No public API exists for either; these
+functions are the only places that reach into pytest for it (see docs/concepts/concurrency.md).
+Each says why no public API serves; :func:`can_run_concurrently` says whether they can work on
+the running pytest, and concurrency stays off where they cannot.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from pytest_aioloop._compat.pytest_internals import visible_fixturedefs
+
+__all__ = [
+    "can_run_concurrently",
+    "forget_request",
+    "own_function_fixtures",
+    "put_back",
+    "set_aside",
+]
+
+
+class _Stack(dict):  # type: ignore[type-arg]
+    """pytest's setup stack, plus the entries of tests that run concurrently (set aside).
+
+    Iteration, ``popitem`` and ``len`` see only the real stack, so pytest can set up the next
+    test; ``in`` and ``[]`` also see the set-aside entries, so a running test can still add
+    finalizers and call ``request.getfixturevalue()``.
+    """
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.aside: dict[Any, Any] = {}
+
+    def __contains__(self, key: object) -> bool:
+        return dict.__contains__(self, key) or key in self.aside
+
+    def __getitem__(self, key: Any) -> Any:
+        if dict.__contains__(self, key):
+            return dict.__getitem__(self, key)
+        return self.aside[key]
+
+
+def _setup_stack(session: pytest.Session) -> _Stack | None:
+    state = getattr(session, "_setupstate", None)
+    stack = getattr(state, "stack", None)
+    if isinstance(stack, _Stack):
+        return stack
+    if not isinstance(stack, dict) or state is None:  # pragma: no cover - pytest changed
+        return None
+    replacement = _Stack(stack)
+    state.stack = replacement
+    return replacement
+
+
+def can_run_concurrently(session: pytest.Session) -> bool:
+    """Whether this pytest has the internals that concurrent tests need (see above)."""
+    return _setup_stack(session) is not None and hasattr(pytest.FixtureDef, "execute")
+
+
+def set_aside(item: pytest.Item) -> None:
+    """Take the just set-up ``item`` off pytest's setup stack, so another test can be set up.
+
+    Why private: ``SetupState.setup`` requires the stack to hold only the next item's parents.
+    The item's entry (the finalizers of its function-scoped fixtures) is kept aside, still
+    visible to ``in`` and ``[]``, until :func:`put_back`.
+    """
+    stack = _setup_stack(item.session)
+    if stack is None or not dict.__contains__(stack, item):  # pragma: no cover - defensive
+        return
+    stack.aside[item] = dict.pop(stack, item)
+
+
+def put_back(item: pytest.Item) -> None:
+    """Put ``item``'s entry back on top of the setup stack, for its teardown."""
+    stack = _setup_stack(item.session)
+    if stack is None:  # pragma: no cover - defensive
+        return
+    entry = stack.aside.pop(item, None)
+    if entry is not None:
+        dict.__setitem__(stack, item, entry)
+
+
+class _OwnFixtureDefs(dict):  # type: ignore[type-arg]
+    """A test's fixture table in which every function-scoped definition is the test's own copy.
+
+    pytest looks definitions up with ``.get(name)``; a name asked for dynamically
+    (``request.getfixturevalue``) is looked up and copied on first use.
+    """
+
+    def __init__(self, item: pytest.Item, table: Mapping[str, Any]) -> None:
+        super().__init__({name: _own(defs) for name, defs in table.items()})
+        self.item = item
+
+    def get(self, name: str, default: Any = None) -> Any:
+        if dict.__contains__(self, name):
+            return dict.__getitem__(self, name)
+        found = visible_fixturedefs(self.item, name)
+        if not found:
+            return default
+        own = _own(found)
+        dict.__setitem__(self, name, own)
+        return own
+
+
+def _own(defs: Sequence[Any]) -> tuple[Any, ...]:
+    return tuple(_copy(d) if getattr(d, "scope", None) == "function" else d for d in defs)
+
+
+def _copy(fixturedef: Any) -> Any:
+    clone = copy.copy(fixturedef)
+    clone.cached_result = None
+    clone._finalizers = []
+    return clone
+
+
+def own_function_fixtures(item: pytest.Item) -> None:
+    """Give ``item`` its own copies of its function-scoped fixture definitions.
+
+    Why private: the value of a fixture is cached in its ``FixtureDef``, one at a time, and a
+    test's function-scoped fixtures are torn down through it. The test's ``TopRequest`` looks
+    definitions up in ``_arg2fixturedefs``; replacing that table (shared by the fixtures'
+    ``SubRequest`` objects, which pytest creates later) with copies gives each test its own
+    instances. (:func:`can_run_concurrently` checked that pytest has them.)
+    """
+    request = getattr(item, "_request", None)
+    table = getattr(request, "_arg2fixturedefs", None)
+    if request is not None and isinstance(table, dict):
+        request._arg2fixturedefs = _OwnFixtureDefs(item, table)
+
+
+def forget_request(item: pytest.Item) -> None:
+    """Drop the test's request and fixture values after its teardown, as pytest's runner does.
+
+    Why private: pytest's ``runtestprotocol`` does this (``item._request = False``,
+    ``item.funcargs = None``) so that thousands of finished tests do not keep their fixture
+    values alive; tests that run concurrently go through pytest-aioloop's protocol instead.
+    """
+    if hasattr(item, "_request"):
+        item._request = False
+        item.funcargs = None  # type: ignore[attr-defined]

@@ -1,0 +1,84 @@
+"""What happens around pytest's setup of each fixture, and the loop a sync caller should see.
+
+pytest sets a fixture up in ``pytest_fixture_setup``; pytest-aioloop wraps that hook:
+
+- an async fixture it runs (``pytest_aioloop.fixture``, or any in auto mode) gets a stand-in
+  function that runs it in its loop (:mod:`.wrapper`);
+- a plain sync fixture that uses async fixtures sees their loop as the current loop;
+- a user-defined ``event_loop`` fixture has its loop watched (:mod:`.user_event_loop`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Iterable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_aioloop._compat.asyncio_internals import installed
+from pytest_aioloop._compat.pytest_internals import (
+    fixture_function,
+    fixturedefs_of_item,
+    standing_in,
+)
+from pytest_aioloop._fixtures import user_event_loop
+from pytest_aioloop._fixtures.wrapper import make_wrapper
+from pytest_aioloop._session import SessionState
+from pytest_aioloop._settings.fixture import is_builtin
+
+if TYPE_CHECKING:
+    import asyncio
+
+
+def fixture_setup(
+    state: SessionState, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
+) -> Generator[None, object, object]:
+    """The body of the ``pytest_fixture_setup`` wrapper: yields once, to pytest's own setup."""
+    if fixturedef.argname == "event_loop" and not is_builtin(fixture_function(fixturedef)):
+        loop = yield
+        user_event_loop.watch(state, fixturedef, loop)
+        return loop
+    if not state.chooser.is_handled(fixturedef):
+        # A plain sync fixture that uses async fixtures sees their loop as the current loop.
+        item = state.current_item
+        loop = (
+            loop_of_async_fixtures(state, item, fixturedef.argnames) if item is not None else None
+        )
+        if loop is None:
+            return (yield)
+        with installed(loop):
+            return (yield)
+    original = fixture_function(fixturedef)
+    state.originals[id(fixturedef)] = original
+    try:
+        with standing_in(fixturedef, make_wrapper(state, fixturedef, request, original)):
+            return (yield)
+    finally:
+        del state.originals[id(fixturedef)]
+
+
+def fixture_finished(state: SessionState, fixturedef: pytest.FixtureDef[Any]) -> None:
+    """After a fixture's teardown: close the loop a user-defined ``event_loop`` left open."""
+    if fixturedef.argname == "event_loop" and not is_builtin(fixture_function(fixturedef)):
+        user_event_loop.finalized(state, fixturedef)
+
+
+def loop_of_async_fixtures(
+    state: SessionState, item: pytest.Item, names: Iterable[str]
+) -> asyncio.AbstractEventLoop | None:
+    """Return the loop of the widest live async fixture among ``names``, if any."""
+    if not state.fixture_loops:
+        return None
+    defs = fixturedefs_of_item(item)
+    found = None
+    rank = -1
+    for name in names:
+        name_defs = defs.get(name)
+        if not name_defs:
+            continue
+        key = id(name_defs[-1])
+        loop = state.fixture_loops.get(key)
+        kind = state.chooser.live.get(key)
+        if loop is not None and kind is not None and kind.rank > rank and not loop.is_closed():
+            found, rank = loop, kind.rank
+    return found

@@ -1,0 +1,115 @@
+"""One asyncio test from setup to teardown: its loop, its owner, and what it left behind.
+
+A test that does not request ``event_loop`` gets its loop here, without pytest's fixture
+machinery: it is taken before the first fixture is set up (so sync fixtures see it as the
+current loop) and given back after the last one is torn down. The test's call runs as a task
+the test owns (:mod:`.call`); after its fixtures' teardown the nets look at what it left
+pending.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+import pytest
+
+from pytest_aioloop._compat.asyncio_internals import (
+    SavedLoop,
+    restore_current_loop,
+    save_current_loop,
+    set_current_loop,
+)
+from pytest_aioloop._compat.pytest_internals import request_first
+from pytest_aioloop._items.plan import ItemPlan, unwrap_test_function
+from pytest_aioloop._loop.chooser import explain_mismatches
+from pytest_aioloop._loop.kinds import LoopKind
+from pytest_aioloop._nets.findings import deliver
+from pytest_aioloop._nets.loop_hygiene import check_current_loop
+from pytest_aioloop._run.owners import Owner
+from pytest_aioloop._run.stacks import source_location
+from pytest_aioloop._session import FINDINGS_KEY, SessionState
+
+if TYPE_CHECKING:
+    import asyncio
+
+
+@dataclasses.dataclass
+class TestRun:
+    """The loop and owner of one asyncio test, from its setup to its teardown."""
+
+    owner: Owner
+    #: The loop pytest-aioloop handed out without a fixture (``None``: ``event_loop`` did).
+    loop: asyncio.AbstractEventLoop | None = None
+    release: Callable[[], None] | None = None
+    saved: SavedLoop | None = None
+
+
+RUN_KEY = pytest.StashKey[TestRun]()
+
+
+def begin(state: SessionState, item: pytest.Function, plan: ItemPlan) -> None:
+    """Make the test's owner; hand it its loop unless ``event_loop`` does that."""
+    testrun = TestRun(Owner("test", item.nodeid, item.nodeid))
+    item.stash[RUN_KEY] = testrun
+    if "event_loop" in item.fixturenames:
+        return
+    if not plan.direct:
+        request_first(item, "event_loop")
+        return
+    kind = plan_kind(state, item, plan)
+    call = plan.call
+    if call is not None and call.shared_loop is not None:
+        testrun.loop, testrun.release = call.shared_loop, None
+    else:
+        testrun.loop, testrun.release = state.loops.acquire_for_test(kind, item)
+    if call is None or call.sets_current_loop:
+        testrun.saved = save_current_loop()
+        set_current_loop(testrun.loop)
+
+
+def plan_kind(state: SessionState, item: pytest.Item, plan: ItemPlan) -> LoopKind:
+    """Decide the test's loop kind once, at setup; fail it when asked to be strict."""
+    if plan.kind is None:
+        pin = plan.spec.loop_scope
+        plan.kind, plan.mismatches = state.chooser.test_kind(
+            item, pin, is_async_test=plan.is_async_test
+        )
+        if plan.mismatches and pin is not None and state.settings.loop_scope_mismatch == "error":
+            pytest.fail(
+                explain_mismatches(item, pin, plan.mismatches)
+                + "\n(asyncio_loop_scope_mismatch = error)",
+                pytrace=False,
+            )
+    return plan.kind
+
+
+def end(state: SessionState, item: pytest.Item) -> None:
+    """The test and its function-scoped fixtures are done: look at what the test left."""
+    testrun = item.stash.get(RUN_KEY, None)
+    if testrun is not None:
+        state.nets.end(testrun.owner)
+
+
+def finish(state: SessionState, item: pytest.Item) -> list[str]:
+    """After the teardown: give back the loop, deliver the findings; return what fails it."""
+    testrun = item.stash.get(RUN_KEY, None)
+    if testrun is not None:
+        del item.stash[RUN_KEY]
+        state.nets.end(testrun.owner)
+        if testrun.loop is not None and testrun.saved is not None:
+            check_current_loop(testrun.loop, testrun.saved, item.nodeid)
+            restore_current_loop(testrun.saved)
+        if testrun.release is not None:
+            testrun.release()
+    findings = item.stash.get(FINDINGS_KEY, None)
+    if findings is None or not findings.items:
+        return []
+    return deliver(item, findings, state.nets.actions, test_where=location_of(item))
+
+
+def location_of(item: pytest.Item) -> tuple[str, int]:
+    """Return the file and line of the test's function (where its warnings point)."""
+    func, _ = unwrap_test_function(getattr(item, "obj", None))
+    return source_location(func) or (str(item.path), 0)

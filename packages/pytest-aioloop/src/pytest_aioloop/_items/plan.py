@@ -1,0 +1,258 @@
+"""Classify each test once, at its setup: is it an asyncio test, how does it run, in what loop?
+
+The plan of a test (:class:`ItemPlan`, in its stash) holds everything decided about it: the
+parsed marker, the loop factory, whether it gets its loop without the ``event_loop`` fixture,
+and how its call runs (one after the other, or started in a group of concurrent tests).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+import types
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Protocol
+
+import pytest
+
+from pytest_aioloop._compat.pytest_internals import callspec_param, visible_fixturedefs
+from pytest_aioloop._loop.chooser import Mismatch
+from pytest_aioloop._loop.factories import FactoriesError, LoopFactory, factories_for, hooked
+from pytest_aioloop._loop.kinds import LoopKind
+from pytest_aioloop._loop.policy import factory_for, overrides_builtin
+from pytest_aioloop._settings.marker import MarkerError, MarkerSpec, parse_marker
+from pytest_aioloop._settings.options import Settings
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from pytest_aioloop._session import SessionState
+
+OTHER_FRAMEWORK_MARKERS = ("anyio", "trio")
+
+
+class CallStrategy(Protocol):
+    """How pytest's call of an asyncio test runs its coroutine."""
+
+    #: The loop the test runs in when it is not its own (a group's), else ``None``.
+    shared_loop: asyncio.AbstractEventLoop | None
+    #: Whether the test's setup makes its loop the current loop (a group does that itself).
+    sets_current_loop: bool
+
+    def install(
+        self, state: SessionState, item: pytest.Function, plan: ItemPlan
+    ) -> Callable[[], None]:
+        """Make pytest's call of ``item`` do this strategy's work; return the undo."""
+        ...
+
+
+@dataclasses.dataclass(slots=True)
+class ItemPlan:
+    """What pytest-aioloop decided about one test item."""
+
+    is_async_test: bool = False
+    is_async_gen_test: bool = False
+    marked_not_async: bool = False
+    spec: MarkerSpec = dataclasses.field(default_factory=MarkerSpec)
+    error: str | None = None
+    #: The loop kind, decided at setup (``None`` until then).
+    kind: LoopKind | None = None
+    #: Async fixtures that run in another loop than this pinned test (see ``_choice``).
+    mismatches: list[Mismatch] = dataclasses.field(default_factory=list)
+    factory_name: str | None = None
+    #: The test's loop factories (from the hook), once asked for.
+    factories: Mapping[str, LoopFactory] | None = None
+    #: Run without the ``event_loop`` fixture: pytest-aioloop's hooks hand the test its loop
+    #: (no override of ``event_loop``/``event_loop_policy`` is visible, no loop factories).
+    direct: bool = False
+    #: How the test's call runs (``None``: one test after the other, :data:`SERIAL`).
+    call: CallStrategy | None = None
+
+
+PLAN_KEY = pytest.StashKey[ItemPlan]()
+#: Set when collection saw an ``asyncio(concurrency=N)`` marker on a module or class.
+CONCURRENCY_MARKED = pytest.StashKey[bool]()
+
+
+def unwrap_test_function(obj: object) -> tuple[object, bool]:
+    """Return the function that holds the test's code, and whether Hypothesis wraps it."""
+    inner = getattr(getattr(obj, "hypothesis", None), "inner_test", None)
+    if inner is not None:
+        return inner, True
+    return obj, False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CollectorFacts:
+    """What pytest-aioloop needs to know about a module or class, found once per collector."""
+
+    #: The closest ``asyncio`` marker of the collector or a parent.
+    mark: pytest.Mark | None
+    #: A user-defined ``event_loop`` fixture is visible.
+    loop_overridden: bool
+    #: A user-defined ``event_loop_policy`` fixture is visible.
+    policy_overridden: bool
+    #: A plugin, or a conftest that applies here, implements the loop factories hook.
+    factories_hooked: bool
+
+    @property
+    def overridden(self) -> bool:
+        """Whether a user-defined ``event_loop`` or ``event_loop_policy`` is visible."""
+        return self.loop_overridden or self.policy_overridden
+
+
+_COLLECTOR_FACTS = pytest.StashKey[CollectorFacts]()
+
+
+def collector_facts(collector: pytest.Item | pytest.Collector) -> CollectorFacts:
+    """Return (and cache in the collector's stash) the :class:`CollectorFacts` of ``collector``."""
+    found = collector.stash.get(_COLLECTOR_FACTS, None)
+    if found is None:
+        found = CollectorFacts(
+            mark=collector.get_closest_marker("asyncio"),
+            loop_overridden=overrides_builtin(visible_fixturedefs(collector, "event_loop")),
+            policy_overridden=overrides_builtin(
+                visible_fixturedefs(collector, "event_loop_policy")
+            ),
+            factories_hooked=hooked(collector),
+        )
+        collector.stash[_COLLECTOR_FACTS] = found
+        if found.mark is not None and "concurrency" in found.mark.kwargs:
+            collector.config.stash[CONCURRENCY_MARKED] = True
+    return found
+
+
+def async_kind(func: object) -> tuple[bool, bool]:
+    """Return (is a coroutine function, is an async generator function) for ``func``.
+
+    Plain functions are read from their code flags directly (collection asks this of every
+    name in every test module); anything else goes through :mod:`inspect`, which also knows
+    partials, methods and ``inspect.markcoroutinefunction``.
+    """
+    if type(func) is types.FunctionType and "_is_coroutine_marker" not in func.__dict__:
+        flags = func.__code__.co_flags
+        return bool(flags & inspect.CO_COROUTINE), bool(flags & inspect.CO_ASYNC_GENERATOR)
+    return inspect.iscoroutinefunction(func), inspect.isasyncgenfunction(func)
+
+
+def plan_item(
+    item: pytest.Item,
+    settings: Settings,
+    specs: dict[int, tuple[pytest.Mark, MarkerSpec]] | None = None,
+) -> ItemPlan:
+    """Classify ``item`` at collection: is it an asyncio test, and are its marker args valid?
+
+    ``specs`` caches valid parsed markers by identity (a module's ``pytestmark`` is one object
+    shared by all its tests).
+    """
+    plan = ItemPlan()
+    if not isinstance(item, pytest.Function):
+        return plan
+    # The function's own marks, then (cached per collector) its class's or module's.
+    mark = None
+    for own in item.own_markers:
+        if own.name == "asyncio":
+            mark = own
+            break
+    else:
+        if item.parent is not None:
+            mark = collector_facts(item.parent).mark
+    func, _ = unwrap_test_function(item.obj)
+    is_coro, is_agen = async_kind(func)
+    if mark is None:
+        if not settings.auto or not (is_coro or is_agen):
+            return plan
+        if any(item.get_closest_marker(m) for m in OTHER_FRAMEWORK_MARKERS):
+            return plan
+    cached = specs.get(id(mark)) if specs is not None else None
+    if cached is not None and cached[0] is mark:
+        plan.spec = cached[1]
+    else:
+        try:
+            plan.spec = parse_marker(mark, item.nodeid)
+        except MarkerError as exc:
+            plan.error = str(exc)
+        else:
+            if specs is not None and mark is not None:
+                specs[id(mark)] = (mark, plan.spec)
+    if is_agen:
+        plan.is_async_gen_test = True
+    elif is_coro:
+        plan.is_async_test = True
+    else:
+        plan.marked_not_async = True
+    return plan
+
+
+def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
+    """Decide, once per test and at its setup, whether and how pytest-aioloop runs it.
+
+    Deciding at setup rather than at collection spares ``--collect-only``, deselected tests and
+    xdist workers (which each collect the whole suite) the work, and sees markers that other
+    plugins add in ``pytest_collection_modifyitems``.
+    """
+    plan = item.stash.get(PLAN_KEY, None)
+    if plan is not None:
+        return plan
+    plan = plan_item(item, state.settings, state.marker_specs)
+    if not (plan.is_async_test or plan.is_async_gen_test or plan.marked_not_async):
+        return None
+    item.stash[PLAN_KEY] = plan
+    if plan.marked_not_async:
+        item.warn(
+            pytest.PytestWarning(
+                f"The test {item} is marked with '@pytest.mark.asyncio' but it is not an async "
+                "function. It runs as a normal test: remove the marker (check the module's or "
+                "class's pytestmark too), or make the test 'async def'."
+            )
+        )
+        return plan
+    facts = collector_facts(item.parent) if item.parent is not None else None
+    hooked = facts.factories_hooked if facts is not None else False
+    if plan.error is None and plan.spec.loop_factories and not hooked:
+        plan.error = (
+            f"{item.nodeid}: mark.asyncio 'loop_factories' requires at least one "
+            "pytest_asyncio_loop_factories hook implementation.\nImplement the hook in a "
+            "conftest.py or plugin, returning a mapping of names to loop factories."
+        )
+    if hooked:
+        _plan_factory(item, plan)
+    plan.direct = (
+        plan.is_async_test
+        and plan.factory_name is None
+        and not hooked
+        and (facts is None or not facts.overridden)
+    )
+    return plan
+
+
+def _plan_factory(item: pytest.Item, plan: ItemPlan) -> None:
+    """Find the test's loop factory: its parametrization's, or the hook's only one."""
+    parametrized = callspec_param(item, "_aioloop_factory")
+    if parametrized is not None:
+        plan.factory_name = parametrized
+    elif plan.is_async_test and plan.error is None:
+        try:
+            factories = plan.factories = factories_for(item)
+        except FactoriesError as exc:
+            plan.error = str(exc)
+        else:
+            wanted = list(plan.spec.loop_factories or factories or ())
+            if len(wanted) == 1 and factories and wanted[0] in factories:
+                plan.factory_name = wanted[0]
+
+
+def factory_of(
+    request: pytest.FixtureRequest, item: pytest.Item | None
+) -> tuple[object, LoopFactory | None]:
+    """Return (key, factory) of the loops ``item`` and its fixtures create (see its plan)."""
+    plan = item.stash.get(PLAN_KEY, None) if item is not None else None
+    if plan is None:
+        return factory_for(request, item)
+    return factory_for(
+        request,
+        item,
+        factory_name=plan.factory_name,
+        factories=plan.factories,
+        direct=plan.direct,
+    )

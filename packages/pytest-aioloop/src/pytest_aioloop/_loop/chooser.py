@@ -1,0 +1,192 @@
+"""Which loop each test and async fixture runs in.
+
+The rule: a test or fixture with an explicit loop scope runs in that scope's loop. Otherwise an
+async fixture runs in the loop of the async fixtures it depends on, or in the shared loop that
+lives as long as the fixtures using it; a test runs in the loop of the widest async fixture it
+uses, else in a loop of ``asyncio_default_test_loop_scope``.
+
+A test pinned to one loop scope that uses an async fixture running in another loop runs anyway,
+each in its own loop, as with pytest-asyncio: a fixture handing out plain values (a URL, an id)
+works across loops. The combination is remembered, and if the test then fails because an object
+of one loop was awaited in the other, the failure explains which runs where, and the fix.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pytest
+
+from pytest_aioloop._compat.pytest_internals import fixturedefs_of_item
+from pytest_aioloop._loop.kinds import LoopKind, widest
+from pytest_aioloop._loop.policy import overrides_builtin
+from pytest_aioloop._settings import fixture as _fixtures
+from pytest_aioloop._settings.options import Settings
+from pytest_aioloop._settings.scopes import RANK, Scope
+
+
+@dataclasses.dataclass(frozen=True)
+class Mismatch:
+    """An async fixture of a pinned test that runs in another loop than the test."""
+
+    argname: str
+    scope: str
+    kind: LoopKind
+
+
+class LoopChooser:
+    """Decides loop kinds; caches what it learns about fixture definitions (per session)."""
+
+    def __init__(self, settings: Settings, func_of: Callable[[Any], Callable[..., Any]]) -> None:
+        self.settings = settings
+        self.func_of = func_of
+        # Keyed by the fixture function: a test running concurrently has its own copies of
+        # its function-scoped definitions, all with the same function.
+        self._handled: dict[object, bool] = {}
+        self._async_funcs: dict[object, bool] = {}
+        self._warned_strict: set[int] = set()
+        #: The kind each live async fixture was set up with (by fixturedef id).
+        self.live: dict[int, LoopKind] = {}
+
+    def is_handled(self, fixturedef: pytest.FixtureDef[Any]) -> bool:
+        """Whether pytest-aioloop runs this fixture (cached per definition)."""
+        func = self.func_of(fixturedef)
+        found = self._handled.get(func)
+        if found is None:
+            found = _fixtures.is_handled(func, auto=self.settings.auto)
+            self._handled[func] = found
+        return found
+
+    def fixture_kind(
+        self,
+        fixturedef: pytest.FixtureDef[Any],
+        defs: Mapping[str, Any],
+        test_pin: Scope | None,
+        _depth: int = 0,
+    ) -> LoopKind:
+        """Return the loop kind of a handled fixture, for a test pinned to ``test_pin``."""
+        live = self.live.get(id(fixturedef))
+        if live is not None:
+            return live
+        scope: Scope = fixturedef.scope
+        options = _fixtures.options_of(self.func_of(fixturedef))
+        if options is not None and options.loop_scope is not None:
+            return LoopKind("scoped", options.loop_scope)
+        default = self.settings.default_fixture_loop_scope
+        if default is not None:
+            if default == "fixture-scope" or RANK[default] < RANK[scope]:
+                return LoopKind("scoped", scope)
+            return LoopKind("scoped", default)  # type: ignore[arg-type]
+        event_loop_defs = defs.get("event_loop")
+        if event_loop_defs and overrides_builtin(event_loop_defs):
+            return LoopKind("event_loop", event_loop_defs[-1].scope)
+        deps: list[LoopKind] = []
+        if _depth < 50:
+            for argname in fixturedef.argnames:
+                dep_defs = defs.get(argname)
+                if not dep_defs:
+                    continue
+                dep = (
+                    dep_defs[-1]
+                    if dep_defs[-1] is not fixturedef
+                    else (dep_defs[-2] if len(dep_defs) > 1 else None)
+                )
+                if dep is not None and self.is_handled(dep):
+                    deps.append(self.fixture_kind(dep, defs, test_pin, _depth + 1))
+        found = widest(deps)
+        if found is not None:
+            return found
+        if test_pin is not None and RANK[scope] <= RANK[test_pin]:
+            return LoopKind("scoped", test_pin)
+        return LoopKind("shared", scope)
+
+    def test_kind(
+        self, item: pytest.Item, pin: Scope | None, *, is_async_test: bool
+    ) -> tuple[LoopKind, list[Mismatch]]:
+        """Return the loop kind of a test and the async fixtures that run in other loops."""
+        defs = fixturedefs_of_item(item)
+        event_loop_defs = defs.get("event_loop")
+        if pin is None and event_loop_defs and overrides_builtin(event_loop_defs):
+            return LoopKind("event_loop", event_loop_defs[-1].scope), []
+        kinds: list[tuple[pytest.FixtureDef[Any], LoopKind, bool]] = []
+        for name in getattr(item, "fixturenames", ()):
+            name_defs = defs.get(name)
+            if not name_defs:
+                continue
+            fixturedef = name_defs[-1]
+            key = id(fixturedef)
+            func = self.func_of(fixturedef)
+            is_async = self._async_funcs.get(func)
+            if is_async is None:
+                is_async = self._async_funcs[func] = _fixtures.is_async_function(func)
+            if not self.is_handled(fixturedef):
+                if is_async_test and is_async:
+                    self._warn_strict(item, name, fixturedef)
+                continue
+            if not is_async:
+                continue
+            options = _fixtures.options_of(func)
+            explicit = bool(options and options.loop_scope) or key in self.live
+            kinds.append((fixturedef, self.fixture_kind(fixturedef, defs, pin), explicit))
+        if pin is None:
+            found = widest([kind for _, kind, _ in kinds])
+            return found or LoopKind("scoped", self.settings.default_test_loop_scope), []
+        mine = LoopKind("scoped", pin)
+        shared = {kind for _, kind, _ in kinds if kind.kind == "shared"}
+        if shared == {LoopKind("shared", pin)} and all(
+            kind.kind == "shared" or not explicit for _, kind, explicit in kinds
+        ):
+            # The fixtures' shared loop lives exactly as long as the test asks: use it.
+            mine = LoopKind("shared", pin)
+        mismatches = [
+            Mismatch(fixturedef.argname, fixturedef.scope, kind)
+            for fixturedef, kind, explicit in kinds
+            if kind != mine and (explicit or kind.kind == "shared")
+        ]
+        return mine, mismatches
+
+    def _warn_strict(
+        self, item: pytest.Item, name: str, fixturedef: pytest.FixtureDef[Any]
+    ) -> None:
+        if id(fixturedef) in self._warned_strict:
+            return
+        self._warned_strict.add(id(fixturedef))
+        item.warn(
+            pytest.PytestWarning(
+                f"asyncio test {item.name!r} requested async @pytest.fixture {name!r} in strict "
+                "mode. pytest-aioloop does not run it: decorate it with "
+                "@pytest_aioloop.fixture, or set asyncio_mode = auto."
+            )
+        )
+
+
+def explain_mismatches(item: pytest.Item, pin: Scope, mismatches: list[Mismatch]) -> str:
+    """Say which loop the test and each of its other-loop fixtures run in, and the fixes."""
+    lines = [
+        f"pytest-aioloop: {item.name} runs in the {pin}-scoped loop (loop_scope={pin!r}), but:"
+    ]
+    widest_scope = pin
+    for mismatch in mismatches:
+        lines.append(
+            f"  async fixture {mismatch.argname!r} ({mismatch.scope} scope) runs in "
+            f"{mismatch.kind.describe()}"
+        )
+        if RANK[mismatch.kind.scope] > RANK[widest_scope]:
+            widest_scope = mismatch.kind.scope
+    fixes = [
+        "remove loop_scope from the test so that it runs in its fixtures' loop",
+        f"use @pytest.mark.asyncio(loop_scope={widest_scope!r})",
+    ]
+    if all(RANK[m.scope] <= RANK[pin] for m in mismatches):
+        fixes.append(f"give the fixture(s) loop_scope={pin!r}")
+    lines.append(
+        "Objects made in one loop (futures, locks, streams, clients) cannot be awaited in "
+        f"another. Fix: {', or '.join(fixes)}."
+    )
+    return "\n".join(lines)
+
+
+#: Substrings of asyncio's errors for an object of one loop used in another.
+DIFFERENT_LOOP = ("attached to a different loop", "bound to a different event loop")

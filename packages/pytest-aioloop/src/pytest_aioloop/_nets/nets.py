@@ -1,0 +1,170 @@
+"""The safety nets of one session: who they watch, and where what they find goes.
+
+They observe the runner's work through ownership (:mod:`pytest_aioloop._run.owners`) and never
+run a test themselves:
+
+- **Leaked tasks** (:mod:`.leaks`). When an owner ends (a test after its function-scoped
+  fixtures' teardown, an async fixture after its own teardown), its tasks get a few loop
+  iterations to finish. Those still pending are reported. They are cancelled when their loop
+  closes, as asyncio's ``Runner`` and pytest-asyncio do: at once for a function-scoped loop,
+  later for a wider one, because a wider-scoped fixture (a client, a pool) may have started them
+  on the test's behalf.
+- **Unhandled errors** (:mod:`.errors`). What reaches a loop's exception handler, attributed to
+  the owner of the failing task or callback.
+- **Slow callbacks** (:mod:`.slow_callbacks`). asyncio's debug-mode "Executing ... took N s"
+  records during a test's call.
+
+Nothing holds a task or an error's traceback: findings are formatted when they happen.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from pytest_aioloop._loop.manager import nothing
+from pytest_aioloop._nets import slow_callbacks
+from pytest_aioloop._nets.errors import put_handler
+from pytest_aioloop._nets.findings import Finding, Findings, Net
+from pytest_aioloop._nets.leaks import describe_leak, still_pending, tracking_factory
+from pytest_aioloop._run.owners import Owner, pending_tasks
+from pytest_aioloop._settings.options import Settings
+
+if TYPE_CHECKING:
+    import asyncio
+
+
+class Nets:
+    """The nets of one session (kept by the session state in ``config.stash``)."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        sink: Callable[[Owner | None], Findings | None],
+        orphan: Callable[[str, Finding], None],
+    ) -> None:
+        self.settings = settings
+        #: The action of each net (``report``, ``warn``, ``error`` or ``ignore``).
+        self.actions: dict[Net, str] = {
+            "leaked_tasks": settings.leaked_tasks,
+            "unhandled_errors": settings.unhandled_errors,
+            "slow_callbacks": settings.slow_callback_action,
+        }
+        self._watch_leaks = settings.leaked_tasks != "ignore"
+        self._watch_errors = settings.unhandled_errors != "ignore"
+        #: Where a finding goes: the findings of the owner's test while it is set up, runs or is
+        #: torn down, else those of the test being set up or torn down.
+        self._sink = sink
+        #: Where a finding goes when no test is active (after the last one).
+        self._orphan = orphan
+        self._adopted: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
+        #: The task factory the nets put on each loop (to record who creates which task).
+        self._factories: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+        #: Owners whose end the nets still have to look at, by loop id.
+        self._open: dict[int, list[Owner]] = {}
+        #: The tests whose call is running (findings for them count as "during the call").
+        self.running: set[Owner] = set()
+
+    # -- owners ---------------------------------------------------------------------------
+    def begin(self, owner: Owner, loop: asyncio.AbstractEventLoop) -> None:
+        """Start watching ``owner``, which runs in ``loop``."""
+        owner.loop = loop
+        self.adopt(loop)
+        if self._watch_leaks:
+            self._open.setdefault(id(loop), []).append(owner)
+            factory = self._factories.get(loop)
+            if factory is not None and loop.get_task_factory() is factory:
+                owner.tracker = factory
+
+    def end(self, owner: Owner) -> None:
+        """``owner`` has ended: report the tasks it left pending (they run until loop close)."""
+        if owner.finished:
+            return
+        owner.finished = True
+        loop = owner.loop
+        if loop is None:
+            return
+        mine = self._open.get(id(loop))
+        if mine is not None:
+            if owner in mine:
+                mine.remove(owner)
+            if not mine:
+                del self._open[id(loop)]
+        if not self._watch_leaks or loop.is_closed() or loop.is_running():
+            return
+        pending = pending_tasks(loop, owner)
+        if pending:
+            pending = still_pending(loop, pending)
+        if pending:
+            self._record(owner, "leaked_tasks", describe_leak(owner, pending))
+
+    def loop_closing(self, loop: asyncio.AbstractEventLoop) -> None:
+        """``loop`` is about to close: end its owners first (their tasks are cancelled next)."""
+        for owner in list(self._open.get(id(loop), ())):
+            self.end(owner)
+        self._open.pop(id(loop), None)
+
+    def record_owners(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Record who creates each task of ``loop`` as it is created (loops with many tasks).
+
+        Without it, an owner's pending tasks are found by a pass over all the loop's tasks,
+        which costs nothing for a test's own loop but grows with the tests running together.
+        """
+        if self._watch_leaks and loop not in self._factories:
+            self._factories[loop] = tracking_factory(loop)
+
+    # -- unhandled errors -----------------------------------------------------------------
+    def adopt(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Put the error net on ``loop`` (once), before whatever handler it has."""
+        if not self._watch_errors or loop in self._adopted:
+            return
+        self._adopted.add(loop)
+        put_handler(loop, self._unhandled)
+
+    def _unhandled(self, owner: Owner | None, text: str) -> None:
+        self._record(owner, "unhandled_errors", text)
+
+    # -- a test's call, and slow callbacks --------------------------------------------------
+    def call_started(self, owner: Owner, loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
+        """The test's call starts: it is the running owner, and slow callbacks are timed.
+
+        Return what to call when the call ends.
+        """
+        self.running.add(owner)
+        threshold = self.settings.slow_callback
+        unwatch = (
+            nothing
+            if threshold is None
+            else slow_callbacks.watch(loop, threshold, lambda line: self.record_slow(owner, line))
+        )
+
+        def ended() -> None:
+            self.running.discard(owner)
+            unwatch()
+
+        return ended
+
+    def record_slow(self, owner: Owner | None, line: str) -> None:
+        """Record a slow callback of ``owner`` (``None``: no test could be named)."""
+        threshold = self.settings.slow_callback or 0.0
+        who = owner.prefix() if owner is not None else ""
+        self._record(
+            owner, "slow_callbacks", f"{who}{line} (asyncio_slow_callback = {threshold:g} s)"
+        )
+
+    # -- delivery -----------------------------------------------------------------------------
+    def _record(self, owner: Owner | None, net: Net, text: str) -> None:
+        finding = Finding(
+            net,
+            text,
+            where=owner.where if owner is not None else None,
+            during_call=owner is not None and owner in self.running,
+        )
+        sink = self._sink(owner)
+        if sink is not None:
+            sink.add(finding)
+        else:
+            self._orphan(owner.nodeid if owner is not None else "", finding)

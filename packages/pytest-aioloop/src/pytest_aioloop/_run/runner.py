@@ -1,0 +1,275 @@
+"""Run the coroutines of tests and async fixtures on their loops: one interface for both.
+
+The runner owns each task and its context. A test's coroutine runs in a copy of the caller's
+context (it sees the context variables its fixtures set) in which :data:`~.owners.OWNER` names
+the test; a fixture's setup and teardown run step by step inside one context of the fixture's
+own, in which the fixture is the owner. Everything the coroutine creates inherits that owner,
+which is all the safety nets need to attribute what they find.
+
+:class:`Runner` has one method per thing pytest-aioloop runs: a test's call
+(:meth:`~Runner.run_test`), a test started as a task that others wait for
+(:meth:`~Runner.start_test`), a coroutine fixture (:meth:`~Runner.run_fixture`), an async
+generator fixture (:meth:`~Runner.run_asyncgen_fixture`) and a synchronous fixture that wants
+its loop as the current one (:meth:`~Runner.run_sync`).
+"""
+
+from __future__ import annotations
+
+import contextvars
+from collections.abc import Callable, Coroutine, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+from pytest_aioloop._compat.asyncio_internals import (
+    installed,
+    is_current_loop,
+    restore_current_loop,
+    save_current_loop,
+    set_current_loop,
+)
+from pytest_aioloop._loop.manager import nothing
+from pytest_aioloop._run.owners import OWNER, Owner, pending_tasks
+from pytest_aioloop._run.stacks import TRANSPARENT_CODE
+from pytest_aioloop._run.timeouts import drive
+from pytest_aioloop._run.watchdog import Watchdog
+
+if TYPE_CHECKING:
+    import asyncio
+
+T = TypeVar("T")
+#: Loops whose task would not end at a timeout, and which were closed: ``(loop) -> None``.
+GiveUp = Callable[["asyncio.AbstractEventLoop"], None]
+
+
+class FixtureRun:
+    """One set-up async fixture as the runner sees it: its owner, name and timeout."""
+
+    __slots__ = ("name", "owner", "timeout")
+
+    def __init__(self, owner: Owner, name: str, timeout: float | None) -> None:
+        self.owner = owner
+        self.name = name
+        self.timeout = timeout
+
+
+class Runner:
+    """Runs tests' and async fixtures' coroutines, each as a task of its owner (one per session)."""
+
+    __slots__ = ("_on_give_up", "_watchdog")
+
+    def __init__(self, watchdog: Watchdog, on_give_up: GiveUp) -> None:
+        self._watchdog = watchdog
+        self._on_give_up = on_give_up
+
+    def run_test(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, Any],
+        *,
+        owner: Owner,
+        timeout: float | None,
+    ) -> None:
+        """Run a test's coroutine to its end, in a task the test owns, within ``timeout``."""
+        self._run(loop, coro, owner, None, timeout, what="The test", name=owner.name)
+
+    def start_test(
+        self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], *, owner: Owner
+    ) -> asyncio.Task[Any]:
+        """Start a test's coroutine as a task the test owns, and return it at once."""
+        try:
+            return owned_context(owner).run(loop.create_task, coro, name=owner.name)
+        except BaseException:
+            coro.close()  # never started: no "coroutine was never awaited" warning later
+            raise
+
+    def run_fixture(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        func: Callable[..., Coroutine[Any, Any, T]],
+        kwargs: dict[str, Any],
+        fixture: FixtureRun,
+    ) -> tuple[T, Callable[[], None]]:
+        """Set up a coroutine fixture: return its value, and what resets its context variables.
+
+        The context variables its coroutine set are copied into the caller's context (the test
+        sees them); call the returned function at the fixture's teardown.
+        """
+        ctx = owned_context(fixture.owner)
+        return self._step(loop, func(**kwargs), ctx, fixture, "setup")
+
+    def run_asyncgen_fixture(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        func: Callable[..., Any],
+        kwargs: dict[str, Any],
+        fixture: FixtureRun,
+        on_reset: Callable[[Callable[[], None]], None],
+    ) -> Iterator[Any]:
+        """Run an async generator fixture: a generator that yields its value once.
+
+        Its setup (up to its ``yield``) runs when the generator starts, its teardown when it
+        resumes; both in one context of the fixture's. ``on_reset`` is given what resets the
+        context variables the setup copied into the caller's context.
+        """
+        ctx = owned_context(fixture.owner)
+        agen = func(**kwargs)
+        value, reset = self._step(loop, agen.__anext__(), ctx, fixture, "setup")
+        on_reset(reset)
+        yield value
+        try:
+            self._step(loop, agen.__anext__(), ctx, fixture, "teardown")
+        except StopAsyncIteration:
+            return
+        pytest.fail(
+            f"async fixture {fixture.name!r} yielded more than once: it must yield exactly once.",
+            pytrace=False,
+        )
+
+    def run_sync(self, loop: asyncio.AbstractEventLoop, func: Callable[[], T]) -> T:
+        """Call ``func`` with ``loop`` as the current loop (sync fixtures of pytest-aioloop)."""
+        with installed(loop):
+            return func()
+
+    def _step(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, T],
+        ctx: contextvars.Context,
+        fixture: FixtureRun,
+        step: str,
+    ) -> tuple[T, Callable[[], None]]:
+        name = f"{step} of async fixture {fixture.name!r}"
+        what = name[0].upper() + name[1:]
+        if _loop_running():
+            # Requested from code running in a loop (request.getfixturevalue() in an async
+            # test): no loop can run the step until that code returns. Close it (no "never
+            # awaited" warning later) and say what to do instead.
+            coro.close()
+            pytest.fail(
+                f"{what} cannot run while an event loop is running, as when async "
+                "code calls request.getfixturevalue() for the fixture. Request it as an "
+                "argument of the test (or with @pytest.mark.usefixtures) instead.",
+                pytrace=False,
+            )
+        result = self._run(loop, coro, fixture.owner, ctx, fixture.timeout, what=what, name=name)
+        return result, _apply_context(ctx)
+
+    def _run(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        coro: Coroutine[Any, Any, T],
+        owner: Owner,
+        context: contextvars.Context | None,
+        timeout: float | None,
+        *,
+        what: str,
+        name: str,
+    ) -> T:
+        """Run ``coro`` to completion on ``loop`` (made current meanwhile), within ``timeout``.
+
+        Without ``context``, the coroutine runs as a task in a copy of the caller's context in
+        which ``owner`` owns it; with ``context`` (a fixture's), every step runs in it. ``what``
+        names the work in a timeout's message, ``name`` the task.
+        """
+        saved = None if is_current_loop(loop) else save_current_loop()
+        if saved is not None:
+            set_current_loop(loop)
+        try:
+            try:
+                if context is None:
+                    task = owned_context(owner).run(loop.create_task, coro, name=name)
+                else:
+                    task = loop.create_task(_in_context(coro, context), name=name)
+            except BaseException:
+                coro.close()  # never started: no "coroutine was never awaited" warning later
+                raise
+            return drive(
+                loop,
+                task,
+                timeout,
+                what,
+                related=lambda: pending_tasks(loop, owner),
+                watchdog=self._watchdog,
+                on_give_up=self._on_give_up,
+            )
+        finally:
+            if saved is not None:
+                restore_current_loop(saved)
+
+
+def owned_context(owner: Owner | None) -> contextvars.Context:
+    """Return a copy of the current context in which ``owner`` owns what gets created."""
+    ctx = contextvars.copy_context()
+    ctx.run(OWNER.set, owner)
+    return ctx
+
+
+def _loop_running() -> bool:
+    """Whether a loop is running in this thread (asyncio is loaded: a fixture needs it)."""
+    import asyncio
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+class _InContext:
+    """Await a coroutine with every step run inside one ``contextvars.Context``.
+
+    A fixture's setup and teardown are separate tasks, and each task normally gets its own
+    copy of the context; a ``ContextVar`` token made in setup could then not be reset in
+    teardown. Stepping the coroutine in a context of our own (public ``Context.run``) works on
+    every Python version, where ``create_task(context=...)`` needs 3.11.
+    """
+
+    def __init__(self, coro: Coroutine[Any, Any, T], ctx: contextvars.Context) -> None:
+        self.coro = coro
+        self.ctx = ctx
+
+    def __await__(self) -> Any:
+        coro, run_in = self.coro, self.ctx.run
+        value: Any = None
+        error: BaseException | None = None
+        while True:
+            try:
+                if error is not None:
+                    yielded = run_in(coro.throw, error)
+                else:
+                    yielded = run_in(coro.send, value)
+            except StopIteration as stop:
+                return stop.value
+            error = None
+            value = None
+            try:
+                value = yield yielded
+            except BaseException as exc:  # forwarded into the coroutine
+                error = exc
+
+
+async def _in_context(coro: Coroutine[Any, Any, T], ctx: contextvars.Context) -> T:
+    return await _InContext(coro, ctx)  # type: ignore[no-any-return]
+
+
+TRANSPARENT_CODE.update((_InContext.__await__.__code__, _in_context.__code__))
+
+
+def _apply_context(ctx: contextvars.Context) -> Callable[[], None]:
+    here = contextvars.copy_context()
+    tokens: list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]] = []
+    missing = object()
+    for var, value in ctx.items():
+        if var is OWNER:
+            continue  # ownership stays with the fixture's own context
+        if here.get(var, missing) is not value:
+            tokens.append((var, var.set(value)))
+    if not tokens:
+        return nothing
+
+    def reset() -> None:
+        for var, token in reversed(tokens):
+            var.reset(token)
+
+    return reset

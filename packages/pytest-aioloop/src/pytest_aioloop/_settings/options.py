@@ -1,0 +1,322 @@
+"""Command-line and ini options of pytest-aioloop, and the frozen settings read from them.
+
+Every option is an ini option with a command-line twin (the command line wins); both show
+one help text. Bad values raise a ``pytest.UsageError`` that names the option and its valid
+values; where pytest-asyncio has the same option, the first line is pytest-asyncio's sentence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Collection
+from typing import Literal
+
+import pytest
+
+from pytest_aioloop._settings.scopes import SCOPES, Scope
+
+MODES = ("auto", "strict")
+#: What a net does with what it finds.
+NET_ACTIONS = ("report", "warn", "error", "ignore")
+MISMATCH_ACTIONS = ("explain", "error")
+GROUP = "aioloop"
+
+
+@dataclasses.dataclass(frozen=True)
+class Option:
+    """One setting: its ini name, command-line flag, value shape and help text."""
+
+    ini: str
+    flag: str
+    metavar: str | None
+    help: str
+    default: str | None
+    #: ``bool`` options are flags on the command line.
+    kind: Literal["string", "bool"] = "string"
+
+
+OPTIONS: tuple[Option, ...] = (
+    Option(
+        "asyncio_mode",
+        "--asyncio-mode",
+        "MODE",
+        "Which async tests and fixtures pytest-aioloop runs: strict (default) takes tests marked "
+        "@pytest.mark.asyncio and fixtures made with @pytest_aioloop.fixture; auto takes every "
+        "coroutine test and every async fixture.",
+        "strict",
+    ),
+    Option(
+        "asyncio_debug",
+        "--asyncio-debug",
+        None,
+        "Run every event loop in asyncio's debug mode (default: false).",
+        "false",
+        kind="bool",
+    ),
+    Option(
+        "asyncio_default_fixture_loop_scope",
+        "--asyncio-default-fixture-loop-scope",
+        "SCOPE",
+        "Loop scope of async fixtures without loop_scope: function, class, module, package, "
+        "session, or fixture-scope (the fixture's own scope). Unset (default, recommended): a "
+        "fixture runs in a loop that lives as long as it and that its dependants share.",
+        None,
+    ),
+    Option(
+        "asyncio_default_test_loop_scope",
+        "--asyncio-default-test-loop-scope",
+        "SCOPE",
+        "Loop scope of asyncio tests that have no loop_scope and use no async fixture: "
+        "function (default), class, module, package or session.",
+        "function",
+    ),
+    Option(
+        "asyncio_timeout",
+        "--asyncio-timeout",
+        "SECONDS",
+        "Seconds after which an async test, and separately each async fixture's setup and "
+        "teardown, is cancelled and fails; 0 turns timeouts off (default).",
+        "0",
+    ),
+    Option(
+        "asyncio_leaked_tasks",
+        "--asyncio-leaked-tasks",
+        "ACTION",
+        "What to do with tasks a test or async fixture leaves pending: report (default: list "
+        "them in the summary), warn, error (fail the test) or ignore.",
+        "report",
+    ),
+    Option(
+        "asyncio_unhandled_errors",
+        "--asyncio-unhandled-errors",
+        "ACTION",
+        "What to do with exceptions that reach the event loop's exception handler: report "
+        "(default: list them in the summary), warn, error (fail the test) or ignore.",
+        "report",
+    ),
+    Option(
+        "asyncio_slow_callback",
+        "--asyncio-slow-callback",
+        "SECONDS",
+        "Report callbacks and task steps that hold the event loop longer than this during a "
+        "test's call; 0 turns this off (default).",
+        "0",
+    ),
+    Option(
+        "asyncio_slow_callback_action",
+        "--asyncio-slow-callback-action",
+        "ACTION",
+        "What to do with a slow callback when asyncio_slow_callback is set: report (default), "
+        "warn or error.",
+        "report",
+    ),
+    Option(
+        "asyncio_loop_factory",
+        "--asyncio-loop-factory",
+        "FACTORY",
+        "The event loop that tests and async fixtures run in: asyncio (default), uvloop, "
+        "winloop, or module:function for a function that returns a new loop. The "
+        "pytest_asyncio_loop_factories hook, for the tests it returns factories for, and a "
+        "user-defined event_loop_policy take precedence.",
+        "asyncio",
+    ),
+    Option(
+        "asyncio_concurrency",
+        "--asyncio-concurrency",
+        "N",
+        "How many async tests of one module or class may run at the same time, in one event "
+        "loop; 1 (default) runs them one after the other. Tests that use process-wide state "
+        "(monkeypatch, capsys, caplog, ...) still run alone.",
+        "1",
+    ),
+    Option(
+        "asyncio_loop_scope_mismatch",
+        "--asyncio-loop-scope-mismatch",
+        "ACTION",
+        "When a test pinned to one loop scope uses an async fixture that runs in another loop: "
+        "explain (default: run each in its loop, and explain a 'different loop' failure) or "
+        "error (fail the test at setup).",
+        "explain",
+    ),
+)
+
+
+def add_options(parser: pytest.Parser, *, taken: Collection[str] = ()) -> None:
+    """Register every option; an ini option and its command-line twin share one help text.
+
+    ``taken`` lists flags another plugin (pytest-asyncio, loaded first) already registered:
+    they are not added again, and their values are read through the same ``dest``.
+    """
+    group = parser.getgroup(GROUP, "asyncio (pytest-aioloop)")
+    for option in OPTIONS:
+        if option.flag not in taken:
+            cli_help = f"{option.help} Ini: {option.ini}."
+            if option.kind == "bool":
+                group.addoption(
+                    option.flag, dest=option.ini, action="store_true", default=None, help=cli_help
+                )
+            else:
+                group.addoption(option.flag, dest=option.ini, metavar=option.metavar, help=cli_help)
+        parser.addini(
+            option.ini, f"{option.help} Command line: {option.flag}.", default=option.default
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Every option's value, validated once per session."""
+
+    mode: str
+    debug: bool
+    default_fixture_loop_scope: str | None
+    default_test_loop_scope: Scope
+    #: Seconds (``None``: no timeout).
+    timeout: float | None
+    #: The leaked-task net's action: report, warn, error or ignore.
+    leaked_tasks: str
+    #: The unhandled-error net's action: report, warn, error or ignore.
+    unhandled_errors: str
+    #: The slow-callback threshold in seconds (``None``: not watched).
+    slow_callback: float | None
+    #: What the slow-callback net does with one: report, warn or error.
+    slow_callback_action: str
+    loop_scope_mismatch: str = "explain"
+    concurrency: int = 1
+    loop_factory: str = "asyncio"
+
+    @property
+    def auto(self) -> bool:
+        """Whether auto mode is on."""
+        return self.mode == "auto"
+
+
+def _value(config: pytest.Config, name: str) -> object:
+    cli = config.getoption(name, None)
+    return cli if cli is not None else config.getini(name)
+
+
+def _one_of(
+    name: str,
+    value: object,
+    valid: tuple[str, ...],
+    *,
+    listing: str = "Valid values:",
+    shown: tuple[str, ...] | None = None,
+) -> str:
+    """Return ``value`` if it is one of ``valid``; else raise a ``UsageError`` naming ``name``.
+
+    The message lists ``shown`` (default: ``valid``) after ``listing``, pytest-asyncio's words
+    for the options it shares; an option with more valid values than it shows adds a hint.
+    """
+    text = str(value).strip()
+    if text not in valid:
+        values = ", ".join(valid if shown is None else shown)
+        raise pytest.UsageError(
+            f"{text!r} is not a valid {name}. {listing} {values}." + _HINTS.get(name, "")
+        )
+    return text
+
+
+_SCOPES_LISTING = "Valid scopes are:"
+_MODES_LISTING = "Valid modes:"
+
+
+_HINTS = {
+    "asyncio_default_fixture_loop_scope": (
+        "\nAlso valid: fixture-scope (each fixture's own scope). Leave it unset to let each "
+        "async fixture run in a loop that lives as long as it does."
+    ),
+    "asyncio_mode": "\nSet it in the ini file (asyncio_mode = auto) or with --asyncio-mode=auto.",
+}
+
+_TRUE = ("1", "true", "yes", "on", "y", "t")
+_FALSE = ("0", "false", "no", "off", "n", "f", "")
+
+
+def _flag(name: str, value: object) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise pytest.UsageError(
+        f"{str(value)!r} is not a valid {name}. Valid values: true or false "
+        "(also 1/0, yes/no, on/off)."
+    )
+
+
+def parse_seconds(name: str, value: object) -> float | None:
+    """Parse a number of seconds; ``0``, empty and ``None`` mean off."""
+    if value is None or str(value).strip() in ("", "0", "none", "None"):
+        return None
+    try:
+        seconds = float(str(value))
+    except ValueError:
+        raise pytest.UsageError(
+            f"{value!r} is not a valid {name}: give a number of seconds, or 0 to turn it off."
+        ) from None
+    if not seconds >= 0:  # negative or NaN
+        raise pytest.UsageError(f"{value!r} is not a valid {name}: it must be 0 or more seconds.")
+    return seconds or None
+
+
+def read_settings(config: pytest.Config) -> Settings:
+    """Read and validate every option (command line over ini); raise ``pytest.UsageError``."""
+    fixture_scope = _value(config, "asyncio_default_fixture_loop_scope")
+    test_scope = _value(config, "asyncio_default_test_loop_scope")
+    return Settings(
+        mode=_one_of("asyncio_mode", _value(config, "asyncio_mode"), MODES, listing=_MODES_LISTING),
+        debug=_flag("asyncio_debug", _value(config, "asyncio_debug")),
+        default_fixture_loop_scope=(
+            _one_of(
+                "asyncio_default_fixture_loop_scope",
+                fixture_scope,
+                (*SCOPES, "fixture-scope"),
+                listing=_SCOPES_LISTING,
+                shown=SCOPES,
+            )
+            if fixture_scope
+            else None
+        ),
+        default_test_loop_scope=_one_of(  # type: ignore[arg-type]
+            "asyncio_default_test_loop_scope",
+            test_scope or "function",
+            SCOPES,
+            listing=_SCOPES_LISTING,
+        ),
+        timeout=parse_seconds("asyncio_timeout", _value(config, "asyncio_timeout")),
+        leaked_tasks=_one_of(
+            "asyncio_leaked_tasks", _value(config, "asyncio_leaked_tasks"), NET_ACTIONS
+        ),
+        unhandled_errors=_one_of(
+            "asyncio_unhandled_errors", _value(config, "asyncio_unhandled_errors"), NET_ACTIONS
+        ),
+        slow_callback=parse_seconds(
+            "asyncio_slow_callback", _value(config, "asyncio_slow_callback")
+        ),
+        slow_callback_action=_one_of(
+            "asyncio_slow_callback_action",
+            _value(config, "asyncio_slow_callback_action"),
+            ("report", "warn", "error"),
+        ),
+        loop_scope_mismatch=_one_of(
+            "asyncio_loop_scope_mismatch",
+            _value(config, "asyncio_loop_scope_mismatch"),
+            MISMATCH_ACTIONS,
+        ),
+        concurrency=parse_count("asyncio_concurrency", _value(config, "asyncio_concurrency")),
+        loop_factory=str(_value(config, "asyncio_loop_factory") or "asyncio").strip(),
+    )
+
+
+def parse_count(name: str, value: object) -> int:
+    """Parse a whole number of tests, 1 or more."""
+    text = str(value).strip() if value is not None else "1"
+    if not text.isdigit() or int(text) < 1:
+        raise pytest.UsageError(
+            f"{value!r} is not a valid {name}: give a whole number of tests, 1 or more (1 runs "
+            "tests one after the other)."
+        )
+    return int(text)
