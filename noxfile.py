@@ -1,6 +1,9 @@
 """The one task runner for aiokit: every session has a docstring (``nox --list``).
 
-``nox`` with no arguments runs every default session; that is what CI runs.
+``nox`` with no arguments runs what a contributor runs before committing: lint, typing and the
+whole test suite on one Python against the newest pytest (a few minutes). ``nox -t ci`` runs
+everything CI runs: every Python with every supported pytest, the install tests from the built
+wheels, pytest-asyncio's own suites, the docs, the demo and the benchmark smoke runs.
 """
 
 from __future__ import annotations
@@ -16,6 +19,8 @@ import nox
 
 ROOT = pathlib.Path(__file__).parent
 PACKAGES = ("pytest-aioloop", "pytest-ports", "pytest-aiokit")
+#: pytest-asyncio's own suites run against pytest-aioloop: the script and the expected outcomes.
+ORACLE = ROOT / "tests" / "asyncio_suites" / "oracle"
 PYTHONS = ("3.10", "3.11", "3.12", "3.13", "3.14", "3.15")
 #: The newest pytest 9, the newest pytest 8 and the lowest pytest the packages declare.
 PYTESTS = {"pytest9": "pytest>=9,<10", "pytest8": "pytest>=8,<9", "pytest-min": "pytest==8.4.0"}
@@ -87,18 +92,7 @@ nox.options.download_python = "never"
 nox.options.reuse_existing_virtualenvs = False
 # In CI a missing interpreter is a failure, never a skip.
 nox.options.error_on_missing_interpreters = bool(os.environ.get("CI"))
-nox.options.sessions = [
-    "lint",
-    "typing",
-    "tests",
-    "ports_adversarial",
-    "wheels",
-    "docs",
-    "demo",
-    "oracle",
-    "bench_smoke",
-    "bench_ports_smoke",
-]
+nox.options.sessions = ["lint", "typing", "suite"]
 
 
 def _package_paths() -> list[str]:
@@ -117,18 +111,14 @@ def _install_dev(session: nox.Session, *groups: str, pytest_spec: str | None = N
     session.install(*args)
 
 
-@nox.session(python=PYTHONS)
-@nox.parametrize("pytest_version", list(PYTESTS), ids=list(PYTESTS))
-def tests(session: nox.Session, pytest_version: str) -> None:
-    """Run the whole test suite on one Python with one pytest (newest 9, newest 8, lowest)."""
-    _install_dev(session, "test", pytest_spec=PYTESTS[pytest_version])
+def _run_tests(session: nox.Session, workers: str) -> None:
     # tests/install builds the wheels and fresh environments: the wheels session runs it.
     session.run(
         "python",
         "-m",
         "pytest",
         "-n",
-        "2",
+        workers,
         "-p",
         "no:cacheprovider",
         "--ignore=tests/install",
@@ -136,7 +126,22 @@ def tests(session: nox.Session, pytest_version: str) -> None:
     )
 
 
-@nox.session(name="ports_adversarial", python="3.11")
+@nox.session(python=None)
+def suite(session: nox.Session) -> None:
+    """Run the whole test suite once: on the Python that runs nox, with the newest pytest."""
+    _install_dev(session, "test", pytest_spec=PYTESTS["pytest9"])
+    _run_tests(session, "auto")
+
+
+@nox.session(python=PYTHONS, tags=["ci"])
+@nox.parametrize("pytest_version", list(PYTESTS), ids=list(PYTESTS))
+def tests(session: nox.Session, pytest_version: str) -> None:
+    """Run the whole test suite on one Python with one pytest (newest 9, newest 8, lowest)."""
+    _install_dev(session, "test", pytest_spec=PYTESTS[pytest_version])
+    _run_tests(session, "2")
+
+
+@nox.session(name="ports_adversarial", python="3.11", tags=["ci"])
 def ports_adversarial(session: nox.Session) -> None:
     """Run pytest-ports' adversarial tests, each in its own network namespace (unshare -rn)."""
     _install_dev(session, "test")
@@ -154,26 +159,29 @@ def ports_adversarial(session: nox.Session) -> None:
     )
 
 
-@nox.session(python="3.11")
+@nox.session(python=None, tags=["ci"])
 def lint(session: nox.Session) -> None:
-    """Check style and common mistakes with ruff (lint and format)."""
+    """Check style with ruff (lint and format) and the direction of imports with import-linter."""
     session.install("--group", "lint")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    # The packages' sources, not installed: import-linter only reads them.
+    sources = os.pathsep.join(str(ROOT / "packages" / name / "src") for name in PACKAGES)
+    session.run("lint-imports", env={"PYTHONPATH": sources})
 
 
-@nox.session(python="3.11")
+@nox.session(python=None, tags=["ci"])
 def typing(session: nox.Session) -> None:
     """Type-check packages, tests, examples, benchmarks and this noxfile with mypy --strict."""
     _install_dev(session, "typing")
     session.run("mypy")
 
 
-@nox.session(python="3.11")
+@nox.session(python="3.11", tags=["ci"])
 def docs(session: nox.Session) -> None:
     """Build the Sphinx documentation with warnings as errors, then check the pages in Chromium.
 
-    The check (tests/docs/check_built_pages.py) needs a ``chromium`` on PATH; it writes its
+    The check (tools/check_built_pages.py) needs a ``chromium`` on PATH; it writes its
     screenshots to docs/_build/screenshots. ``nox -s docs -- --no-browser`` only builds.
     """
     _install_dev(session, "docs")
@@ -182,11 +190,11 @@ def docs(session: nox.Session) -> None:
     session.run("sphinx-build", "-W", "--keep-going", "-n", "-b", "html", "docs", str(out))
     if "--no-browser" not in session.posargs:
         screenshots = ROOT / "docs" / "_build" / "screenshots"
-        check = ROOT / "tests" / "docs" / "check_built_pages.py"
+        check = ROOT / "tools" / "check_built_pages.py"
         session.run("python", str(check), str(out), "--screenshots", str(screenshots))
 
 
-@nox.session(python="3.11")
+@nox.session(python="3.11", tags=["ci"])
 def wheels(session: nox.Session) -> None:
     """Build wheels and sdists, check them, and run the install tests from the built wheels."""
     session.install("--group", "wheels")
@@ -208,7 +216,7 @@ def wheels(session: nox.Session) -> None:
     )
 
 
-@nox.session(python="3.11")
+@nox.session(python=None, tags=["ci"])
 def demo(session: nox.Session) -> None:
     """Install the three packages afresh and run the example suite in docs/examples (main job)."""
     session.install(*_package_paths())
@@ -228,10 +236,10 @@ def demo(session: nox.Session) -> None:
 
 
 def _oracle_requirements() -> list[str]:
-    """``REQUIREMENTS`` of oracle/run.py, read from its source (the script is not imported)."""
+    """``REQUIREMENTS`` of the oracle's run.py, read from its source (it is not imported)."""
     import ast
 
-    tree = ast.parse((ROOT / "oracle" / "run.py").read_text())
+    tree = ast.parse((ORACLE / "run.py").read_text())
     for node in tree.body:
         if (
             isinstance(node, ast.AnnAssign)
@@ -240,12 +248,12 @@ def _oracle_requirements() -> list[str]:
             and node.value is not None
         ):
             return [str(requirement) for requirement in ast.literal_eval(node.value)]
-    raise RuntimeError("oracle/run.py defines no REQUIREMENTS")
+    raise RuntimeError(f"{ORACLE / 'run.py'} defines no REQUIREMENTS")
 
 
-@nox.session(python="3.11")
+@nox.session(python="3.11", tags=["ci"])
 def oracle(session: nox.Session) -> None:
-    """Run pytest-asyncio 1.5.0's and 0.21.2's own suites on aiokit; compare with oracle/*.toml.
+    """Run pytest-asyncio 1.5.0's and 0.21.2's own suites on aiokit; compare with expected outcomes.
 
     The sdists come from PyPI, with ``pytest_asyncio`` renamed to ``pytest_aioloop``. A test that
     passes or fails unexpectedly fails the session; ``nox -s oracle -- --update`` rewrites the
@@ -253,7 +261,7 @@ def oracle(session: nox.Session) -> None:
     """
     editable = [arg for path in _package_paths() for arg in ("-e", path)]
     session.install(*editable, *_oracle_requirements())
-    session.run("python", str(ROOT / "oracle" / "run.py"), *session.posargs)
+    session.run("python", str(ORACLE / "run.py"), *session.posargs)
 
 
 @nox.session(python="3.11")
@@ -263,7 +271,7 @@ def bench(session: nox.Session) -> None:
     session.run("python", "bench/run.py", *session.posargs)
 
 
-@nox.session(name="bench_smoke", python="3.11")
+@nox.session(name="bench_smoke", python="3.11", tags=["ci"])
 def bench_smoke(session: nox.Session) -> None:
     """Run a tiny version of the benchmark so it cannot rot (no assertion on times)."""
     session.install("--group", "bench")
@@ -284,7 +292,7 @@ def bench_ports(session: nox.Session) -> None:
     _bench_ports(session, *(session.posargs or ["--repeat", "2"]))
 
 
-@nox.session(name="bench_ports_smoke", python="3.11")
+@nox.session(name="bench_ports_smoke", python="3.11", tags=["ci"])
 def bench_ports_smoke(session: nox.Session) -> None:
     """Run a tiny version of the ports comparison so it cannot rot (no assertion on counts)."""
     _bench_ports(session, "--smoke")

@@ -1,4 +1,4 @@
-"""The browser check of the built docs (tests/docs/check_built_pages.py) finds what it should."""
+"""The browser check of the built docs (tools/check_built_pages.py) finds what it should."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.docs import check_built_pages as check
+from tools import check_built_pages as check
 
 # --- PNG ------------------------------------------------------------------------------------------
 

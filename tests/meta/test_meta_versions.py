@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import pathlib
 import re
@@ -99,6 +100,8 @@ def noxfile(monkeypatch: pytest.MonkeyPatch, tmp_path: pathlib.Path) -> types.Mo
     fake.parametrize = _decorator  # type: ignore[attr-defined]
     fake.Session = _FakeSession  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, "nox", fake)
+    # Its report of the Pythons found is for a nox run, not for this test's process.
+    monkeypatch.setattr(atexit, "register", lambda function, *args, **kwargs: function)
     spec = importlib.util.spec_from_file_location("aiokit_noxfile_under_test", ROOT / "noxfile.py")
     assert spec is not None
     assert spec.loader is not None

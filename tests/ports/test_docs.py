@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ports._config import OPTIONS
+from pytest_ports._options import OPTIONS
 from pytest_ports.plugin import FIXTURE_NAMES
 
 ROOT = Path(__file__).parents[2]

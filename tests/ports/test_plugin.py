@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_ports._config import OPTIONS, OptionSpec
+from pytest_ports._options import OPTIONS, OptionSpec
 
 if TYPE_CHECKING:
     from pathlib import Path

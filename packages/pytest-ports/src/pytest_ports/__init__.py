@@ -7,7 +7,8 @@ Importing this package imports neither pytest nor asyncio; the pytest fixtures l
 
 from __future__ import annotations
 
-from pytest_ports._api import (
+from pytest_ports._errors import NoFreePortError
+from pytest_ports._factory import (
     PortFactory,
     bind_unused_tcp_socket,
     bind_unused_udp_socket,
@@ -15,7 +16,6 @@ from pytest_ports._api import (
     find_unused_udp_port,
     release_port,
 )
-from pytest_ports._errors import NoFreePortError
 from pytest_ports._registry import PortRegistryWarning
 from pytest_ports._settings import Settings
 from pytest_ports._version import __version__

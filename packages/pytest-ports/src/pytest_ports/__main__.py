@@ -11,8 +11,8 @@ import warnings
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from pytest_ports._api import PortFactory
 from pytest_ports._errors import HostError, NoFreePortError
+from pytest_ports._factory import PortFactory
 from pytest_ports._registry import PortRegistryWarning
 from pytest_ports._settings import Family, parse_range, settings_from_env
 from pytest_ports._version import __version__
@@ -86,6 +86,28 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "-n", type=int, default=1, metavar="N", help="how many ports to print (default: 1)"
     )
+    _add_where(parser)
+    parser.add_argument(
+        "--hold",
+        type=float,
+        default=0.0,
+        metavar="SECONDS",
+        help="keep the ports reserved this long in a detached process, and return at once",
+    )
+    parser.add_argument(
+        ALLOW_FLAG,
+        dest="allow_no_registry",
+        action="store_true",
+        help="print ports even when the port registry cannot be used; they are then not "
+        "reserved against other processes",
+    )
+    # Internal: the detached holder re-runs this module with this flag.
+    parser.add_argument("--holder", action="store_true", help=argparse.SUPPRESS)
+    return parser
+
+
+def _add_where(parser: argparse.ArgumentParser) -> None:
+    """The options that say where the ports must be free, and where they come from."""
     parser.add_argument(
         "--host",
         help="also require the ports to be bindable on HOST: an address of this machine, or a "
@@ -113,23 +135,6 @@ def _parser() -> argparse.ArgumentParser:
         metavar="LOW-HIGH",
         help="draw the ports from LOW-HIGH (default: the ports just below the OS ephemeral range)",
     )
-    parser.add_argument(
-        "--hold",
-        type=float,
-        default=0.0,
-        metavar="SECONDS",
-        help="keep the ports reserved this long in a detached process, and return at once",
-    )
-    parser.add_argument(
-        ALLOW_FLAG,
-        dest="allow_no_registry",
-        action="store_true",
-        help="print ports even when the port registry cannot be used; they are then not "
-        "reserved against other processes",
-    )
-    # Internal: the detached holder re-runs this module with this flag.
-    parser.add_argument("--holder", action="store_true", help=argparse.SUPPRESS)
-    return parser
 
 
 def _error(message: str, status: int) -> int:

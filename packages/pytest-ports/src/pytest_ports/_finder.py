@@ -160,34 +160,85 @@ def search(
     tries = 0
     while tries < max_tries and time.monotonic() < deadline:
         tries += 1
-        candidate = next_candidate(pool)
-        if candidate is None:
-            try:
-                candidate = kernel_candidate(kind, targets[0])
-            except OSError as exc:
-                seen[f"kernel bind(0): {describe(exc)}"] += 1
-                continue
+        candidate = _draw(kind, pool, targets[0], next_candidate)
+        if isinstance(candidate, str):
+            seen[candidate] += 1
+            continue
         refused = claim(candidate)
         if refused is not None:
             seen[refused] += 1
             continue
-        busy = probe(candidate, kinds, targets)
-        if busy is None and keep is not None:
-            try:
-                return Found(candidate, bind_socket(kind, keep, candidate))
-            except OSError as exc:
-                busy = f"{kind} {keep}: {describe(exc)}"
-        if busy is None:
-            return Found(candidate)
+        found = _check(candidate, kind, kinds=kinds, targets=targets, keep=keep)
+        if isinstance(found, Found):
+            return found
         unclaim(candidate)
-        seen[busy] += 1
+        seen[found] += 1
+    spent = timeout - max(deadline - time.monotonic(), 0)
+    probes = f"{', '.join(kinds)} on {', '.join(map(str, targets))}"
+    raise _exhausted(
+        kind,
+        tries=tries,
+        spent=spent,
+        pool=pool,
+        held=holdings(),
+        probes=probes,
+        seen=seen,
+        widen=widen,
+    )
+
+
+def _draw(
+    kind: Kind, pool: Pool, target: Target, next_candidate: Callable[[Pool], int | None]
+) -> int | str:
+    """A candidate from ``pool`` (or the kernel's, for a kernel pool), or why there is none."""
+    candidate = next_candidate(pool)
+    if candidate is not None:
+        return candidate
+    try:
+        return kernel_candidate(kind, target)
+    except OSError as exc:
+        return f"kernel bind(0): {describe(exc)}"
+
+
+def _check(
+    candidate: int,
+    kind: Kind,
+    *,
+    kinds: Sequence[Kind],
+    targets: Sequence[Target],
+    keep: Target | None,
+) -> Found | str:
+    """Probe a claimed candidate (and bind the socket to keep): found, or what was busy."""
+    busy = probe(candidate, kinds, targets)
+    if busy is not None:
+        return busy
+    if keep is None:
+        return Found(candidate)
+    try:
+        return Found(candidate, bind_socket(kind, keep, candidate))
+    except OSError as exc:
+        return f"{kind} {keep}: {describe(exc)}"
+
+
+def _exhausted(
+    kind: Kind,
+    *,
+    tries: int,
+    spent: float,
+    pool: Pool,
+    held: str,
+    probes: str,
+    seen: collections.Counter[str],
+    widen: str,
+) -> NoFreePortError:
+    """The error of a search that found nothing: what it tried, what it saw, what to do."""
     saw = "; ".join(f"{n} x {what}" for what, n in seen.most_common(5)) or "nothing"
-    raise NoFreePortError(
-        f"no free {kind.upper()} port after {tries} candidates in "
-        f"{timeout - max(deadline - time.monotonic(), 0):.1f} s (pid {os.getpid()}).\n"
+    return NoFreePortError(
+        f"no free {kind.upper()} port after {tries} candidates in {spent:.1f} s "
+        f"(pid {os.getpid()}).\n"
         f"  pool: {pool.description}\n"
-        f"  held: {holdings()}\n"
-        f"  probes ({', '.join(kinds)} on {', '.join(map(str, targets))}) saw: {saw}\n"
+        f"  held: {held}\n"
+        f"  probes ({probes}) saw: {saw}\n"
         f"  Widen the pool ({widen}), release ports you no longer need, or check what else "
         "binds ports on this host."
     )

@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
-from pytest_ports._api import PortFactory
 from pytest_ports._errors import HostError
+from pytest_ports._factory import PortFactory
 
 if TYPE_CHECKING:
     import socket

@@ -11,8 +11,8 @@ import types
 import pytest
 
 from pytest_ports import _fixtures
-from pytest_ports._config import add_options, read_settings
 from pytest_ports._fixtures import STATE_KEY, FixturePortFactory, PortsState
+from pytest_ports._options import add_options, read_settings
 
 #: Plugin name of the registered fixtures (``pytest --trace-config`` shows it).
 FIXTURES_PLUGIN_NAME = "pytest_ports.fixtures"
@@ -27,6 +27,7 @@ FIXTURE_NAMES = (
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
+    """Register pytest-ports' options (ini, command line and environment)."""
     add_options(parser)
 
 
@@ -40,6 +41,7 @@ def _defined_elsewhere(config: pytest.Config, name: str) -> bool:
 
 
 def pytest_configure(config: pytest.Config) -> None:
+    """Read the settings, and register the fixtures where they are to win (see below)."""
     settings = read_settings(config)
     config.stash[STATE_KEY] = PortsState(
         settings=settings,

@@ -19,8 +19,10 @@ __all__ = [
     "callspec_param",
     "drop_registration_history",
     "finish_with",
+    "fixture_argnames",
     "fixture_baseid",
     "fixture_function",
+    "fixture_name",
     "fixturedefs_of_item",
     "funcarg",
     "is_test_function",
@@ -69,6 +71,25 @@ def fixture_function(fixturedef: pytest.FixtureDef[Any]) -> Callable[..., Any]:
     It is the only way to know whether a fixture is async, or one of pytest-aioloop's own.
     """
     return fixturedef.func
+
+
+def fixture_name(fixturedef: pytest.FixtureDef[Any]) -> str:
+    """Return the name a fixture definition is requested by.
+
+    Why private: ``FixtureDef.argname`` is not among its documented fields; where a request is
+    at hand, ``request.fixturename`` says the same, but the nets and the loop chooser see only
+    definitions.
+    """
+    return fixturedef.argname
+
+
+def fixture_argnames(fixturedef: pytest.FixtureDef[Any]) -> tuple[str, ...]:
+    """Return the names of the fixtures a fixture definition requests.
+
+    Why private: ``FixtureDef.argnames`` is not documented. Used to follow an async fixture's
+    dependencies to the loop they run in.
+    """
+    return tuple(fixturedef.argnames)
 
 
 @contextmanager

@@ -77,7 +77,7 @@ def reason_alone(
     """
     if not concurrent:
         return "it is marked concurrent=False"
-    if not plan.direct:
+    if not plan.loop_from_setup:
         return "it uses an event_loop or event_loop_policy of its own, or loop factories"
     names = getattr(item, "fixturenames", ())
     for name, why in PROCESS_WIDE.items():

@@ -1,11 +1,11 @@
 """Output, log records and warnings of tests that run concurrently, each to its own test.
 
 While a group of tests runs, ``sys.stdout``/``sys.stderr`` are streams that ask who is writing
-(the :data:`~._owners.OWNER` of the running code) and send the text to that test's buffer; a
-handler on the root logger does the same for log records, and a ``warnings.showwarning`` for
-warnings. Text of the test whose setup or teardown is running (its "phase") goes to pytest's own
-capture instead, as without concurrency. Nothing is attributed for code without an owner:
-threads, C code writing to file descriptors 1 and 2.
+(the owner of the running code, :data:`pytest_aioloop._run.owners.OWNER`) and send the text to
+that test's buffer; a handler on the root logger does the same for log records, and a
+``warnings.showwarning`` for warnings. Text of the test whose setup or teardown is running (its
+"phase") goes to pytest's own capture instead, as without concurrency. Nothing is attributed
+for code without an owner: threads, C code writing to file descriptors 1 and 2.
 """
 
 from __future__ import annotations

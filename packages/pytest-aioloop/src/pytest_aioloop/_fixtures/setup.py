@@ -17,7 +17,9 @@ import pytest
 
 from pytest_aioloop._compat.asyncio_internals import installed
 from pytest_aioloop._compat.pytest_internals import (
+    fixture_argnames,
     fixture_function,
+    fixture_name,
     fixturedefs_of_item,
     standing_in,
 )
@@ -34,7 +36,7 @@ def fixture_setup(
     state: SessionState, fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
 ) -> Generator[None, object, object]:
     """The body of the ``pytest_fixture_setup`` wrapper: yields once, to pytest's own setup."""
-    if fixturedef.argname == "event_loop" and not is_builtin(fixture_function(fixturedef)):
+    if fixture_name(fixturedef) == "event_loop" and not is_builtin(fixture_function(fixturedef)):
         loop = yield
         user_event_loop.watch(state, fixturedef, loop)
         return loop
@@ -42,7 +44,9 @@ def fixture_setup(
         # A plain sync fixture that uses async fixtures sees their loop as the current loop.
         item = state.current_item
         loop = (
-            loop_of_async_fixtures(state, item, fixturedef.argnames) if item is not None else None
+            loop_of_async_fixtures(state, item, fixture_argnames(fixturedef))
+            if item is not None
+            else None
         )
         if loop is None:
             return (yield)
@@ -59,7 +63,7 @@ def fixture_setup(
 
 def fixture_finished(state: SessionState, fixturedef: pytest.FixtureDef[Any]) -> None:
     """After a fixture's teardown: close the loop a user-defined ``event_loop`` left open."""
-    if fixturedef.argname == "event_loop" and not is_builtin(fixture_function(fixturedef)):
+    if fixture_name(fixturedef) == "event_loop" and not is_builtin(fixture_function(fixturedef)):
         user_event_loop.finalized(state, fixturedef)
 
 

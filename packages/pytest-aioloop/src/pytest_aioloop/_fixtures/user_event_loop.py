@@ -21,6 +21,7 @@ from pytest_aioloop._compat.pytest_internals import (
     add_fixture_finalizer,
     fixture_baseid,
     fixture_function,
+    fixture_name,
 )
 from pytest_aioloop._loop.manager import close_loop
 from pytest_aioloop._run.stacks import source_location
@@ -38,9 +39,8 @@ def describe(fixturedef: pytest.FixtureDef[Any]) -> str:
     func = fixture_function(fixturedef)
     location = source_location(func)
     where = f"{location[0]}:{location[1]}" if location else (fixture_baseid(fixturedef) or "?")
-    return (
-        f"{getattr(func, '__qualname__', fixturedef.argname)} ({fixturedef.scope} scope, {where})"
-    )
+    name = getattr(func, "__qualname__", fixture_name(fixturedef))
+    return f"{name} ({fixturedef.scope} scope, {where})"
 
 
 def watch(state: SessionState, fixturedef: pytest.FixtureDef[Any], loop: object) -> None:

@@ -16,6 +16,7 @@ import pytest
 from pytest_aioloop._compat.pytest_internals import (
     callspec_param,
     finish_with,
+    fixture_name,
     fixturedefs_of_item,
 )
 from pytest_aioloop._items.plan import PLAN_KEY, factory_of
@@ -40,23 +41,10 @@ def make_wrapper(
     """Return a plain function pytest calls instead of the async (or sync) fixture function."""
     func = _bind(original, request)
     runner = state.runner
-    item = state.current_item
-    plan = item.stash.get(PLAN_KEY, None) if item is not None else None
-    owner = Owner(
-        "fixture",
-        fixturedef.argname,
-        item.nodeid if item is not None else "",
-        scope=fixturedef.scope,
-        where=source_location(original),
-    )
-    fixture = FixtureRun(
-        owner,
-        fixturedef.argname,
-        timeout_of(options_of(original), plan.spec if plan else None, state.settings.timeout),
-    )
+    fixture = _fixture_run(state, fixturedef, original)
 
     def acquire() -> asyncio.AbstractEventLoop:
-        return _acquire(state, fixturedef, request, owner)
+        return _acquire(state, fixturedef, request, fixture.owner)
 
     if inspect.isasyncgenfunction(original):
 
@@ -92,6 +80,26 @@ def make_wrapper(
         return runner.run_sync(acquire(), lambda: func(**kwargs))
 
     return sync_fixture
+
+
+def _fixture_run(
+    state: SessionState, fixturedef: pytest.FixtureDef[Any], original: Callable[..., Any]
+) -> FixtureRun:
+    """The fixture as the runner sees it: its owner (for the nets), name and timeout."""
+    item = state.current_item
+    plan = item.stash.get(PLAN_KEY, None) if item is not None else None
+    name = fixture_name(fixturedef)
+    owner = Owner(
+        "fixture",
+        name,
+        item.nodeid if item is not None else "",
+        scope=fixturedef.scope,
+        where=source_location(original),
+    )
+    options = options_of(original)
+    return FixtureRun(
+        owner, name, timeout_of(options, plan.spec if plan else None, state.settings.timeout)
+    )
 
 
 def _acquire(
@@ -137,7 +145,7 @@ def _fixture_kind(state: SessionState, fixturedef: pytest.FixtureDef[Any]) -> Lo
         and RANK[options.loop_scope] < RANK[fixturedef.scope]
     ):
         pytest.fail(
-            f"fixture {fixturedef.argname!r} has scope={fixturedef.scope!r} but "
+            f"fixture {fixture_name(fixturedef)!r} has scope={fixturedef.scope!r} but "
             f"loop_scope={options.loop_scope!r}: its loop would close while pytest still caches "
             f"its value. Use loop_scope={fixturedef.scope!r} or wider, or a narrower scope.",
             pytrace=False,

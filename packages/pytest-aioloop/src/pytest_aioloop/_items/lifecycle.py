@@ -55,7 +55,7 @@ def begin(state: SessionState, item: pytest.Function, plan: ItemPlan) -> None:
     item.stash[RUN_KEY] = testrun
     if "event_loop" in item.fixturenames:
         return
-    if not plan.direct:
+    if not plan.loop_from_setup:
         request_first(item, "event_loop")
         return
     kind = plan_kind(state, item, plan)

@@ -57,14 +57,14 @@ class ItemPlan:
     error: str | None = None
     #: The loop kind, decided at setup (``None`` until then).
     kind: LoopKind | None = None
-    #: Async fixtures that run in another loop than this pinned test (see ``_choice``).
+    #: Async fixtures that run in another loop than this pinned test (see ``_loop.chooser``).
     mismatches: list[Mismatch] = dataclasses.field(default_factory=list)
     factory_name: str | None = None
     #: The test's loop factories (from the hook), once asked for.
     factories: Mapping[str, LoopFactory] | None = None
-    #: Run without the ``event_loop`` fixture: pytest-aioloop's hooks hand the test its loop
-    #: (no override of ``event_loop``/``event_loop_policy`` is visible, no loop factories).
-    direct: bool = False
+    #: The test gets its loop from pytest-aioloop's setup hook, without the ``event_loop``
+    #: fixture (no override of ``event_loop``/``event_loop_policy`` is visible, no factories).
+    loop_from_setup: bool = False
     #: How the test's call runs (``None``: one test after the other, :data:`SERIAL`).
     call: CallStrategy | None = None
 
@@ -217,7 +217,7 @@ def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
         )
     if hooked:
         _plan_factory(item, plan)
-    plan.direct = (
+    plan.loop_from_setup = (
         plan.is_async_test
         and plan.factory_name is None
         and not hooked
@@ -254,5 +254,5 @@ def factory_of(
         item,
         factory_name=plan.factory_name,
         factories=plan.factories,
-        direct=plan.direct,
+        loop_from_setup=plan.loop_from_setup,
     )

@@ -19,7 +19,11 @@ from typing import Any
 
 import pytest
 
-from pytest_aioloop._compat.pytest_internals import fixturedefs_of_item
+from pytest_aioloop._compat.pytest_internals import (
+    fixture_argnames,
+    fixture_name,
+    fixturedefs_of_item,
+)
 from pytest_aioloop._loop.kinds import LoopKind, widest
 from pytest_aioloop._loop.policy import overrides_builtin
 from pytest_aioloop._settings import fixture as _fixtures
@@ -84,7 +88,7 @@ class LoopChooser:
             return LoopKind("event_loop", event_loop_defs[-1].scope)
         deps: list[LoopKind] = []
         if _depth < 50:
-            for argname in fixturedef.argnames:
+            for argname in fixture_argnames(fixturedef):
                 dep_defs = defs.get(argname)
                 if not dep_defs:
                     continue
@@ -141,7 +145,7 @@ class LoopChooser:
             # The fixtures' shared loop lives exactly as long as the test asks: use it.
             mine = LoopKind("shared", pin)
         mismatches = [
-            Mismatch(fixturedef.argname, fixturedef.scope, kind)
+            Mismatch(fixture_name(fixturedef), fixturedef.scope, kind)
             for fixturedef, kind, explicit in kinds
             if kind != mine and (explicit or kind.kind == "shared")
         ]

@@ -49,21 +49,22 @@ def factory_for(
     *,
     factory_name: str | None = None,
     factories: Mapping[str, LoopFactory] | None = None,
-    direct: bool = False,
+    loop_from_setup: bool = False,
 ) -> tuple[object, LoopFactory | None]:
     """Return (key, factory) of the loops that ``item`` and its fixtures create.
 
     ``factory_name`` is the test's loop factory (from the hook), ``factories`` the hook's answer
-    if the test's plan has it already, ``direct`` whether the test runs without ``event_loop``
-    and sees no user-defined policy. The key tells loops of different factories apart; ``None``
-    and no factory mean ``asyncio_loop_factory`` (else asyncio's own loop).
+    if the test's plan has it already, ``loop_from_setup`` whether the test gets its loop at its
+    setup, without ``event_loop`` (then no user-defined policy is visible to it). The key tells
+    loops of different factories apart; ``None`` and no factory mean ``asyncio_loop_factory``
+    (else asyncio's own loop).
     """
     if item is not None and factory_name is not None:
         known = factories if factories is not None else factories_for(item)
         factory = (known or {}).get(factory_name)
         if factory is not None:
             return ("factory", factory_name), factory
-    if direct:
+    if loop_from_setup:
         return None, None  # no event_loop_policy override is visible to this test
     policy = user_policy(request, item if item is not None else request.node)
     if policy is not None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pytest
 
@@ -32,9 +32,9 @@ def drive(
     timeout: float | None,
     what: str,
     *,
-    related: Callable[[], list[asyncio.Task[Any]]] | None = None,
-    watchdog: Watchdog | None = None,
-    on_give_up: Callable[[asyncio.AbstractEventLoop], None] | None = None,
+    related: Callable[[], list[asyncio.Task[Any]]],
+    watchdog: Watchdog,
+    on_give_up: Callable[[asyncio.AbstractEventLoop], None],
 ) -> T:
     """Run ``task`` to completion on ``loop``; fail if it takes longer than ``timeout`` s.
 
@@ -50,65 +50,87 @@ def drive(
             _note_interruption(exc, task, related)
             _cancel_and_wait(loop, task)
             raise
-    state: dict[str, Any] = {}
+    return _Deadline(loop, task, timeout, related).run(what, watchdog, on_give_up)
 
-    def expire() -> None:
-        tasks = [task, *(related() if related else [])]
-        state["stacks"] = describe_tasks(tasks)
-        task.cancel()
-        state["grace"] = loop.call_later(GRACE_SECONDS, abandon)
 
-    def abandon() -> None:
-        state["abandoned"] = True
-        loop.stop()
+class _Deadline(Generic[T]):
+    """One task's timeout: cancelled at the deadline, given up on after the grace period."""
 
-    timer = loop.call_later(timeout, expire)
-    own_watchdog = watchdog is None
-    dog = Watchdog() if watchdog is None else watchdog
-    token = dog.arm(timeout + GRACE_SECONDS + 0.5)
-    message: str | None = None
-    try:
-        result = loop.run_until_complete(task)
-        if "stacks" not in state:
-            return result
-        message = returned_after_timeout(what, timeout, state["stacks"])
-    except Blocked:
-        dog.disarm(token)
-        _give_up(loop, task, on_give_up)
-        message = blocked(what, timeout, dog.stack, loop_closed=True)
-    except RuntimeError:
-        if not state.get("abandoned"):
+    __slots__ = ("abandoned", "grace", "loop", "related", "stacks", "task", "timeout")
+
+    def __init__(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[T],
+        timeout: float,
+        related: Callable[[], list[asyncio.Task[Any]]],
+    ) -> None:
+        self.loop, self.task, self.timeout, self.related = loop, task, timeout, related
+        #: The await chains recorded at the deadline (``None``: not reached).
+        self.stacks: str | None = None
+        self.grace: asyncio.TimerHandle | None = None
+        self.abandoned = False
+
+    def expire(self) -> None:
+        """The deadline: record where the tasks wait, cancel, and give them the grace period."""
+        self.stacks = describe_tasks([self.task, *self.related()])
+        self.task.cancel()
+        self.grace = self.loop.call_later(GRACE_SECONDS, self.abandon)
+
+    def abandon(self) -> None:
+        """The task ignored its cancellation: stop the loop (its run then gives up on it)."""
+        self.abandoned = True
+        self.loop.stop()
+
+    def run(
+        self,
+        what: str,
+        dog: Watchdog,
+        on_give_up: Callable[[asyncio.AbstractEventLoop], None],
+    ) -> T:
+        """Run the task to its end, or fail the step at its timeout with its await chains."""
+        loop, task, timeout = self.loop, self.task, self.timeout
+        timer = loop.call_later(timeout, self.expire)
+        token = dog.arm(timeout + GRACE_SECONDS + 0.5)
+        try:
+            result = loop.run_until_complete(task)
+            if self.stacks is None:
+                return result
+            message = returned_after_timeout(what, timeout, self.stacks)
+        except Blocked:
+            dog.disarm(token)
+            _give_up(loop, task, on_give_up)
+            message = blocked(what, timeout, dog.stack, loop_closed=True)
+        except RuntimeError:
+            if not self.abandoned:
+                raise
+            _give_up(loop, task, on_give_up)
+            message = ignored_timeout(what, timeout, self.stacks or "", loop_closed=True)
+        except asyncio.CancelledError:
+            if self.stacks is None:
+                raise
+            message = timed_out(what, timeout, self.stacks)
+        except BaseException as exc:
+            _note_interruption(exc, task, self.related)
+            _cancel_and_wait(loop, task)
             raise
-        _give_up(loop, task, on_give_up)
-        message = ignored_timeout(what, timeout, state.get("stacks", ""), loop_closed=True)
-    except asyncio.CancelledError:
-        if "stacks" not in state:
-            raise
-        message = timed_out(what, timeout, state["stacks"])
-    except BaseException as exc:
-        _note_interruption(exc, task, related)
-        _cancel_and_wait(loop, task)
-        raise
-    finally:
-        timer.cancel()
-        grace = state.get("grace")
-        if grace is not None:
-            grace.cancel()
-        dog.disarm(token)
-        if own_watchdog:
-            dog.close()
-    pytest.fail(message, pytrace=False)
+        finally:
+            timer.cancel()
+            if self.grace is not None:
+                self.grace.cancel()
+            dog.disarm(token)
+        pytest.fail(message, pytrace=False)
 
 
 def _note_interruption(
     exc: BaseException,
     task: asyncio.Task[Any],
-    related: Callable[[], list[asyncio.Task[Any]]] | None,
+    related: Callable[[], list[asyncio.Task[Any]]],
 ) -> None:
     """On Ctrl-C, add to the KeyboardInterrupt where the task (and its own tasks) waited."""
     if not isinstance(exc, KeyboardInterrupt) or isinstance(exc, Blocked) or task.done():
         return
-    stacks = describe_tasks([task, *(related() if related else [])])
+    stacks = describe_tasks([task, *related()])
     add_note(exc, f"Interrupted while {task.get_name()} was waiting:\n{stacks}")
 
 
@@ -161,7 +183,7 @@ def _cancel_and_wait(loop: asyncio.AbstractEventLoop, task: asyncio.Task[Any]) -
 def _give_up(
     loop: asyncio.AbstractEventLoop,
     task: asyncio.Task[Any],
-    on_give_up: Callable[[asyncio.AbstractEventLoop], None] | None,
+    on_give_up: Callable[[asyncio.AbstractEventLoop], None],
 ) -> None:
     """Close a loop whose task will not finish; the session goes on with fresh loops."""
     if loop.is_running():  # pragma: no cover - defensive
@@ -171,6 +193,5 @@ def _give_up(
             task.cancel()
     for pending in asyncio.all_tasks(loop):
         abandon_task(pending)
-    if on_give_up is not None:
-        on_give_up(loop)
+    on_give_up(loop)
     loop.close()

@@ -90,18 +90,7 @@ def fixture(
     Returns:
         The fixture, or a decorator that makes one.
     """
-    if loop_scope is not None and loop_scope not in SCOPES:
-        raise ValueError(
-            f"pytest_aioloop.fixture got loop_scope={loop_scope!r}. "
-            f"Valid loop scopes: {', '.join(SCOPES)}."
-        )
-    if not isinstance(concurrent, bool):
-        raise TypeError(
-            f"pytest_aioloop.fixture got concurrent={concurrent!r}: give True or False."
-        )
-    has_timeout = timeout is not ...
-    seconds = parse_seconds("timeout", timeout) if has_timeout else None
-    options = FixtureOptions(loop_scope, seconds, has_timeout, concurrent)
+    options = _options(loop_scope, timeout, concurrent)
 
     def decorate(func: F) -> F:
         target = func.__func__ if isinstance(func, (staticmethod, classmethod)) else func
@@ -128,6 +117,22 @@ def timeout_of(
     if options is not None and options.has_timeout:
         return options.timeout
     return spec.timeout_or(default) if spec is not None else default
+
+
+def _options(loop_scope: str | None, timeout: object, concurrent: bool) -> FixtureOptions:
+    """Validate what :func:`fixture` adds to ``pytest.fixture`` (``...``: no timeout given)."""
+    if loop_scope is not None and loop_scope not in SCOPES:
+        raise ValueError(
+            f"pytest_aioloop.fixture got loop_scope={loop_scope!r}. "
+            f"Valid loop scopes: {', '.join(SCOPES)}."
+        )
+    if not isinstance(concurrent, bool):
+        raise TypeError(
+            f"pytest_aioloop.fixture got concurrent={concurrent!r}: give True or False."
+        )
+    has_timeout = timeout is not ...
+    seconds = parse_seconds("timeout", timeout) if has_timeout else None
+    return FixtureOptions(loop_scope, seconds, has_timeout, concurrent)
 
 
 def builtin(func: F) -> F:

@@ -28,7 +28,7 @@ SDIST_URL = (
     "80724f9b5b9eca1a654179cae6edc51aaa0a355a9834a736e2a188b91780/" + SDIST
 )
 SDIST_SHA256 = "92c8fa83ca419fd0d4bd6a34df6520dae435841d3733c319343249492adf37f7"
-#: The compatibility oracle's rename (oracle/run.py), which migrate must match on Python files.
+#: The compatibility oracle's rename (its run.py), which migrate must match on Python files.
 ORACLE_RENAME = re.compile(r"\bpytest_asyncio\b")
 
 
@@ -843,7 +843,7 @@ def test_version_imports_neither_pytest_nor_asyncio() -> None:
 def _sdist() -> bytes:
     """Return the sdist, from the oracle's or this test's cache, or else from PyPI."""
     cache = Path(tempfile.gettempdir()) / "aiokit-tests" / SDIST
-    for path in (ROOT / "oracle" / ".work" / "cache" / SDIST, cache):
+    for path in (ROOT / "tests" / "asyncio_suites" / "oracle" / ".work" / "cache" / SDIST, cache):
         if path.is_file():
             data = path.read_bytes()
             if hashlib.sha256(data).hexdigest() == SDIST_SHA256:

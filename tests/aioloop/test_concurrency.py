@@ -2,50 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 from pathlib import Path
 
 import pytest
 
-SUITES = Path(__file__).parent / "suites"
-
-
-class Reports:
-    """Collects every test report of an in-process run: outcome, phase, sections."""
-
-    def __init__(self) -> None:
-        self.seen: dict[tuple[str, str], tuple[str, list[tuple[str, str]]]] = {}
-
-    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        sections = [(title, text) for title, text in report.sections if text]
-        self.seen[(report.nodeid, report.when)] = (report.outcome, sections)
-
-
-def _copy_suite(pytester: pytest.Pytester, name: str) -> None:
-    shutil.copytree(SUITES / name, pytester.path, dirs_exist_ok=True)
-
-
-def _run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, Reports]:
-    reports = Reports()
-    result = pytester.runpytest(
-        "-p", "no:cacheprovider", "-p", "no:randomly", *args, plugins=[reports]
-    )
-    return result, reports
-
-
-def test_conformance_same_reports_with_and_without_concurrency(pytester: pytest.Pytester) -> None:
-    """Outcome, phase and captured sections of every report are the same; only order differs."""
-    _copy_suite(pytester, "conformance")
-    alone, alone_reports = _run(pytester)
-    together, together_reports = _run(pytester, "-o", "asyncio_concurrency=8")
-    assert alone_reports.seen == together_reports.seen
-    outcomes = alone.parseoutcomes()
-    assert outcomes == together.parseoutcomes()
-    assert outcomes["passed"] > 15
-    together.stdout.fnmatch_lines(["asyncio: * async tests ran together*"])
-    together.stdout.no_fnmatch_line("*ran alone*")
-
+from tests.aioloop.reports import run_collecting as _run
 
 TOGETHER = """
 import asyncio
@@ -352,6 +314,19 @@ def test_ports_never_clash_among_1000_concurrent_servers(pytester: pytest.Pytest
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT to itself")
 def test_ctrl_c_tears_down_and_leaves_nothing_behind(pytester: pytest.Pytester) -> None:
+    pytester.makeconftest(
+        """
+        import logging
+
+        def pytest_unconfigure(config):
+            # After the session: what the run left on the root logger.
+            root = logging.getLogger()
+            left = [type(h).__name__ for h in root.handlers]
+            left += [type(f).__name__ for h in root.handlers for f in h.filters]
+            with open("root-logger.txt", "w") as f:
+                f.write(" ".join(left) + "\\n")
+        """
+    )
     pytester.makepyfile(
         """
         import asyncio
@@ -403,6 +378,8 @@ def test_ctrl_c_tears_down_and_leaves_nothing_behind(pytester: pytest.Pytester) 
     output = "\n".join(result.outlines + result.errlines)
     assert "Task was destroyed" not in output
     assert "unclosed" not in output
+    left = (pytester.path / "root-logger.txt").read_text().split()
+    assert not [name for name in left if name in ("_LogHandler", "_OtherTests")], left
 
 
 def test_the_how_to_example_runs_together(pytester: pytest.Pytester) -> None:

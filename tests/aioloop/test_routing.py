@@ -7,8 +7,8 @@ import logging
 import sys
 import warnings
 
-from pytest_aioloop._run.owners import OWNER, Owner
 from pytest_aioloop._concurrency.routing import Router
+from pytest_aioloop._run.owners import OWNER, Owner
 
 
 def _as(nodeid: str) -> contextvars.Context:

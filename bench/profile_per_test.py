@@ -2,7 +2,8 @@
 
 Usage::
 
-    python bench/profile.py [-n 2000] [--top 30] [--kind function|module] [--out FILE.pstats]
+    python bench/profile_per_test.py [-n 2000] [--top 30] [--kind function|module]
+        [--out FILE.pstats]
 
 It reuses (or creates) the pytest-aiokit venv of ``bench/run.py`` with a freshly built wheel of
 the local packages, generates the scenario-1 suite in a temporary directory, and re-runs itself
@@ -22,9 +23,6 @@ import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-# This file is called profile.py: as a script its directory comes first on sys.path, where it
-# would shadow the standard library's ``profile`` module that ``cProfile`` imports.
-sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
 
 WATCHED = ("pytest_aioloop", "_pytest/fixtures.py", "_pytest\\fixtures.py")
 

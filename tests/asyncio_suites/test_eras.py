@@ -1,6 +1,6 @@
 """Suites written for each pytest-asyncio era run on pytest-aioloop with only the import renamed.
 
-Each directory under ``suites/<era>/`` is a small test suite written exactly as a user of that
+Each directory under ``eras/<era>/`` is a small test suite written exactly as a user of that
 pytest-asyncio version would (each was run green on the real pytest-asyncio of its era: 0.21.2,
 0.24.0, 1.5.0). A test here copies one suite into a pytester directory, renames the module
 ``pytest_asyncio`` to ``pytest_aioloop`` (whole word only, so the hook
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-SUITES = Path(__file__).parent / "suites"
+SUITES = Path(__file__).parent / "eras"
 #: Python 3.14 deprecates asyncio's policies: suites that override them get asyncio's warnings.
 POLICIES = ("-W", "ignore::DeprecationWarning") if sys.version_info >= (3, 14) else ()
 _IMPORT_NAME = re.compile(r"\bpytest_asyncio\b")
@@ -25,7 +25,7 @@ _IMPORT_NAME = re.compile(r"\bpytest_asyncio\b")
 def run_suite(
     pytester: pytest.Pytester, suite: str, *args: str, subprocess: bool = False
 ) -> pytest.RunResult:
-    """Copy ``suites/<suite>`` into ``pytester``, rename the import, and run it verbosely."""
+    """Copy ``eras/<suite>`` into ``pytester``, rename the import, and run it verbosely."""
     source = SUITES / suite
     for path in sorted(source.rglob("*")):
         if not path.is_file() or "__pycache__" in path.parts:

@@ -10,8 +10,8 @@ For each suite (a released pytest-asyncio version) this script
    ``pytest_asyncio_loop_factories`` keeps its name);
 3. runs ``sys.executable -m pytest`` there with the suite's own configuration (testpaths, addopts,
    filterwarnings, asyncio_mode, ...) and ``--junitxml``;
-4. compares each test's outcome with ``oracle/expected-<version>.toml`` and exits 1 on any
-   difference.
+4. compares each test's outcome with ``expected-<version>.toml`` (beside this script) and
+   exits 1 on any difference.
 
 It creates no environment: run it where the three aiokit packages and :data:`REQUIREMENTS` are
 installed and pytest-asyncio is not (the ``oracle`` nox session does that). It needs Python 3.11+
@@ -19,7 +19,8 @@ for :mod:`tomllib`; the nox session runs it on 3.11.
 
 Usage::
 
-    python oracle/run.py [--suite 1.5.0|0.21.2 ...] [--workdir DIR] [--update] [--jobs N]
+    python tests/asyncio_suites/oracle/run.py [--suite 1.5.0|0.21.2 ...] [--workdir DIR]
+        [--update] [--jobs N]
 
 ``--update`` rewrites the expected files from the current results: entries that stay keep their
 group, kind and reason; new ones get ``group = "?"`` and ``reason = "TODO"`` for a human to fill in.
@@ -390,7 +391,7 @@ def _read_expected(path: Path) -> Expected:
     data: dict[str, Any] = _toml_loads(path.read_text())
     entries: dict[str, Entry] = {}
     for key, value in data.items():
-        if not isinstance(value, dict):
+        if not isinstance(value, dict) or key == "groups":
             continue
         if value.get("outcome") not in OUTCOMES or value["outcome"] == "passed":
             raise SystemExit(f"{path}: [{key!r}] has outcome {value.get('outcome')!r}")
@@ -421,11 +422,28 @@ def _toml_string(text: str) -> str:
 
 _HEADER = """\
 # Expected outcomes of pytest-asyncio {version}'s own test suite run against aiokit by
-# oracle/run.py (python oracle/run.py --suite {version}). Tests that pass are not listed.
+# run.py beside this file (nox -s oracle -- --suite {version}). Tests that pass are not listed.
 # kind: bug (ours, to fix), deliberate (documented difference), internals (tests pytest-asyncio
-# internals or exact wording), environment (not aiokit). Groups G1..G17 are the root causes in
-# shared/research/pa-suite-gap.md. Regenerate with --update, then fill in every group = "?".
+# internals or exact wording), environment (not aiokit). group: the root cause, described in
+# the [groups] table below. Regenerate with --update, then fill in every group = "?".
 """
+
+#: The root causes the expected files name (``group``), for a reader of those files.
+GROUPS: dict[str, str] = {
+    "G2": "a test without loop_scope runs in the loop of its widest async fixture, not in a "
+    "fresh loop of asyncio_default_test_loop_scope (deliberate, on the migration page)",
+    "G9": "a loop-factories hook that returns None or {} means the default loop; pytest-asyncio "
+    "raises a UsageError (deliberate, on the migration page)",
+    "G12": "an async generator test fails at setup; pytest-asyncio marks it xfail (deliberate)",
+    "G13": "overriding event_loop_policy warns only on Python 3.14+, where asyncio deprecates "
+    "policies; pytest-asyncio 1.5 always warns (deliberate)",
+    "G15": "the test checks pytest-asyncio internals: a private fixture name, or a private port "
+    "helper it monkeypatches",
+    "G17": "pytest 9.2's own warning about @staticmethod above @pytest.fixture, made an error by "
+    "the suite's filterwarnings = error; it fails with no async plugin at all",
+    "-": "not a difference of aiokit's: pytest-asyncio itself skips the test on this pytest",
+    "?": "not yet classified",
+}
 
 
 def _write_expected(
@@ -435,6 +453,11 @@ def _write_expected(
     lines = [_HEADER.format(version=version)]
     passed = sum(1 for result in results.values() if result.outcome == "passed")
     lines.append(f"expected_total = {len(results)}\nexpected_passed = {passed}\n")
+    used = sorted({old.entries[n].group for n in results if n in old.entries} | {"?"})
+    lines.append("\n[groups]\n")
+    lines.extend(
+        f"{_toml_string(group)} = {_toml_string(GROUPS.get(group, 'TODO'))}\n" for group in used
+    )
     new: list[str] = []
     for nodeid in sorted(results):
         result = results[nodeid]
