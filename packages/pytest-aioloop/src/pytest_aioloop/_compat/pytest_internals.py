@@ -8,8 +8,7 @@ a definition's function, and ways to change a test's function or fixture closure
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pytest
@@ -92,20 +91,26 @@ def fixture_argnames(fixturedef: pytest.FixtureDef[Any]) -> tuple[str, ...]:
     return tuple(fixturedef.argnames)
 
 
-@contextmanager
-def standing_in(fixturedef: pytest.FixtureDef[Any], wrapper: Callable[..., Any]) -> Iterator[None]:
+class standing_in:  # a lower-case name: used as a function, ``with standing_in(...)``
     """Let pytest call ``wrapper`` instead of the fixture's function while it sets it up.
 
     Why private: pytest calls ``fixturedef.func`` from ``pytest_fixture_setup``; a plugin that
     runs a fixture's function differently (in an event loop) can only swap it for the duration
     of that hook. pytest-asyncio does the same.
     """
-    original = fixturedef.func
-    fixturedef.func = wrapper  # type: ignore[misc]
-    try:
-        yield
-    finally:
-        fixturedef.func = original  # type: ignore[misc]
+
+    __slots__ = ("_fixturedef", "_original", "_wrapper")
+
+    def __init__(self, fixturedef: pytest.FixtureDef[Any], wrapper: Callable[..., Any]) -> None:
+        self._fixturedef = fixturedef
+        self._wrapper = wrapper
+
+    def __enter__(self) -> None:
+        self._original = self._fixturedef.func
+        self._fixturedef.func = self._wrapper  # type: ignore[misc]
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._fixturedef.func = self._original  # type: ignore[misc]
 
 
 def fixture_baseid(fixturedef: pytest.FixtureDef[Any]) -> str:

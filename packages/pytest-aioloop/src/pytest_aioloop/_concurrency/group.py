@@ -178,12 +178,7 @@ class Group:
         with reporting_for(item):
             ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
             log(item, setup, ihook=ihook)
-            self.phases.run(
-                item,
-                "teardown",
-                lambda: ihook.pytest_runtest_teardown(item=item, nextitem=keeper),
-                ihook=ihook,
-            )
+            self.phases.teardown(item, keeper, ihook=ihook)
             ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
         self._done_with(item, nodeid)
 
@@ -304,12 +299,7 @@ class Group:
         )
         nextitem = self._keeper(item) or keeper or self._final_next
         setup_stack.put_back(item)
-        self.phases.run(
-            item,
-            "teardown",
-            lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem),
-            ihook=ihook,
-        )
+        self.phases.teardown(item, nextitem, ihook=ihook)
         ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
         for message in output.warnings:
             record_warning(ihook, message, nodeid)

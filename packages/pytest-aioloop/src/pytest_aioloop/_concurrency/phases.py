@@ -51,6 +51,17 @@ class Phases:
             log(item, report, call, ihook=ihook)
         return report
 
+    def teardown(
+        self, item: pytest.Function, nextitem: pytest.Item | None, *, ihook: Any
+    ) -> pytest.TestReport:
+        """Run and log the test's teardown towards ``nextitem`` (what stays set up)."""
+        return self.run(
+            item,
+            "teardown",
+            lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem),
+            ihook=ihook,
+        )
+
 
 def log(
     item: pytest.Function,
