@@ -166,12 +166,103 @@ CONCURRENT_PYTEST_90_FINALIZER = dataclasses.replace(
     io_fixture_style="finalizer",
 )
 
+#: The floor of any async plugin that keeps pytest's protocol: a runner with no feature but
+#: running coroutines (a loop per test or per module, async generator fixtures, nothing else).
+#: Written only for the instruction-count scenario, to show what is left to gain.
+MINIMAL_RUNNER = """\
+import inspect
+
+LOOP = pytest.StashKey()
+_MODULE_LOOPS = {}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "minimal_module_loop: one loop per module")
+
+
+def _loop_of(item):
+    if item.get_closest_marker("minimal_module_loop") is None:
+        return item.stash[LOOP]
+    return _MODULE_LOOPS[item.module.__name__]
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item):
+    if item.get_closest_marker("minimal_module_loop") is None:
+        item.stash[LOOP] = asyncio.new_event_loop()
+    elif item.module.__name__ not in _MODULE_LOOPS:
+        _MODULE_LOOPS[item.module.__name__] = asyncio.new_event_loop()
+    return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item, nextitem):
+    try:
+        return (yield)
+    finally:
+        if item.get_closest_marker("minimal_module_loop") is None:
+            item.stash[LOOP].close()
+        elif nextitem is None or nextitem.module is not item.module:
+            _MODULE_LOOPS.pop(item.module.__name__).close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_fixture_setup(fixturedef, request):
+    func = fixturedef.func
+    if not inspect.isasyncgenfunction(func):
+        return (yield)
+    loop = _loop_of(request.node)
+
+    def run(**kwargs):
+        agen = func(**kwargs)
+        yield loop.run_until_complete(agen.__anext__())
+        try:
+            loop.run_until_complete(agen.__anext__())
+        except StopAsyncIteration:
+            pass
+
+    fixturedef.func = run
+    try:
+        return (yield)
+    finally:
+        fixturedef.func = func
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pyfunc_call(pyfuncitem):
+    if not inspect.iscoroutinefunction(pyfuncitem.obj):
+        return None
+    # What pytest's own pytest_pyfunc_call passes.
+    args = {name: pyfuncitem.funcargs[name] for name in pyfuncitem._fixtureinfo.argnames}
+    _loop_of(pyfuncitem).run_until_complete(pyfuncitem.obj(**args))
+    return True
+"""
+
+MINIMAL = Contender(
+    name="minimal runner (no features)",
+    requirements=(),
+    dists=(),
+    plugin_modules=(),
+    is_async=True,
+    imports="",
+    ini="",
+    conftest_extra=MINIMAL_RUNNER,
+    mark_function="",
+    mark_module="pytest.mark.minimal_module_loop",
+    fixture_function="@pytest.fixture",
+    fixture_module='@pytest.fixture(scope="module")',
+)
+
 ALL = (AIOKIT, PYTEST_ASYNCIO, ANYIO, FLOOR)
 #: The other plugins that run async tests concurrently; only scenario 7 runs them.
 PEERS = (COOPERATIVE, CONCURRENT, CONCURRENT_PYTEST_90, CONCURRENT_PYTEST_90_FINALIZER)
-BY_NAME = {c.name: c for c in ALL + PEERS}
+BY_NAME = {c.name: c for c in (*ALL, *PEERS, MINIMAL)}
 
 
 def slug(contender: Contender) -> str:
     """Return a file-system-friendly name for ``contender``."""
-    return "floor" if contender is FLOOR else re.sub(r"[^\w.]+", "-", contender.name).strip("-")
+    if contender is FLOOR:
+        return "floor"
+    if contender is MINIMAL:
+        return "minimal"
+    return re.sub(r"[^\w.]+", "-", contender.name).strip("-")

@@ -10,17 +10,22 @@ the local packages, generates the scenario-1 suite in a temporary directory, and
 in that venv, where ``pytest.main()`` runs the suite under cProfile. It then prints the entries
 inside ``pytest_aioloop`` and inside pytest's fixture machinery (``_pytest/fixtures.py``),
 sorted by cumulative time, with the time per test, then the same for time spent in the function
-itself (``tottime``), which is where per-test work that could be cached shows up.
+itself (``tottime``), which is where per-test work that could be cached shows up, and last the
+time of each ``pytest_aioloop`` module (its functions' own time, plus the C functions they call
+directly). ``bench/run.py`` reports that last table with its instruction counts (``--json``).
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
+import json
 import os
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
@@ -33,6 +38,27 @@ def _where(filename: str) -> str:
         if at >= 0:
             return filename[at:]
     return filename
+
+
+def module_times(raw: dict[tuple[str, int, str], Any]) -> dict[str, float]:
+    """Seconds spent in each ``pytest_aioloop`` module: its own, and in C functions it called."""
+    times: collections.Counter[str] = collections.Counter()
+
+    def module(filename: str) -> str | None:
+        at = filename.replace("\\", "/").rfind("pytest_aioloop/")
+        return filename[at + len("pytest_aioloop/") :] if at >= 0 else None
+
+    for (file, _line, _func), (_cc, _nc, tt, _ct, callers) in raw.items():
+        if file == "~":  # a C function: charge each caller for the time it spent in it
+            for (caller, _l, _f), (_ccc, _cnc, ctt, _cct) in callers.items():
+                name = module(caller)
+                if name is not None:
+                    times[name] += ctt
+        else:
+            name = module(file)
+            if name is not None:
+                times[name] += tt
+    return dict(times)
 
 
 def report(stats_path: Path, n: int, top: int) -> None:
@@ -59,9 +85,14 @@ def report(stats_path: Path, n: int, top: int) -> None:
                 f"{nc:>9} {nc / n:>9.2f} {tt * 1e3:>9.1f} {ct * 1e3:>9.1f} "
                 f"{ct / n * 1e6:>12.1f}  {file}:{line}({func})"
             )
+    times = module_times(raw)
+    ours = sum(times.values())
+    print(f"\nBy pytest_aioloop module: {ours / n * 1e6:.1f} µs per test in all")
+    for name, seconds in sorted(times.items(), key=lambda kv: -kv[1]):
+        print(f"{seconds / n * 1e6:>9.1f} µs/test {seconds / ours * 100:>5.1f} %  {name}")
 
 
-def inner(suite: Path, n: int, top: int, out: Path | None) -> None:
+def inner(suite: Path, n: int, top: int, out: Path | None, as_json: Path | None) -> None:
     """Run the suite with ``pytest.main`` under cProfile (inside the benchmark venv)."""
     import cProfile
 
@@ -74,6 +105,11 @@ def inner(suite: Path, n: int, top: int, out: Path | None) -> None:
     profiler.disable()
     if code != 0:
         raise SystemExit(f"the profiled suite failed (exit {code})")
+    if as_json is not None:
+        profiler.create_stats()
+        raw = profiler.stats
+        as_json.write_text(json.dumps({"tests": n, "seconds": module_times(raw)}))
+        return
     with tempfile.TemporaryDirectory() as tmp:
         path = out or Path(tmp) / "profile.pstats"
         profiler.dump_stats(str(path))
@@ -116,9 +152,10 @@ def main() -> None:
     parser.add_argument("--kind", choices=("function", "module"), default="function")
     parser.add_argument("--out", type=Path, help="also save the whole profile (.pstats)")
     parser.add_argument("--inner", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--json", type=Path, help=argparse.SUPPRESS)  # with --inner
     args = parser.parse_args()
     if args.inner:
-        inner(args.inner, args.n, args.top, args.out)
+        inner(args.inner, args.n, args.top, args.out, args.json)
     else:
         outer(args)
 

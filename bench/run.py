@@ -22,7 +22,10 @@ a warm-up and several rounds that alternate the contenders, and writes ``latest.
 7. an I/O-bound suite (each test makes three round trips of 10 ms to a local server) run one
    test at a time and concurrently: pytest-asyncio, pytest-aiokit at concurrency 1, 50 and 200,
    pytest-asyncio-cooperative and pytest-asyncio-concurrent; and 2000 trivial tests in one
-   module, pytest-aiokit with concurrency off and on.
+   module, pytest-aiokit with concurrency off and on;
+8. instructions (valgrind's cachegrind), which repeat where wall times drift: per test over the
+   sync floor, start-up over bare pytest, the safety nets on, concurrency off and on; and where
+   pytest-aiokit's own share of each test goes, by module (``bench/_instructions.py``).
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from typing import Any
 # Run as a script (``python bench/run.py``): make ``bench`` importable as a package.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench import _contenders, _envs, _report, _suites, _timing
+from bench import _contenders, _envs, _instructions, _report, _suites, _timing
 from bench._contenders import (
     AIOKIT,
     ANYIO,
@@ -327,6 +330,42 @@ def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
     bench.measure(f"s7-trivial-{trivial_n}", 7, _report.TRIVIAL_TITLE, trivial_n, jobs)
 
 
+def scenario_instructions(bench: Bench) -> dict[str, Any] | None:
+    """Scenario 8: instructions counted with cachegrind, and pytest-aiokit's share by module."""
+    why_not = _instructions.available()
+    if why_not is not None:
+        log(f"scenario 8 skipped: {why_not}")
+        return None
+    pythons = {c.name: bench.python(c) for c in _contenders.ALL}
+    pythons[_contenders.MINIMAL.name] = bench.python(FLOOR)  # it needs nothing but pytest
+    data = _instructions.measure(
+        pythons,
+        smoke=bench.args.smoke,
+        trivial_n=20 if bench.args.smoke else bench.args.trivial_tests,
+        log=log,
+    )
+    data["aiokit_modules"] = _module_profile(bench, 20 if bench.args.smoke else 2000)
+    return data
+
+
+def _module_profile(bench: Bench, n: int) -> dict[str, float]:
+    """Microseconds per test in each pytest_aioloop module (``profile_per_test.py``, cProfile)."""
+    suite = bench.suite(AIOKIT, "function", n)
+    subprocess.run(
+        [bench.python(AIOKIT), *PYTEST], cwd=suite, capture_output=True, check=False
+    )  # bytecode first
+    out = bench.workdir / "modules.json"
+    profile = str(BENCH / "profile_per_test.py")
+    subprocess.run(
+        [bench.python(AIOKIT), profile, "--inner", str(suite), "-n", str(n), "--json", str(out)],
+        capture_output=True,
+        check=True,
+        env=_timing.clean_env(),
+    )
+    data = json.loads(out.read_text())
+    return {name: seconds / n * 1e6 for name, seconds in data["seconds"].items()}
+
+
 def _source() -> str:
     """Describe the aiokit source tree measured: the commit, and whether packages/ had edits."""
 
@@ -462,6 +501,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--keep", action="store_true", help="keep the generated suites")
     parser.add_argument(
+        "--no-instructions", action="store_true", help="skip scenario 8 (cachegrind counts)"
+    )
+    parser.add_argument(
         "--report-only",
         action="store_true",
         help="measure nothing: re-render latest.md/png (and --docs) from latest.json",
@@ -498,6 +540,8 @@ def main(argv: list[str] | None = None) -> int:
         else:
             scenario_io(bench, args.io_tests, args.trivial_tests)
         info = meta(bench, pytest_version, source)
+        if not args.no_instructions:
+            info["instructions"] = scenario_instructions(bench)
     finally:
         if args.keep:
             log(f"suites kept in {workdir}")
@@ -520,12 +564,17 @@ def publish(
     if _report.concurrency_chart(out / "concurrency.png", info, groups):
         charts["concurrency.png"] = out / "concurrency.png"
     text = _report.markdown(info, groups, chart="latest.png")
+    instructions = info.get("instructions")
+    if instructions:
+        text += "\n".join(_instructions.markdown(instructions)) + "\n"
     (out / "latest.md").write_text(text)
     if args.docs:
         blocks = {
             "bench-results": _report.docs_block(info, groups),
             "bench-concurrency": _report.concurrency_block(info, groups),
         }
+        if instructions:
+            blocks["bench-instructions"] = "\n".join(_instructions.markdown(instructions)) + "\n"
         update_docs(blocks, charts)
     print(text)
     return 1 if any(g.errors for g in groups) else 0

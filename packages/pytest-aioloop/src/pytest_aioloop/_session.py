@@ -40,10 +40,12 @@ class SessionState:
         self.config = config
         self.settings = settings
         self._factories_hook = config.pluginmanager.hook.pytest_asyncio_loop_factories
-        #: Parsed asyncio markers by identity (a module's pytestmark serves all its tests).
-        self.marker_specs: dict[int, tuple[pytest.Mark, MarkerSpec]] = {}
+        #: Parsed asyncio markers by their arguments (see ``_items.plan``).
+        self.marker_specs: dict[object, MarkerSpec] = {}
         #: Fixture functions pytest-aioloop replaced while pytest sets them up (by fixturedef id).
         self.originals: dict[int, Callable[..., Any]] = {}
+        #: What is the same at every setup of a fixture function (see ``_fixtures.wrapper``).
+        self.fixture_facts: dict[Callable[..., Any], Any] = {}
         self.chooser = LoopChooser(settings, self.func_of)
         self.loops = LoopManager(
             debug=settings.debug, factory=default_factory(settings.loop_factory)
@@ -83,10 +85,10 @@ class SessionState:
             item = self.current_item
         if item is None:
             return None
-        found = item.stash.get(FINDINGS_KEY, None)
-        if found is None:
-            found = item.stash[FINDINGS_KEY] = Findings()
-        return found
+        stash = item.stash
+        if FINDINGS_KEY not in stash:
+            stash[FINDINGS_KEY] = Findings()
+        return stash[FINDINGS_KEY]
 
 
 STATE_KEY = pytest.StashKey[SessionState]()

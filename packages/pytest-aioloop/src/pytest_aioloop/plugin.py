@@ -140,8 +140,9 @@ def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
     """Run a coroutine test in its loop; give a sync test its async fixtures' loop."""
-    plan = pyfuncitem.stash.get(PLAN_KEY, None)
+    stash = pyfuncitem.stash
     state = pyfuncitem.config.stash[STATE_KEY]
+    plan = stash[PLAN_KEY] if PLAN_KEY in stash else None
     if plan is None or not plan.is_async_test:
         return (yield from _sync_call(state, pyfuncitem))
     undo = (plan.call or SERIAL).install(state, pyfuncitem, plan)
@@ -200,15 +201,6 @@ def pytest_fixture_setup(
     """Run pytest-aioloop's fixtures in their loop; watch user-defined ``event_loop`` fixtures."""
     state = request.config.stash[STATE_KEY]
     return (yield from fixture_setup.fixture_setup(state, fixturedef, request))
-
-
-def pytest_fixture_post_finalizer(
-    fixturedef: pytest.FixtureDef[Any], request: pytest.FixtureRequest
-) -> None:
-    """Warn about, and close, a loop that a user-defined ``event_loop`` fixture left open."""
-    state = request.config.stash.get(STATE_KEY, None)
-    if state is not None:
-        fixture_setup.fixture_finished(state, fixturedef)
 
 
 # -- the end ------------------------------------------------------------------------------------

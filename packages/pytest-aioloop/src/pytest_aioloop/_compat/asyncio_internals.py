@@ -31,6 +31,7 @@ __all__ = [
     "may_have_asyncgens",
     "may_have_executor",
     "restore_current_loop",
+    "running_loop",
     "save_current_loop",
     "set_current_loop",
     "set_policy",
@@ -137,6 +138,17 @@ def is_current_loop(loop: asyncio.AbstractEventLoop) -> bool:
         return current_loop() is loop
     local = getattr(asyncio.get_event_loop_policy(), "_local", None)
     return getattr(local, "_loop", None) is loop
+
+
+def running_loop() -> asyncio.AbstractEventLoop | None:
+    """Return the loop running in this thread, or ``None`` (without raising, unlike the public
+    ``asyncio.get_running_loop()``).
+
+    Why private: ``asyncio._get_running_loop()`` is the low-level form asyncio exports for
+    libraries; asked before each async fixture step, where no loop runs almost always, the
+    public function would raise and catch ``RuntimeError`` every time.
+    """
+    return asyncio._get_running_loop()
 
 
 def task_context(task: asyncio.Future[Any]) -> contextvars.Context | None:

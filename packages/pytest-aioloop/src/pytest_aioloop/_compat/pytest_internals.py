@@ -16,6 +16,7 @@ import pytest
 __all__ = [
     "add_fixture_finalizer",
     "callspec_param",
+    "closure_of",
     "drop_registration_history",
     "finish_with",
     "fixture_argnames",
@@ -49,6 +50,22 @@ def fixturedefs_of_item(item: pytest.Item) -> Mapping[str, Sequence[pytest.Fixtu
     info = getattr(item, "_fixtureinfo", None)
     mapping = getattr(info, "name2fixturedefs", None)
     return mapping if mapping is not None else {}
+
+
+def closure_of(item: pytest.Item) -> object:
+    """Return a key that is the same for tests whose fixtures resolve to the same definitions.
+
+    Why private: pytest does not say which definitions a test's fixture names resolve to
+    without looking each up. Tests of one module or class with the same fixture names see the
+    same definitions; a test whose parametrization gives an argument directly has definitions
+    of its own (``item._fixtureinfo``, shared only by that function's parametrizations).
+    """
+    info = getattr(item, "_fixtureinfo", None)
+    if info is None:  # pragma: no cover - not a pytest.Function
+        return id(item)
+    if "callspec" in item.__dict__:  # not hasattr(): a miss raises and catches an error
+        return id(info)
+    return (id(item.parent), tuple(info.names_closure))
 
 
 def visible_fixturedefs(node: pytest.Item | pytest.Collector, name: str) -> Sequence[Any]:

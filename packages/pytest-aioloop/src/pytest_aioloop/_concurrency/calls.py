@@ -15,7 +15,6 @@ import pytest
 
 from pytest_aioloop._compat.pytest_internals import replace_test_function
 from pytest_aioloop._items.call import explain_different_loop, fail_on_call_findings
-from pytest_aioloop._items.lifecycle import RUN_KEY
 from pytest_aioloop._items.plan import ItemPlan, unwrap_test_function
 from pytest_aioloop._session import SessionState
 
@@ -43,11 +42,14 @@ class GroupCall:
         """Make pytest's call start the test's task (first time) or deliver its outcome."""
         if not self._started:
             self._started = True
-            return self._start(state, item)
+            return self._start(state, item, plan)
         return self._deliver(state, item, plan)
 
-    def _start(self, state: SessionState, item: pytest.Function) -> Callable[[], None]:
-        testrun = item.stash[RUN_KEY]
+    def _start(
+        self, state: SessionState, item: pytest.Function, plan: ItemPlan
+    ) -> Callable[[], None]:
+        testrun = plan.run
+        assert testrun is not None  # set at the test's setup
         loop = testrun.loop
         assert loop is not None  # tests in a group always get their loop without a fixture
         owner = testrun.owner
@@ -63,7 +65,8 @@ class GroupCall:
     def _deliver(
         self, state: SessionState, item: pytest.Function, plan: ItemPlan
     ) -> Callable[[], None]:
-        owner = item.stash[RUN_KEY].owner
+        assert plan.run is not None  # set at the test's setup
+        owner = plan.run.owner
         outcome = self.outcome
 
         def deliver(*args: object, **kwargs: object) -> None:

@@ -30,8 +30,7 @@ from pytest_aioloop._concurrency.calls import GroupCall
 from pytest_aioloop._concurrency.phases import Phases, log
 from pytest_aioloop._concurrency.routing import Router
 from pytest_aioloop._concurrency.running import Running, outcome
-from pytest_aioloop._items.lifecycle import RUN_KEY
-from pytest_aioloop._items.plan import PLAN_KEY
+from pytest_aioloop._items.plan import PLAN_KEY, TestRun
 from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._loop.manager import GRACE_SECONDS
 from pytest_aioloop._nets import slow_callbacks
@@ -46,6 +45,13 @@ else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
 
 _TASK_NAME = re.compile(r"name='([^']+)'")
+
+
+def _run_of(item: pytest.Item) -> TestRun:
+    """The loop and owner of a test of the group (set up: its plan has them)."""
+    run = item.stash[PLAN_KEY].run
+    assert run is not None
+    return run
 
 
 class GroupHost(Protocol):
@@ -130,7 +136,7 @@ class Group:
             self._report_early(item, setup, nextitem, ihook)
             return
         setup_stack.set_aside(item)
-        running = Running(item, item.stash[RUN_KEY].owner, setup, nodeid, ihook, call)
+        running = Running(item, _run_of(item).owner, setup, nodeid, ihook, call)
         self._start(running)
         self.running[item] = running
         self._last = item
@@ -155,7 +161,7 @@ class Group:
     def _use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
         """The group's loop (the first test's, unless the group has its own), made current."""
         if self.loop is None:
-            self.loop = item.stash[RUN_KEY].loop
+            self.loop = _run_of(item).loop
         loop = self.loop
         assert loop is not None
         if self._saved_loop is None:  # the group's first test
@@ -328,7 +334,7 @@ class Group:
         # asyncio names the slow handle; a test's own task carries the test's node id.
         match = _TASK_NAME.search(line)
         item = self.state.active.get(match.group(1)) if match else None
-        owner = item.stash[RUN_KEY].owner if item is not None else None
+        owner = _run_of(item).owner if item is not None else None
         self.state.nets.record_slow(owner, line)
 
     # -- the end --------------------------------------------------------------------------------

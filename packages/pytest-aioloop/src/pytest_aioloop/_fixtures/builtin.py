@@ -86,7 +86,7 @@ def event_loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEvent
         yield loop
     finally:
         # The test's fixtures are torn down: look at what the test left, then give back.
-        lifecycle.end(state, item)
+        lifecycle.end(state, plan)
         check_current_loop(loop, saved, item.nodeid)
         restore_current_loop(saved)
         if policy is not None:

@@ -61,12 +61,6 @@ def fixture_setup(
         del state.originals[id(fixturedef)]
 
 
-def fixture_finished(state: SessionState, fixturedef: pytest.FixtureDef[Any]) -> None:
-    """After a fixture's teardown: close the loop a user-defined ``event_loop`` left open."""
-    if fixture_name(fixturedef) == "event_loop" and not is_builtin(fixture_function(fixturedef)):
-        user_event_loop.finalized(state, fixturedef)
-
-
 def loop_of_async_fixtures(
     state: SessionState, item: pytest.Item, names: Iterable[str]
 ) -> asyncio.AbstractEventLoop | None:

@@ -47,6 +47,9 @@ def watch(state: SessionState, fixturedef: pytest.FixtureDef[Any], loop: object)
     """A user-defined ``event_loop`` made ``loop``: make it current while the fixture lives."""
     if not isinstance(loop, asyncio.AbstractEventLoop):
         return
+    manager = state.config.pluginmanager
+    if not manager.has_plugin(_FINALIZED):
+        manager.register(_Finalized(state), _FINALIZED)
     me = describe(fixturedef)
     for key, (other, other_loop, _) in list(state.user_event_loops.items()):
         if key != id(fixturedef) and not other_loop.is_closed() and other_loop is not loop:
@@ -88,3 +91,21 @@ def finalized(state: SessionState, fixturedef: pytest.FixtureDef[Any]) -> None:
             "'yield loop' in the fixture."
         )
     )
+
+
+_FINALIZED = "aioloop-user-event-loops"
+
+
+class _Finalized:
+    """Hears of each fixture's end, once a user-defined ``event_loop`` was set up (not before)."""
+
+    def __init__(self, state: SessionState) -> None:
+        self.state = state
+
+    def pytest_fixture_post_finalizer(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        """After a user-defined ``event_loop``'s teardown: close the loop it left open."""
+        if (
+            fixture_name(fixturedef) == "event_loop"
+            and id(fixturedef) in self.state.user_event_loops
+        ):
+            finalized(self.state, fixturedef)

@@ -13,14 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_aioloop._compat.pytest_internals import (
-    callspec_param,
-    finish_with,
-    fixture_name,
-    fixturedefs_of_item,
-)
+from pytest_aioloop._compat.pytest_internals import callspec_param, finish_with, fixture_name
 from pytest_aioloop._items.plan import PLAN_KEY, factory_of
-from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._run.runner import FixtureRun
 from pytest_aioloop._run.stacks import source_location
@@ -39,37 +33,38 @@ def make_wrapper(
     original: Callable[..., Any],
 ) -> Callable[..., Any]:
     """Return a plain function pytest calls instead of the async (or sync) fixture function."""
-    func = _bind(original, request)
+    facts = _facts_of(state, fixturedef, original)
+    func = _bind(original, request) if request.instance is not None else original
     runner = state.runner
-    fixture = _fixture_run(state, fixturedef, original)
+    fixture = _fixture_run(state, fixturedef, facts)
 
-    def acquire() -> asyncio.AbstractEventLoop:
+    def acquire() -> tuple[asyncio.AbstractEventLoop, list[Callable[[], None]]]:
+        _check_loop_scope(fixturedef, facts.loop_scope)
         return _acquire(state, fixturedef, request, fixture.owner)
 
-    if inspect.isasyncgenfunction(original):
+    if facts.shape == "asyncgen":
 
         def async_gen_fixture(**kwargs: Any) -> Iterator[Any]:
             # A generator function itself: pytest tells generator fixtures by their function.
-            loop = acquire()
-            yield from runner.run_asyncgen_fixture(
-                loop, func, kwargs, fixture, request.addfinalizer
-            )
+            loop, resets = acquire()
+            yield from runner.run_asyncgen_fixture(loop, func, kwargs, fixture, resets.append)
 
         return async_gen_fixture
 
-    if inspect.iscoroutinefunction(original):
+    if facts.shape == "coroutine":
 
         def coroutine_fixture(**kwargs: Any) -> Any:
-            value, reset = runner.run_fixture(acquire(), func, kwargs, fixture)
-            request.addfinalizer(reset)
+            loop, resets = acquire()
+            value, reset = runner.run_fixture(loop, func, kwargs, fixture)
+            resets.append(reset)
             return value
 
         return coroutine_fixture
 
-    if inspect.isgeneratorfunction(original):
+    if facts.shape == "generator":
 
         def sync_gen_fixture(**kwargs: Any) -> Iterator[Any]:
-            loop = acquire()
+            loop, _ = acquire()
             gen = runner.run_sync(loop, lambda: func(**kwargs))
             yield runner.run_sync(loop, lambda: next(gen))
             runner.run_sync(loop, lambda: next(gen, None))
@@ -77,29 +72,63 @@ def make_wrapper(
         return sync_gen_fixture
 
     def sync_fixture(**kwargs: Any) -> Any:
-        return runner.run_sync(acquire(), lambda: func(**kwargs))
+        loop, _ = acquire()
+        return runner.run_sync(loop, lambda: func(**kwargs))
 
     return sync_fixture
 
 
-def _fixture_run(
+class _Facts:
+    """What is the same at every setup of one fixture function (worked out once)."""
+
+    __slots__ = ("loop_scope", "options", "shape", "where")
+
+    def __init__(self, original: Callable[..., Any]) -> None:
+        self.options = options_of(original)
+        self.loop_scope = self.options.loop_scope if self.options is not None else None
+        self.where = source_location(original)
+        if inspect.isasyncgenfunction(original):
+            self.shape = "asyncgen"
+        elif inspect.iscoroutinefunction(original):
+            self.shape = "coroutine"
+        elif inspect.isgeneratorfunction(original):
+            self.shape = "generator"
+        else:
+            self.shape = "function"
+
+
+def _facts_of(
     state: SessionState, fixturedef: pytest.FixtureDef[Any], original: Callable[..., Any]
+) -> _Facts:
+    facts: _Facts | None = state.fixture_facts.get(original)
+    if facts is None:
+        facts = state.fixture_facts[original] = _Facts(original)
+    return facts
+
+
+def _check_loop_scope(fixturedef: pytest.FixtureDef[Any], loop_scope: str | None) -> None:
+    """Fail a fixture whose loop would close while pytest still caches its value."""
+    if loop_scope is not None and RANK[loop_scope] < RANK[fixturedef.scope]:
+        pytest.fail(
+            f"fixture {fixture_name(fixturedef)!r} has scope={fixturedef.scope!r} but "
+            f"loop_scope={loop_scope!r}: its loop would close while pytest still caches "
+            f"its value. Use loop_scope={fixturedef.scope!r} or wider, or a narrower scope.",
+            pytrace=False,
+        )
+
+
+def _fixture_run(
+    state: SessionState, fixturedef: pytest.FixtureDef[Any], facts: _Facts
 ) -> FixtureRun:
     """The fixture as the runner sees it: its owner (for the nets), name and timeout."""
     item = state.current_item
-    plan = item.stash.get(PLAN_KEY, None) if item is not None else None
+    plan = item.stash[PLAN_KEY] if item is not None and PLAN_KEY in item.stash else None
     name = fixture_name(fixturedef)
     owner = Owner(
-        "fixture",
-        name,
-        item.nodeid if item is not None else "",
-        scope=fixturedef.scope,
-        where=source_location(original),
+        "fixture", name, item.nodeid if item is not None else "", fixturedef.scope, facts.where
     )
-    options = options_of(original)
-    return FixtureRun(
-        owner, name, timeout_of(options, plan.spec if plan else None, state.settings.timeout)
-    )
+    timeout = timeout_of(facts.options, plan.spec if plan else None, state.settings.timeout)
+    return FixtureRun(owner, name, timeout)
 
 
 def _acquire(
@@ -107,58 +136,48 @@ def _acquire(
     fixturedef: pytest.FixtureDef[Any],
     request: pytest.FixtureRequest,
     owner: Owner,
-) -> asyncio.AbstractEventLoop:
-    """Take the fixture's loop; register its release and the nets' look at what it left."""
+) -> tuple[asyncio.AbstractEventLoop, list[Callable[[], None]]]:
+    """Take the fixture's loop; at its end, reset its context, look at what it left, release.
+
+    Return the loop, and the list where the runner puts what resets the context variables the
+    fixture set (run by the same finalizer).
+    """
     item = state.current_item
     if item is not None and callspec_param(item, "_aioloop_factory") is not None:
         # Depend on the factory: pytest then tears this fixture down when the factory
         # changes, so a wider-scoped fixture never serves tests of another factory.
         request.getfixturevalue("_aioloop_factory")
         finish_with(request, "_aioloop_factory", fixturedef)
-    kind = _fixture_kind(state, fixturedef)
+    plan = item.stash[PLAN_KEY] if item is not None and PLAN_KEY in item.stash else None
+    pin = plan.spec.loop_scope if plan is not None else None
+    chooser = state.chooser
+    kind = (
+        chooser.kind_of_fixture(item, fixturedef, pin, plan.closure if plan else None)
+        if item is not None
+        else chooser.fixture_kind(fixturedef, {}, pin)
+    )
     loop, release = state.loops.acquire(kind, request, *factory_of(request, item))
-    key = id(fixturedef)
-    state.chooser.live[key] = kind
-    state.fixture_loops[key] = loop
+    chooser.went_live(fixturedef, kind)
+    state.fixture_loops[id(fixturedef)] = loop
+    state.nets.begin(owner, loop)
+    resets: list[Callable[[], None]] = []
 
-    def forget() -> None:
-        state.chooser.live.pop(key, None)
-        state.fixture_loops.pop(key, None)
+    def done() -> None:
+        # After the fixture's own teardown (finalizers run last-in first-out).
+        for reset in resets:
+            reset()
+        state.nets.end(owner)
+        chooser.ended(fixturedef)
+        state.fixture_loops.pop(id(fixturedef), None)
         release()
 
-    request.addfinalizer(forget)
-    state.nets.begin(owner, loop)
-    # Finalizers run last-in first-out: this one runs after the fixture's teardown and
-    # before its loop is given back.
-    request.addfinalizer(lambda: state.nets.end(owner))
-    return loop
-
-
-def _fixture_kind(state: SessionState, fixturedef: pytest.FixtureDef[Any]) -> LoopKind:
-    """The fixture's loop kind; fail it if its loop scope is narrower than its scope."""
-    item = state.current_item
-    plan = item.stash.get(PLAN_KEY, None) if item is not None else None
-    options = options_of(state.func_of(fixturedef))
-    if (
-        options is not None
-        and options.loop_scope is not None
-        and RANK[options.loop_scope] < RANK[fixturedef.scope]
-    ):
-        pytest.fail(
-            f"fixture {fixture_name(fixturedef)!r} has scope={fixturedef.scope!r} but "
-            f"loop_scope={options.loop_scope!r}: its loop would close while pytest still caches "
-            f"its value. Use loop_scope={fixturedef.scope!r} or wider, or a narrower scope.",
-            pytrace=False,
-        )
-    defs = fixturedefs_of_item(item) if item is not None else {}
-    return state.chooser.fixture_kind(fixturedef, defs, plan.spec.loop_scope if plan else None)
+    request.addfinalizer(done)
+    return loop, resets
 
 
 def _bind(original: Callable[..., Any], request: pytest.FixtureRequest) -> Callable[..., Any]:
     """Bind a fixture method to the test's instance, as pytest does for its own fixtures."""
     instance = request.instance
-    if instance is None:
-        return original
     bound_to = getattr(original, "__self__", None)
     if bound_to is not None and not isinstance(instance, type(bound_to)):
         return original

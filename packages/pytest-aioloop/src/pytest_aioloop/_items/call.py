@@ -14,8 +14,8 @@ import pytest
 
 from pytest_aioloop._compat.asyncio_internals import set_current_loop
 from pytest_aioloop._compat.pytest_internals import funcarg, replace_test_function
-from pytest_aioloop._items.lifecycle import RUN_KEY, TestRun, plan_kind
-from pytest_aioloop._items.plan import ItemPlan, unwrap_test_function
+from pytest_aioloop._items.lifecycle import plan_kind
+from pytest_aioloop._items.plan import ItemPlan, TestRun, unwrap_test_function
 from pytest_aioloop._loop.chooser import DIFFERENT_LOOP, explain_mismatches
 from pytest_aioloop._run.stacks import add_note
 from pytest_aioloop._session import FINDINGS_KEY, SessionState
@@ -34,7 +34,8 @@ class SerialCall:
         self, state: SessionState, item: pytest.Function, plan: ItemPlan
     ) -> Callable[[], None]:
         """Make pytest's call of the test run its coroutine in its loop; return the undo."""
-        testrun = item.stash[RUN_KEY]
+        testrun = plan.run
+        assert testrun is not None  # set at the test's setup
         loop = _loop_of(state, item, plan, testrun)
         owner = testrun.owner
         original = item.obj
@@ -91,8 +92,10 @@ def _loop_of(
 
 def fail_on_call_findings(state: SessionState, item: pytest.Item) -> None:
     """Fail the call with what the nets found during it and were told to fail on."""
-    findings = item.stash.get(FINDINGS_KEY, None)
-    failures = findings.take_call_failures(state.nets.actions) if findings is not None else []
+    stash = item.stash
+    if FINDINGS_KEY not in stash:  # the common case: nothing found (no KeyError raised)
+        return
+    failures = stash[FINDINGS_KEY].take_call_failures(state.nets.actions)
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)
 

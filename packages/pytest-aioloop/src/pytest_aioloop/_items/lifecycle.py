@@ -9,20 +9,15 @@ pending.
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable
-from typing import TYPE_CHECKING
-
 import pytest
 
 from pytest_aioloop._compat.asyncio_internals import (
-    SavedLoop,
     restore_current_loop,
     save_current_loop,
     set_current_loop,
 )
 from pytest_aioloop._compat.pytest_internals import request_first
-from pytest_aioloop._items.plan import ItemPlan, unwrap_test_function
+from pytest_aioloop._items.plan import PLAN_KEY, ItemPlan, TestRun, unwrap_test_function
 from pytest_aioloop._loop.chooser import explain_mismatches
 from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._nets.findings import deliver
@@ -31,28 +26,11 @@ from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._run.stacks import source_location
 from pytest_aioloop._session import FINDINGS_KEY, SessionState
 
-if TYPE_CHECKING:
-    import asyncio
-
-
-@dataclasses.dataclass
-class TestRun:
-    """The loop and owner of one asyncio test, from its setup to its teardown."""
-
-    owner: Owner
-    #: The loop pytest-aioloop handed out without a fixture (``None``: ``event_loop`` did).
-    loop: asyncio.AbstractEventLoop | None = None
-    release: Callable[[], None] | None = None
-    saved: SavedLoop | None = None
-
-
-RUN_KEY = pytest.StashKey[TestRun]()
-
 
 def begin(state: SessionState, item: pytest.Function, plan: ItemPlan) -> None:
     """Make the test's owner; hand it its loop unless ``event_loop`` does that."""
-    testrun = TestRun(Owner("test", item.nodeid, item.nodeid))
-    item.stash[RUN_KEY] = testrun
+    nodeid = item.nodeid
+    testrun = plan.run = TestRun(Owner("test", nodeid, nodeid))
     if "event_loop" in item.fixturenames:
         return
     if not plan.loop_from_setup:
@@ -74,7 +52,7 @@ def plan_kind(state: SessionState, item: pytest.Item, plan: ItemPlan) -> LoopKin
     if plan.kind is None:
         pin = plan.spec.loop_scope
         plan.kind, plan.mismatches = state.chooser.test_kind(
-            item, pin, is_async_test=plan.is_async_test
+            item, pin, is_async_test=plan.is_async_test, closure=plan.closure
         )
         if plan.mismatches and pin is not None and state.settings.loop_scope_mismatch == "error":
             pytest.fail(
@@ -85,28 +63,32 @@ def plan_kind(state: SessionState, item: pytest.Item, plan: ItemPlan) -> LoopKin
     return plan.kind
 
 
-def end(state: SessionState, item: pytest.Item) -> None:
+def end(state: SessionState, plan: ItemPlan) -> None:
     """The test and its function-scoped fixtures are done: look at what the test left."""
-    testrun = item.stash.get(RUN_KEY, None)
-    if testrun is not None:
-        state.nets.end(testrun.owner)
+    if plan.run is not None:
+        state.nets.end(plan.run.owner)
 
 
 def finish(state: SessionState, item: pytest.Item) -> list[str]:
     """After the teardown: give back the loop, deliver the findings; return what fails it."""
-    testrun = item.stash.get(RUN_KEY, None)
+    stash = item.stash
+    testrun = stash[PLAN_KEY].run if PLAN_KEY in stash else None
     if testrun is not None:
-        del item.stash[RUN_KEY]
+        stash[PLAN_KEY].run = None
         state.nets.end(testrun.owner)
         if testrun.loop is not None and testrun.saved is not None:
             check_current_loop(testrun.loop, testrun.saved, item.nodeid)
             restore_current_loop(testrun.saved)
         if testrun.release is not None:
-            testrun.release()
-    findings = item.stash.get(FINDINGS_KEY, None)
-    if findings is None or not findings.items:
+            testrun.release()  # a loop of its own closes: the nets look at it first, once
+    state.nets.flush()  # what the test and its fixtures left in loops that stay open
+    if FINDINGS_KEY not in item.stash:  # the common case: nothing found
         return []
-    return deliver(item, findings, state.nets.actions, test_where=location_of(item))
+    findings = item.stash[FINDINGS_KEY]
+    if not findings.items:
+        return []
+    actions, summary = state.nets.actions, state.summary
+    return deliver(item, findings, actions, summary, test_where=location_of(item))
 
 
 def location_of(item: pytest.Item) -> tuple[str, int]:

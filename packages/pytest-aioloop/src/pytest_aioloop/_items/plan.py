@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
-from pytest_aioloop._compat.pytest_internals import callspec_param, visible_fixturedefs
+from pytest_aioloop._compat.pytest_internals import (
+    callspec_param,
+    closure_of,
+    visible_fixturedefs,
+)
 from pytest_aioloop._loop.chooser import Mismatch
 from pytest_aioloop._loop.factories import FactoriesError, LoopFactory, factories_for, hooked
 from pytest_aioloop._loop.kinds import LoopKind
@@ -26,6 +30,8 @@ from pytest_aioloop._settings.options import Settings
 if TYPE_CHECKING:
     import asyncio
 
+    from pytest_aioloop._compat.asyncio_internals import SavedLoop
+    from pytest_aioloop._run.owners import Owner
     from pytest_aioloop._session import SessionState
 
 OTHER_FRAMEWORK_MARKERS = ("anyio", "trio")
@@ -44,6 +50,21 @@ class CallStrategy(Protocol):
     ) -> Callable[[], None]:
         """Make pytest's call of ``item`` do this strategy's work; return the undo."""
         ...
+
+
+class TestRun:
+    """The loop and owner of one asyncio test, from its setup to its teardown."""
+
+    __slots__ = ("loop", "owner", "release", "saved")
+
+    def __init__(self, owner: Owner) -> None:
+        self.owner = owner
+        #: The loop pytest-aioloop handed out without a fixture (``None``: ``event_loop`` did).
+        self.loop: asyncio.AbstractEventLoop | None = None
+        #: What gives the loop back (``None``: nothing to give back).
+        self.release: Callable[[], None] | None = None
+        #: The current loop before the test's was installed (``None``: not installed).
+        self.saved: SavedLoop | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -67,6 +88,10 @@ class ItemPlan:
     loop_from_setup: bool = False
     #: How the test's call runs (``None``: one test after the other, :data:`SERIAL`).
     call: CallStrategy | None = None
+    #: The test's loop and owner while it runs (from its setup to the end of its teardown).
+    run: TestRun | None = None
+    #: What tells the loop chooser that tests see the same fixtures (``closure_of``).
+    closure: object = None
 
 
 PLAN_KEY = pytest.StashKey[ItemPlan]()
@@ -76,6 +101,8 @@ CONCURRENCY_MARKED = pytest.StashKey[bool]()
 
 def unwrap_test_function(obj: object) -> tuple[object, bool]:
     """Return the function that holds the test's code, and whether Hypothesis wraps it."""
+    if type(obj) is types.FunctionType and "hypothesis" not in obj.__dict__:
+        return obj, False  # the common case, without a failing attribute lookup
     inner = getattr(getattr(obj, "hypothesis", None), "inner_test", None)
     if inner is not None:
         return inner, True
@@ -138,12 +165,12 @@ def async_kind(func: object) -> tuple[bool, bool]:
 def plan_item(
     item: pytest.Item,
     settings: Settings,
-    specs: dict[int, tuple[pytest.Mark, MarkerSpec]] | None = None,
+    specs: dict[object, MarkerSpec] | None = None,
 ) -> ItemPlan:
-    """Classify ``item`` at collection: is it an asyncio test, and are its marker args valid?
+    """Classify ``item``: is it an asyncio test, and are its marker's arguments valid?
 
-    ``specs`` caches valid parsed markers by identity (a module's ``pytestmark`` is one object
-    shared by all its tests).
+    ``specs`` caches valid parsed markers by their arguments (each test's own decorator is a
+    marker object of its own, but most say the same).
     """
     plan = ItemPlan()
     if not isinstance(item, pytest.Function):
@@ -164,17 +191,8 @@ def plan_item(
             return plan
         if any(item.get_closest_marker(m) for m in OTHER_FRAMEWORK_MARKERS):
             return plan
-    cached = specs.get(id(mark)) if specs is not None else None
-    if cached is not None and cached[0] is mark:
-        plan.spec = cached[1]
-    else:
-        try:
-            plan.spec = parse_marker(mark, item.nodeid)
-        except MarkerError as exc:
-            plan.error = str(exc)
-        else:
-            if specs is not None and mark is not None:
-                specs[id(mark)] = (mark, plan.spec)
+    if mark is not None:
+        _parse(plan, mark, item.nodeid, specs)
     if is_agen:
         plan.is_async_gen_test = True
     elif is_coro:
@@ -184,6 +202,39 @@ def plan_item(
     return plan
 
 
+def _parse(
+    plan: ItemPlan, mark: pytest.Mark, nodeid: str, specs: dict[object, MarkerSpec] | None
+) -> None:
+    """Put the marker's parsed arguments (or what is wrong with them) in ``plan``."""
+    key = _key_of(mark) if specs is not None else None
+    if key is not None and specs is not None and key in specs:
+        plan.spec = specs[key]
+        return
+    try:
+        plan.spec = parse_marker(mark, nodeid)
+    except MarkerError as exc:
+        plan.error = str(exc)
+    else:
+        if key is not None and specs is not None:
+            specs[key] = plan.spec
+
+
+def _key_of(mark: pytest.Mark) -> object:
+    """A marker's arguments as a dictionary key; ``None`` where they cannot be (or must not be:
+    the deprecated ``scope=`` warns at each test)."""
+    kwargs = mark.kwargs
+    if not kwargs and not mark.args:
+        return ()
+    if "scope" in kwargs:
+        return None
+    key = (mark.args, tuple(sorted(kwargs.items())))
+    try:
+        hash(key)
+    except TypeError:  # a list of loop factories, say
+        return None
+    return key
+
+
 def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
     """Decide, once per test and at its setup, whether and how pytest-aioloop runs it.
 
@@ -191,12 +242,13 @@ def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
     xdist workers (which each collect the whole suite) the work, and sees markers that other
     plugins add in ``pytest_collection_modifyitems``.
     """
-    plan = item.stash.get(PLAN_KEY, None)
-    if plan is not None:
-        return plan
+    stash = item.stash
+    if PLAN_KEY in stash:
+        return stash[PLAN_KEY]
     plan = plan_item(item, state.settings, state.marker_specs)
     if not (plan.is_async_test or plan.is_async_gen_test or plan.marked_not_async):
         return None
+    plan.closure = closure_of(item)
     item.stash[PLAN_KEY] = plan
     if plan.marked_not_async:
         item.warn(
@@ -246,9 +298,9 @@ def factory_of(
     request: pytest.FixtureRequest, item: pytest.Item | None
 ) -> tuple[object, LoopFactory | None]:
     """Return (key, factory) of the loops ``item`` and its fixtures create (see its plan)."""
-    plan = item.stash.get(PLAN_KEY, None) if item is not None else None
-    if plan is None:
+    if item is None or PLAN_KEY not in item.stash:
         return factory_for(request, item)
+    plan = item.stash[PLAN_KEY]
     return factory_for(
         request,
         item,

@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import (
+    closure_of,
     fixture_argnames,
     fixture_name,
     fixturedefs_of_item,
@@ -40,8 +41,17 @@ class Mismatch:
     kind: LoopKind
 
 
+#: A test's loop kind, and the async fixtures that run in another loop than it.
+TestKind = tuple[LoopKind, list[Mismatch]]
+
+
 class LoopChooser:
-    """Decides loop kinds; caches what it learns about fixture definitions (per session)."""
+    """Decides loop kinds; caches what it learns about fixture definitions (per session).
+
+    The answers are the same for every test whose fixtures resolve to the same definitions
+    (``closure_of``) and with the same pin, as long as no fixture wider than a function goes
+    live or ends: each of those bumps a generation, which the cached answers carry.
+    """
 
     def __init__(self, settings: Settings, func_of: Callable[[Any], Callable[..., Any]]) -> None:
         self.settings = settings
@@ -53,6 +63,39 @@ class LoopChooser:
         self._warned_strict: set[int] = set()
         #: The kind each live async fixture was set up with (by fixturedef id).
         self.live: dict[int, LoopKind] = {}
+        self._generation = 0
+        self._test_kinds: dict[tuple[object, str | None, bool], tuple[int, TestKind]] = {}
+        self._fixture_kinds: dict[tuple[int, object, str | None], tuple[int, LoopKind]] = {}
+
+    def went_live(self, fixturedef: pytest.FixtureDef[Any], kind: LoopKind) -> None:
+        """An async fixture is set up in a loop of ``kind`` (until :meth:`ended`)."""
+        self.live[id(fixturedef)] = kind
+        if fixturedef.scope != "function":
+            self._generation += 1
+
+    def ended(self, fixturedef: pytest.FixtureDef[Any]) -> None:
+        """An async fixture is torn down."""
+        if self.live.pop(id(fixturedef), None) is not None and fixturedef.scope != "function":
+            self._generation += 1
+
+    def kind_of_fixture(
+        self,
+        item: pytest.Item,
+        fixturedef: pytest.FixtureDef[Any],
+        test_pin: Scope | None,
+        closure: object = None,
+    ) -> LoopKind:
+        """:meth:`fixture_kind` of a fixture set up for ``item`` (cached per closure and pin).
+
+        ``closure`` is ``closure_of(item)``, if the caller has it already.
+        """
+        key = (id(fixturedef), closure if closure is not None else closure_of(item), test_pin)
+        hit = self._fixture_kinds.get(key)
+        if hit is not None and hit[0] == self._generation:
+            return hit[1]
+        kind = self.fixture_kind(fixturedef, fixturedefs_of_item(item), test_pin)
+        self._fixture_kinds[key] = (self._generation, kind)
+        return kind
 
     def is_handled(self, fixturedef: pytest.FixtureDef[Any]) -> bool:
         """Whether pytest-aioloop runs this fixture (cached per definition)."""
@@ -107,9 +150,21 @@ class LoopChooser:
         return LoopKind("shared", scope)
 
     def test_kind(
-        self, item: pytest.Item, pin: Scope | None, *, is_async_test: bool
-    ) -> tuple[LoopKind, list[Mismatch]]:
-        """Return the loop kind of a test and the async fixtures that run in other loops."""
+        self, item: pytest.Item, pin: Scope | None, *, is_async_test: bool, closure: object = None
+    ) -> TestKind:
+        """Return the loop kind of a test and the async fixtures that run in other loops.
+
+        ``closure`` is ``closure_of(item)``, if the caller has it already.
+        """
+        key = (closure if closure is not None else closure_of(item), pin, is_async_test)
+        hit = self._test_kinds.get(key)
+        if hit is not None and hit[0] == self._generation:
+            return hit[1]
+        found = self._test_kind(item, pin, is_async_test=is_async_test)
+        self._test_kinds[key] = (self._generation, found)
+        return found
+
+    def _test_kind(self, item: pytest.Item, pin: Scope | None, *, is_async_test: bool) -> TestKind:
         defs = fixturedefs_of_item(item)
         event_loop_defs = defs.get("event_loop")
         if pin is None and event_loop_defs and overrides_builtin(event_loop_defs):

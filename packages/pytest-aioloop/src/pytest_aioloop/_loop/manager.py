@@ -6,7 +6,7 @@ import contextlib
 import functools
 import weakref
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -16,7 +16,7 @@ from pytest_aioloop._compat.asyncio_internals import (
     may_have_executor,
 )
 from pytest_aioloop._loop.kinds import LoopKind, scope_node
-from pytest_aioloop._settings.scopes import RANK, Scope
+from pytest_aioloop._settings.scopes import Scope
 from pytest_aioloop._warnings import AioloopWarning, warn
 
 if TYPE_CHECKING:
@@ -30,18 +30,22 @@ else:
 GRACE_SECONDS = 1.0
 
 
-def close_loop(loop: asyncio.AbstractEventLoop) -> None:
+def close_loop(
+    loop: asyncio.AbstractEventLoop, pending: set[asyncio.Task[Any]] | None = None
+) -> None:
     """Cancel and await what is left, shut down async generators and the executor, close.
 
     Exceptions the cancelled tasks raise are retrieved, so none is logged as "never
     retrieved". A task that ignores its cancellation for a second is given up on.
+    ``pending``: the loop's pending tasks, if the caller has just looked them all up.
     """
     if loop.is_closed():
         return
     if loop.is_running():  # pragma: no cover - only if closed from inside itself
         return
     try:
-        pending = asyncio.all_tasks(loop)
+        if pending is None:
+            pending = asyncio.all_tasks(loop)
         for task in pending:
             task.cancel()
         if pending:
@@ -75,16 +79,18 @@ class LoopManager:
         #: What makes a loop when nothing else (a hook's factory, a policy) is asked for.
         self.default_factory = factory
         #: Called before pytest-aioloop closes one of its loops (the nets end its owners).
-        self.before_close: Callable[[asyncio.AbstractEventLoop], None] | None = None
+        #: It returns the loop's pending tasks when it has just looked them all up.
+        self.before_close: (
+            Callable[[asyncio.AbstractEventLoop], set[asyncio.Task[Any]] | None] | None
+        ) = None
         #: Loops the timeout net closed itself because a task would not end.
         self.given_up: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
         self._scoped: dict[tuple[str, str, object], asyncio.AbstractEventLoop] = {}
-        self._shared: dict[object, tuple[asyncio.AbstractEventLoop, int]] = {}
+        #: The shared loop of each factory key, and how many leases it has: [loop, count].
+        self._shared: dict[object, list[Any]] = {}
         #: Loops created for tests without an ``event_loop`` fixture, closed when the test
         #: protocol leaves their owner node (see :meth:`close_departed`).
         self._departing: list[tuple[pytest.Item | pytest.Collector, Callable[[], None]]] = []
-        #: What each live loop is, for messages (by id of the loop).
-        self.kinds: dict[int, LoopKind] = {}
 
     def acquire(
         self,
@@ -102,7 +108,7 @@ class LoopManager:
             return request.getfixturevalue("event_loop"), nothing
         if kind.kind == "scoped":
             return self.scoped(kind.scope, request.node, factory_key, factory), nothing
-        loop = self.acquire_shared(factory_key, factory, kind.scope)
+        loop = self.acquire_shared(factory_key, factory)
         return loop, functools.partial(self.release_shared, factory_key, loop)
 
     def acquire_for_test(
@@ -110,7 +116,7 @@ class LoopManager:
     ) -> tuple[asyncio.AbstractEventLoop, Callable[[], None]]:
         """Return the loop of ``kind`` for a test without ``event_loop``, and its release."""
         if kind.kind == "shared":
-            loop = self.acquire_shared(None, None, kind.scope)
+            loop = self.acquire_shared(None, None)
             return loop, functools.partial(self.release_shared, None, loop)
         return self.scoped_for_test(kind.scope, item)
 
@@ -128,9 +134,8 @@ class LoopManager:
                     )
                 )
             return
-        if self.before_close is not None:
-            self.before_close(loop)
-        close_loop(loop)
+        pending = self.before_close(loop) if self.before_close is not None else None
+        close_loop(loop, pending)
 
     def new_loop(self, factory: LoopFactory | None) -> asyncio.AbstractEventLoop:
         """Create a loop with ``factory`` (default: ``asyncio_loop_factory``, else asyncio's)."""
@@ -186,12 +191,10 @@ class LoopManager:
             return loop, None
         loop = self.new_loop(factory)
         self._scoped[key] = loop
-        self.kinds[id(loop)] = LoopKind("scoped", scope)
 
         def finish() -> None:
             if self._scoped.get(key) is loop:
                 del self._scoped[key]
-            self.kinds.pop(id(loop), None)
             self.close(loop, f"the {scope} scope of {owner.nodeid or 'the session'}")
 
         return loop, finish
@@ -214,32 +217,23 @@ class LoopManager:
         self._departing = keep
 
     def acquire_shared(
-        self, factory_key: object, factory: LoopFactory | None, scope: Scope
+        self, factory_key: object, factory: LoopFactory | None
     ) -> asyncio.AbstractEventLoop:
         """Take a lease on the shared loop, creating it if no lease is held."""
         entry = self._shared.get(factory_key)
         if entry is None or entry[0].is_closed():
             loop = self.new_loop(factory)
-            self._shared[factory_key] = (loop, 1)
-            self.kinds[id(loop)] = LoopKind("shared", scope)
+            self._shared[factory_key] = [loop, 1]
             return loop
-        loop, count = entry
-        self._shared[factory_key] = (loop, count + 1)
-        kind = self.kinds.get(id(loop))
-        if kind is None or RANK[scope] > RANK[kind.scope]:
-            self.kinds[id(loop)] = LoopKind("shared", scope)
-        return loop
+        entry[1] += 1
+        return entry[0]  # type: ignore[no-any-return]
 
     def release_shared(self, factory_key: object, loop: asyncio.AbstractEventLoop) -> None:
         """Give back a lease; the last one closes the shared loop."""
         entry = self._shared.get(factory_key)
-        if entry is None or entry[0] is not loop:
-            self.close(loop, "async fixtures without a loop scope")
-            return
-        count = entry[1] - 1
-        if count > 0:
-            self._shared[factory_key] = (loop, count)
-            return
-        del self._shared[factory_key]
-        self.kinds.pop(id(loop), None)
+        if entry is not None and entry[0] is loop:
+            entry[1] -= 1
+            if entry[1] > 0:
+                return
+            del self._shared[factory_key]
         self.close(loop, "async fixtures without a loop scope")

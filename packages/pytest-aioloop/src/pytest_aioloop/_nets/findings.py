@@ -87,15 +87,22 @@ def deliver(
     item: pytest.Item,
     findings: Findings,
     actions: dict[Net, str],
+    summary: Summary,
     *,
     test_where: tuple[str, int] | None,
 ) -> list[str]:
-    """Record ``findings`` on ``item`` (properties, warnings); return the texts that fail it."""
+    """Record ``findings`` of ``item`` (summary, properties, warnings); return what fails it.
+
+    The teardown report carries them as ``user_properties`` too, for ``--junitxml`` and for a
+    pytest-xdist controller, which collects its workers' findings from their reports.
+    """
     failing: list[str] = []
+    nodeid = item.nodeid
     for finding in findings.items:
         action = actions[finding.net]
         if action == "ignore":
             continue
+        summary.entries.append((nodeid, finding.net, finding.text))
         item.user_properties.append((PROPERTY[finding.net], finding.text))
         if action == "warn":
             category = CATEGORY[finding.net]
@@ -112,7 +119,7 @@ def deliver(
 
 @dataclasses.dataclass
 class Summary:
-    """The findings of the whole run, collected from the teardown reports (stash)."""
+    """The findings of the whole run: this process's, and a pytest-xdist controller's workers'."""
 
     entries: list[tuple[str, Net, str]] = dataclasses.field(default_factory=list)
 

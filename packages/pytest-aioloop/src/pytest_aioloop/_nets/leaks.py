@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pytest_aioloop._compat.asyncio_internals import creation_site
-from pytest_aioloop._run.owners import OWNER, Owner, track
+from pytest_aioloop._run.owners import OWNER, Owner, owner_of, track
 
 if TYPE_CHECKING:
     import asyncio
@@ -45,12 +45,42 @@ def tracking_factory(loop: asyncio.AbstractEventLoop) -> Any:
     return factory
 
 
+def pending_by_owner(
+    loop: asyncio.AbstractEventLoop, owners: list[Owner]
+) -> tuple[dict[Owner, list[asyncio.Task[Any]]], set[asyncio.Task[Any]] | None]:
+    """Return the pending tasks of each of ``owners`` (all of ``loop``).
+
+    Owners whose tasks the task factory recorded are looked up directly; for the others, one
+    pass over the loop's tasks serves them all. The second value is every pending task of the
+    loop when that pass was made (else ``None``).
+    """
+    found: dict[Owner, list[asyncio.Task[Any]]] = {}
+    scanned: list[Owner] = []
+    for owner in owners:
+        if owner.tracker is not None and loop.get_task_factory() is owner.tracker:
+            mine = [task for task in owner.tasks or () if not task.done()]
+            if mine:
+                found[owner] = mine
+        else:
+            scanned.append(owner)
+    if not scanned:
+        return found, None
+    everything = asyncio.all_tasks(loop)
+    if everything:
+        wanted = set(scanned)
+        for task in everything:
+            of = owner_of(task)
+            if of is not None and of in wanted:
+                found.setdefault(of, []).append(task)
+    return found, everything
+
+
 def still_pending(
     loop: asyncio.AbstractEventLoop, pending: list[asyncio.Task[Any]]
-) -> list[asyncio.Task[Any]]:
+) -> set[asyncio.Task[Any]]:
     """Let ``pending`` run a few loop iterations; return those that are still not done."""
     _drive(loop, _settle(pending))
-    return [task for task in pending if not task.done()]
+    return {task for task in pending if not task.done()}
 
 
 def describe_leak(owner: Owner, tasks: list[asyncio.Task[Any]]) -> str:

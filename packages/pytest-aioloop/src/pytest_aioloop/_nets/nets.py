@@ -27,8 +27,13 @@ from pytest_aioloop._loop.manager import nothing
 from pytest_aioloop._nets import slow_callbacks
 from pytest_aioloop._nets.errors import put_handler
 from pytest_aioloop._nets.findings import Finding, Findings, Net
-from pytest_aioloop._nets.leaks import describe_leak, still_pending, tracking_factory
-from pytest_aioloop._run.owners import Owner, pending_tasks
+from pytest_aioloop._nets.leaks import (
+    describe_leak,
+    pending_by_owner,
+    still_pending,
+    tracking_factory,
+)
+from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._settings.options import Settings
 
 if TYPE_CHECKING:
@@ -63,8 +68,10 @@ class Nets:
         self._factories: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
             weakref.WeakKeyDictionary()
         )
-        #: Owners whose end the nets still have to look at, by loop id.
-        self._open: dict[int, list[Owner]] = {}
+        #: Owners whose end the nets still have to look at, by loop id (a dict as an ordered set).
+        self._open: dict[int, dict[Owner, None]] = {}
+        #: Owners that ended and whose leftovers the next flush looks at, by loop id.
+        self._ending: dict[int, list[Owner]] = {}
         #: The tests whose call is running (findings for them count as "during the call").
         self.running: set[Owner] = set()
 
@@ -74,38 +81,64 @@ class Nets:
         owner.loop = loop
         self.adopt(loop)
         if self._watch_leaks:
-            self._open.setdefault(id(loop), []).append(owner)
+            self._open.setdefault(id(loop), {})[owner] = None
             factory = self._factories.get(loop)
             if factory is not None and loop.get_task_factory() is factory:
                 owner.tracker = factory
 
     def end(self, owner: Owner) -> None:
-        """``owner`` has ended: report the tasks it left pending (they run until loop close)."""
+        """``owner`` has ended: what it left pending is looked at by the next :meth:`flush`."""
         if owner.finished:
             return
         owner.finished = True
         loop = owner.loop
         if loop is None:
             return
-        mine = self._open.get(id(loop))
+        key = id(loop)
+        mine = self._open.get(key)
         if mine is not None:
-            if owner in mine:
-                mine.remove(owner)
+            mine.pop(owner, None)
             if not mine:
-                del self._open[id(loop)]
-        if not self._watch_leaks or loop.is_closed() or loop.is_running():
-            return
-        pending = pending_tasks(loop, owner)
-        if pending:
-            pending = still_pending(loop, pending)
-        if pending:
-            self._record(owner, "leaked_tasks", describe_leak(owner, pending))
+                del self._open[key]
+        if self._watch_leaks:
+            self._ending.setdefault(key, []).append(owner)
 
-    def loop_closing(self, loop: asyncio.AbstractEventLoop) -> None:
-        """``loop`` is about to close: end its owners first (their tasks are cancelled next)."""
+    def flush(self) -> None:
+        """Report the tasks that the owners ended since the last flush left pending.
+
+        Called when a test's teardown is over: one look per loop for all the owners that ended
+        with the test (its function-scoped fixtures and itself), not one per owner.
+        """
+        while self._ending:
+            _, owners = self._ending.popitem()
+            self._check(owners)
+
+    def loop_closing(self, loop: asyncio.AbstractEventLoop) -> set[asyncio.Task[Any]] | None:
+        """``loop`` is about to close: end its owners first (their tasks are cancelled next).
+
+        Return the loop's pending tasks when this look found them all (none of the loop's code
+        ran since), so that closing need not look again; else ``None``.
+        """
         for owner in list(self._open.get(id(loop), ())):
             self.end(owner)
         self._open.pop(id(loop), None)
+        owners = self._ending.pop(id(loop), None)
+        return self._check(owners) if owners else None
+
+    def _check(self, owners: list[Owner]) -> set[asyncio.Task[Any]] | None:
+        """Report what ``owners`` (all of one loop) left pending; see :meth:`loop_closing`."""
+        loop = owners[0].loop
+        if loop is None or loop.is_closed() or loop.is_running():
+            return None
+        found, everything = pending_by_owner(loop, owners)
+        if not found:
+            return everything
+        left = still_pending(loop, [task for tasks in found.values() for task in tasks])
+        for owner in owners:
+            mine = [task for task in found.get(owner, ()) if task in left]
+            if mine:
+                self._record(owner, "leaked_tasks", describe_leak(owner, mine))
+        return None
 
     def record_owners(self, loop: asyncio.AbstractEventLoop) -> None:
         """Record who creates each task of ``loop`` as it is created (loops with many tasks).

@@ -13,7 +13,6 @@ not need a pass over all the loop's tasks.
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import weakref
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -26,27 +25,36 @@ else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
 
 
-@dataclasses.dataclass(eq=False)
 class Owner:
     """A test's call or one set-up async fixture: what the nets attribute what they find to."""
 
-    kind: Literal["test", "fixture"]
-    #: The test's node id, or the fixture's name.
-    name: str
-    #: The node id of the test during whose setup (or call) it began.
-    nodeid: str
-    #: The fixture's caching scope (``function`` for a test).
-    scope: str = "function"
-    #: Where its code is defined (file, line), for warnings; ``None`` when unknown.
-    where: tuple[str, int] | None = None
-    #: The loop it runs in, once known.
-    loop: AbstractEventLoop | None = None
-    #: Set when the nets have looked for what it left behind.
-    finished: bool = False
-    #: The tasks it created (weakly), recorded by the nets' task factory on its loop.
-    tasks: weakref.WeakSet[asyncio.Task[Any]] | None = None
-    #: The task factory that records them (``None``: the loop has another; scan instead).
-    tracker: object = None
+    __slots__ = ("finished", "kind", "loop", "name", "nodeid", "scope", "tasks", "tracker", "where")
+
+    def __init__(
+        self,
+        kind: Literal["test", "fixture"],
+        name: str,
+        nodeid: str,
+        scope: str = "function",
+        where: tuple[str, int] | None = None,
+    ) -> None:
+        self.kind = kind
+        #: The test's node id, or the fixture's name.
+        self.name = name
+        #: The node id of the test during whose setup (or call) it began.
+        self.nodeid = nodeid
+        #: The fixture's caching scope (``function`` for a test).
+        self.scope = scope
+        #: Where its code is defined (file, line), for warnings; ``None`` when unknown.
+        self.where = where
+        #: The loop it runs in, once known.
+        self.loop: AbstractEventLoop | None = None
+        #: Set when the nets have looked for what it left behind.
+        self.finished = False
+        #: The tasks it created (weakly), recorded by the nets' task factory on its loop.
+        self.tasks: weakref.WeakSet[asyncio.Task[Any]] | None = None
+        #: The task factory that records them (``None``: the loop has another; scan instead).
+        self.tracker: object = None
 
     def describe(self) -> str:
         """Name the owner at the start of a report line (listed under its test's node id)."""

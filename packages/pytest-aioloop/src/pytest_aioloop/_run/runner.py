@@ -16,6 +16,7 @@ its loop as the current one (:meth:`~Runner.run_sync`).
 from __future__ import annotations
 
 import contextvars
+import sys
 from collections.abc import Callable, Coroutine, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -25,6 +26,7 @@ from pytest_aioloop._compat.asyncio_internals import (
     installed,
     is_current_loop,
     restore_current_loop,
+    running_loop,
     save_current_loop,
     set_current_loop,
 )
@@ -38,6 +40,8 @@ if TYPE_CHECKING:
     import asyncio
 
 T = TypeVar("T")
+#: Python 3.11+: ``create_task(context=...)`` runs every step of a task in a given context.
+_NATIVE_CONTEXT = sys.version_info >= (3, 11)
 #: Loops whose task would not end at a timeout, and which were closed: ``(loop) -> None``.
 GiveUp = Callable[["asyncio.AbstractEventLoop"], None]
 
@@ -117,9 +121,8 @@ class Runner:
         value, reset = self._step(loop, agen.__anext__(), ctx, fixture, "setup")
         on_reset(reset)
         yield value
-        try:
-            self._step(loop, agen.__anext__(), ctx, fixture, "teardown")
-        except StopAsyncIteration:
+        more, _ = self._step(loop, _ends(agen), ctx, fixture, "teardown")
+        if not more:
             return
         pytest.fail(
             f"async fixture {fixture.name!r} yielded more than once: it must yield exactly once.",
@@ -141,7 +144,7 @@ class Runner:
     ) -> tuple[T, Callable[[], None]]:
         name = f"{step} of async fixture {fixture.name!r}"
         what = name[0].upper() + name[1:]
-        if _loop_running():
+        if running_loop() is not None:
             # Requested from code running in a loop (request.getfixturevalue() in an async
             # test): no loop can run the step until that code returns. Close it (no "never
             # awaited" warning later) and say what to do instead.
@@ -178,7 +181,9 @@ class Runner:
         try:
             try:
                 if context is None:
-                    task = owned_context(owner).run(loop.create_task, coro, name=name)
+                    context = owned_context(owner)
+                if _NATIVE_CONTEXT and loop.get_task_factory() is None:
+                    task = loop.create_task(coro, name=name, context=context)  # type: ignore[call-arg]  # 3.11+
                 else:
                     task = loop.create_task(_in_context(coro, context), name=name)
             except BaseException:
@@ -198,6 +203,21 @@ class Runner:
                 restore_current_loop(saved)
 
 
+async def _ends(agen: Any) -> bool:
+    """Run an async generator's teardown; return whether it yielded again (it must not).
+
+    Its end is a return, not ``StopAsyncIteration`` raised out of the task: the task would keep
+    the exception, whose traceback keeps the frames that keep the task, and every task would
+    then live until the garbage collector runs (each ``asyncio.all_tasks()`` scan meanwhile
+    walks them all).
+    """
+    try:
+        await agen.__anext__()
+    except StopAsyncIteration:
+        return False
+    return True
+
+
 def owned_context(owner: Owner | None) -> contextvars.Context:
     """Return a copy of the current context in which ``owner`` owns what gets created."""
     ctx = contextvars.copy_context()
@@ -205,24 +225,14 @@ def owned_context(owner: Owner | None) -> contextvars.Context:
     return ctx
 
 
-def _loop_running() -> bool:
-    """Whether a loop is running in this thread (asyncio is loaded: a fixture needs it)."""
-    import asyncio
-
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
 class _InContext:
     """Await a coroutine with every step run inside one ``contextvars.Context``.
 
     A fixture's setup and teardown are separate tasks, and each task normally gets its own
     copy of the context; a ``ContextVar`` token made in setup could then not be reset in
-    teardown. Stepping the coroutine in a context of our own (public ``Context.run``) works on
-    every Python version, where ``create_task(context=...)`` needs 3.11.
+    teardown. ``create_task(context=...)`` does this natively from Python 3.11; this wrapper
+    (public ``Context.run`` at each step) serves Python 3.10, and loops with a task factory of
+    their own, which may not take a ``context`` argument.
     """
 
     def __init__(self, coro: Coroutine[Any, Any, T], ctx: contextvars.Context) -> None:
@@ -253,10 +263,13 @@ async def _in_context(coro: Coroutine[Any, Any, T], ctx: contextvars.Context) ->
     return await _InContext(coro, ctx)  # type: ignore[no-any-return]
 
 
-TRANSPARENT_CODE.update((_InContext.__await__.__code__, _in_context.__code__))
+TRANSPARENT_CODE.update((_InContext.__await__.__code__, _in_context.__code__, _ends.__code__))
 
 
 def _apply_context(ctx: contextvars.Context) -> Callable[[], None]:
+    """Copy the context variables a fixture's step set into the caller's; return the undo."""
+    if len(ctx) == 1:  # only the owner: the fixture set no context variable, nor did anyone
+        return nothing
     here = contextvars.copy_context()
     tokens: list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]] = []
     missing = object()

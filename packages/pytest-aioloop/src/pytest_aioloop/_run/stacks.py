@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     import asyncio
 
 #: Code of pytest-aioloop's own awaitable wrappers, which hold the user's coroutine in a local
-#: named ``coro``: stack reports step through them to the user's code.
+#: named ``coro`` (or async generator, ``agen``): stack reports step through them to it.
 TRANSPARENT_CODE: set[types.CodeType] = set()
 
 
@@ -32,7 +32,8 @@ def await_chain(task: asyncio.Task[Any]) -> list[str]:
         if frame.f_code in TRANSPARENT_CODE:
             # pytest-aioloop's own context wrapper: continue into the fixture's coroutine.
             frames.pop()
-            awaited = frame.f_locals.get("coro")
+            local = frame.f_locals
+            awaited = local["coro"] if "coro" in local else local.get("agen")
             continue
         awaited = (
             getattr(awaited, "cr_await", None)
