@@ -60,7 +60,21 @@ def _version_key(path: pathlib.Path) -> tuple[int, ...]:
     return tuple(int(n) for n in numbers[:3])
 
 
-os.environ["PATH"] = os.pathsep.join([*map(str, _interpreter_dirs()), os.environ.get("PATH", "")])
+def _tool_dirs() -> list[str]:
+    """Return the directory of the uv that nox itself uses, if no uv is on ``PATH``.
+
+    ``noxw.py`` installs nox with uv into ``.nox-env/``; sessions that call uv themselves (the
+    wheels build, the benchmark) find it there on a machine that has no uv of its own.
+    """
+    here = pathlib.Path(sys.executable).parent
+    if shutil.which("uv") is None and (here / "uv").is_file():
+        return [str(here)]
+    return []
+
+
+os.environ["PATH"] = os.pathsep.join(
+    [*map(str, _interpreter_dirs()), *_tool_dirs(), os.environ.get("PATH", "")]
+)
 
 
 def _report_pythons() -> None:

@@ -11,6 +11,7 @@ import pytest
 import pytest_aioloop
 from pytest_aioloop._loop.chooser import LoopChooser, Mismatch, explain_mismatches
 from pytest_aioloop._loop.kinds import LoopKind, widest
+from pytest_aioloop._settings.fixture import is_handled
 from pytest_aioloop._settings.options import Settings
 
 SETTINGS = Settings(
@@ -45,7 +46,10 @@ def _async_fixture(**options: Any) -> Callable[..., Any]:
 
 
 def _chooser(settings: Settings = SETTINGS) -> LoopChooser:
-    return LoopChooser(settings, lambda definition: definition.func)
+    def handled(definition: Any) -> bool:
+        return is_handled(definition.func, auto=settings.auto)
+
+    return LoopChooser(settings, lambda definition: definition.func, handled)
 
 
 def test_a_fixture_without_loop_scope_runs_in_the_shared_loop_of_its_scope() -> None:
@@ -85,19 +89,17 @@ def test_a_function_fixture_of_a_pinned_test_runs_in_the_test_s_loop() -> None:
     ],
 )
 def test_the_default_fixture_loop_scope(default: str, scope: str, expected: LoopKind) -> None:
-    settings = dataclasses.replace(SETTINGS, default_fixture_loop_scope=default)
+    settings = SETTINGS.replace(default_fixture_loop_scope=default)
     fixture = Definition("db", scope, _async_fixture())
     kind = _chooser(settings).fixture_kind(fixture, {"db": [fixture]}, None)  # type: ignore[arg-type]
     assert kind == expected
 
 
 def test_only_fixtures_the_mode_takes_are_handled() -> None:
-    plain = Definition("plain", "function", _plain())
-    marked = Definition("marked", "function", _async_fixture())
-    strict, auto = _chooser(), _chooser(dataclasses.replace(SETTINGS, mode="auto"))
-    assert not strict.is_handled(plain)  # type: ignore[arg-type]
-    assert strict.is_handled(marked)  # type: ignore[arg-type]
-    assert auto.is_handled(plain)  # type: ignore[arg-type]
+    plain, marked = _plain(), _async_fixture()
+    assert not is_handled(plain, auto=False)
+    assert is_handled(marked, auto=False)
+    assert is_handled(plain, auto=True)
 
 
 def _plain() -> Callable[..., Any]:

@@ -1,33 +1,36 @@
 """What pytest-aioloop keeps for one session, in ``config.stash``: settings, loops, nets, runner.
 
 The parts below it (loops, runner, nets) know nothing of each other's state; the session state
-wires them together once, at configure time, and is what the hooks reach through
-``config.stash[STATE_KEY]``.
+wires them together, and is what the hooks reach through ``config.stash[STATE_KEY]``. Each part
+is made (and its modules imported) when first asked for: a run without async tests never
+imports the loop manager, the runner or the nets.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_aioloop._compat.pytest_internals import fixture_function
-from pytest_aioloop._loop.chooser import LoopChooser
+from pytest_aioloop._compat.pytest_internals import fixture_function, fixturedefs_of_item
 from pytest_aioloop._loop.factories import default_factory
-from pytest_aioloop._loop.manager import LoopManager
 from pytest_aioloop._nets.findings import Findings, Summary
-from pytest_aioloop._nets.nets import Nets
-from pytest_aioloop._run.owners import Owner
-from pytest_aioloop._run.runner import Runner
-from pytest_aioloop._run.watchdog import Watchdog
-from pytest_aioloop._settings.marker import MarkerSpec
+from pytest_aioloop._settings.fixture import is_handled
 from pytest_aioloop._settings.options import Settings
 
 if TYPE_CHECKING:
     import asyncio
 
     from pytest_aioloop._compat.asyncio_internals import SavedLoop
+    from pytest_aioloop._loop.chooser import LoopChooser
+    from pytest_aioloop._loop.manager import LoopManager
+    from pytest_aioloop._nets.nets import Nets
+    from pytest_aioloop._run.owners import Owner
+    from pytest_aioloop._run.runner import Runner
+    from pytest_aioloop._run.watchdog import Watchdog
+    from pytest_aioloop._settings.marker import MarkerSpec
 
 #: What the nets found during one test (from its setup to the end of its teardown).
 FINDINGS_KEY = pytest.StashKey[Findings]()
@@ -46,25 +49,66 @@ class SessionState:
         self.originals: dict[int, Callable[..., Any]] = {}
         #: What is the same at every setup of a fixture function (see ``_fixtures.wrapper``).
         self.fixture_facts: dict[Callable[..., Any], Any] = {}
-        self.chooser = LoopChooser(settings, self.func_of)
-        self.loops = LoopManager(
-            debug=settings.debug, factory=default_factory(settings.loop_factory)
-        )
-        self.watchdog = Watchdog()
-        self.runner = Runner(self.watchdog, self.loops.given_up.add)
+        #: Whether pytest-aioloop runs each fixture function (see :meth:`is_handled`).
+        self._handled: dict[object, bool] = {}
         self.summary = Summary()
         #: The test being set up, run or torn down (``None`` between tests).
         self.current_item: pytest.Item | None = None
         #: Tests running concurrently, by node id (see ``_concurrency``).
         self.active: dict[str, pytest.Item] = {}
-        self.nets = Nets(settings, sink=self.findings, orphan=self.summary.add)
-        self.loops.before_close = self.nets.loop_closing
         #: The loop of each live async fixture (by fixturedef id).
         self.fixture_loops: dict[int, asyncio.AbstractEventLoop] = {}
         #: Live user-defined event_loop fixtures: fixturedef id -> (description, loop, the
         #: current loop before it, restored at its teardown).
         self.user_event_loops: dict[int, tuple[str, asyncio.AbstractEventLoop, SavedLoop]] = {}
+        #: The plugin's per-test entry points into the parts async tests need (its business).
+        self.parts: Any = None
+        #: What ``asyncio_loop_factory`` names, resolved now: a bad value is a usage error.
+        self.loop_factory = default_factory(settings.loop_factory)
 
+    # -- the parts, made when first asked for ---------------------------------------------
+    @functools.cached_property
+    def chooser(self) -> LoopChooser:
+        """Decides which loop each test and async fixture runs in."""
+        from pytest_aioloop._loop.chooser import LoopChooser
+
+        return LoopChooser(self.settings, self.func_of, self.is_handled)
+
+    @functools.cached_property
+    def loops(self) -> LoopManager:
+        """The session's loops; the nets look at each before it closes."""
+        from pytest_aioloop._loop.manager import LoopManager
+
+        loops = LoopManager(debug=self.settings.debug, factory=self.loop_factory)
+        loops.before_close = self.nets.loop_closing
+        return loops
+
+    @functools.cached_property
+    def watchdog(self) -> Watchdog:
+        """The thread that interrupts synchronous code blocking a loop past a timeout."""
+        from pytest_aioloop._run.watchdog import Watchdog
+
+        return Watchdog()
+
+    @functools.cached_property
+    def runner(self) -> Runner:
+        """Runs tests' and async fixtures' coroutines."""
+        from pytest_aioloop._run.runner import Runner
+
+        return Runner(self.watchdog, self.loops.given_up.add)
+
+    @functools.cached_property
+    def nets(self) -> Nets:
+        """The safety nets."""
+        from pytest_aioloop._nets.nets import Nets
+
+        return Nets(self.settings, sink=self.findings, orphan=self.summary.add)
+
+    def made(self, part: str) -> bool:
+        """Whether the part called ``part`` was made (asked for) in this session."""
+        return part in vars(self)
+
+    # -- fixtures ---------------------------------------------------------------------------
     @property
     def factories_hooked(self) -> bool:
         """Whether any plugin or conftest (also one found during collection) has the hook."""
@@ -74,6 +118,39 @@ class SessionState:
         """Return the user's fixture function, also while a wrapper stands in for it."""
         return self.originals.get(id(fixturedef)) or fixture_function(fixturedef)
 
+    def is_handled(self, fixturedef: pytest.FixtureDef[Any]) -> bool:
+        """Whether pytest-aioloop runs this fixture (cached per fixture function)."""
+        func = self.func_of(fixturedef)
+        found = self._handled.get(func)
+        if found is None:
+            found = self._handled[func] = is_handled(func, auto=self.settings.auto)
+        return found
+
+    def loop_of_async_fixtures(
+        self, item: pytest.Item, names: Iterable[str]
+    ) -> asyncio.AbstractEventLoop | None:
+        """Return the loop of the widest live async fixture among ``names``, if any.
+
+        A sync test or fixture that uses async fixtures sees their loop as the current loop.
+        """
+        if not self.fixture_loops:
+            return None
+        defs = fixturedefs_of_item(item)
+        live = self.chooser.live
+        found = None
+        rank = -1
+        for name in names:
+            name_defs = defs.get(name)
+            if not name_defs:
+                continue
+            key = id(name_defs[-1])
+            loop = self.fixture_loops.get(key)
+            kind = live.get(key)
+            if loop is not None and kind is not None and kind.rank > rank and not loop.is_closed():
+                found, rank = loop, kind.rank
+        return found
+
+    # -- findings ---------------------------------------------------------------------------
     def findings(self, owner: Owner | None = None) -> Findings | None:
         """Return where the nets put what they find about ``owner``.
 

@@ -11,30 +11,58 @@ collection, each test's protocol, fixtures, the end.
 from __future__ import annotations
 
 from collections.abc import Generator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_aioloop import _coexist, hookspecs
 from pytest_aioloop._compat import lazy_asyncio
-from pytest_aioloop._compat.asyncio_internals import installed
-from pytest_aioloop._fixtures import setup as fixture_setup
+from pytest_aioloop._compat.pytest_internals import fixture_name
 from pytest_aioloop._fixtures.builtin import (  # the fixtures: pytest finds them in this module
     _aioloop_factory,  # noqa: F401
     event_loop,  # noqa: F401
     event_loop_policy,  # noqa: F401
 )
-from pytest_aioloop._items import collection, lifecycle
-from pytest_aioloop._items.call import SERIAL
+from pytest_aioloop._items import collection
 from pytest_aioloop._items.plan import CONCURRENCY_MARKED, PLAN_KEY, plan_at_setup
 from pytest_aioloop._nets.reporter import Reporter
 from pytest_aioloop._session import STATE_KEY, SessionState
 from pytest_aioloop._settings.marker import MARKER_LINE
 from pytest_aioloop._settings.options import add_options, read_settings
 
+if TYPE_CHECKING:
+    from pytest_aioloop._items.plan import CallStrategy
+
 #: The markers this plugin registers (the docs' reference reads it).
 MARKERS = (MARKER_LINE,)
 _CONCURRENCY = "aioloop-concurrency"
+
+
+class _Parts:
+    """The per-test entry points of the parts that only async tests and fixtures need.
+
+    Imported at their first use (a run without async tests never imports them), then kept on
+    the session state, so that each test's hooks reach them with an attribute lookup.
+    """
+
+    __slots__ = ("begin", "finish", "fixture_setup", "serial")
+
+    def __init__(self) -> None:
+        from pytest_aioloop._fixtures.setup import fixture_setup
+        from pytest_aioloop._items.call import SERIAL
+        from pytest_aioloop._items.lifecycle import begin, finish
+
+        self.begin = begin
+        self.finish = finish
+        self.fixture_setup = fixture_setup
+        self.serial: CallStrategy = SERIAL
+
+
+def _parts(state: SessionState) -> _Parts:
+    parts: _Parts | None = state.parts
+    if parts is None:
+        parts = state.parts = _Parts()
+    return parts
 
 
 # -- configuration --------------------------------------------------------------------------------
@@ -56,7 +84,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _coexist.check(config)
     config.addinivalue_line("markers", MARKER_LINE)
     state = config.stash[STATE_KEY] = SessionState(config, read_settings(config))
-    config.pluginmanager.register(Reporter(state.summary, state.nets.actions), "aioloop-reporter")
+    config.pluginmanager.register(Reporter(state.summary, state.settings), "aioloop-reporter")
     if state.settings.auto:
         config.pluginmanager.register(collection.AutoMarker(), "aioloop-auto-marker")
     if state.settings.concurrency > 1:
@@ -133,7 +161,7 @@ def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
             "setup/teardown into an async fixture.",
             pytrace=False,
         )
-    lifecycle.begin(state, item, plan)
+    _parts(state).begin(state, item, plan)
     return (yield)
 
 
@@ -145,7 +173,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     plan = stash[PLAN_KEY] if PLAN_KEY in stash else None
     if plan is None or not plan.is_async_test:
         return (yield from _sync_call(state, pyfuncitem))
-    undo = (plan.call or SERIAL).install(state, pyfuncitem, plan)
+    undo = (plan.call or _parts(state).serial).install(state, pyfuncitem, plan)
     try:
         return (yield)
     finally:
@@ -153,8 +181,10 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
 
 def _sync_call(state: SessionState, item: pytest.Function) -> Generator[None, object, object]:
-    loop = fixture_setup.loop_of_async_fixtures(state, item, item.fixturenames)
+    loop = state.loop_of_async_fixtures(item, item.fixturenames)
     if loop is not None:
+        from pytest_aioloop._compat.asyncio_internals import installed
+
         with installed(loop):
             return (yield)
     try:
@@ -185,8 +215,10 @@ def pytest_runtest_teardown(
         state = item.config.stash.get(STATE_KEY, None)
         failures: list[str] = []
         if state is not None:
-            failures = lifecycle.finish(state, item)
-            state.loops.close_departed(nextitem)
+            if state.parts is not None:  # an async test or fixture ran in this session
+                failures = state.parts.finish(state, item)
+            if state.made("loops"):
+                state.loops.close_departed(nextitem)
             state.current_item = None
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)
@@ -200,7 +232,13 @@ def pytest_fixture_setup(
 ) -> Generator[None, object, object]:
     """Run pytest-aioloop's fixtures in their loop; watch user-defined ``event_loop`` fixtures."""
     state = request.config.stash[STATE_KEY]
-    return (yield from fixture_setup.fixture_setup(state, fixturedef, request))
+    if (
+        state.is_handled(fixturedef)
+        or state.fixture_loops
+        or fixture_name(fixturedef) == "event_loop"
+    ):
+        return (yield from _parts(state).fixture_setup(state, fixturedef, request))
+    return (yield)  # a plain fixture, and no async fixture is live: nothing to do
 
 
 # -- the end ------------------------------------------------------------------------------------
@@ -208,13 +246,13 @@ def pytest_fixture_setup(
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Close loops of tests run without ``event_loop`` that an interrupted run left open."""
     state = session.config.stash.get(STATE_KEY, None)
-    if state is not None:
+    if state is not None and state.made("loops"):
         state.loops.close_departed(None)
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     """Stop the timeout watchdog thread, if a timeout ever started it."""
     state = config.stash.get(STATE_KEY, None)
-    if state is not None:
+    if state is not None and state.made("watchdog"):
         state.watchdog.close()
     lazy_asyncio.refresh()

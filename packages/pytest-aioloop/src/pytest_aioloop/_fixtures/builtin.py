@@ -12,24 +12,15 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_aioloop._compat.asyncio_internals import (
-    get_policy,
-    has_policies,
-    restore_current_loop,
-    save_current_loop,
-    set_current_loop,
-    set_policy,
-)
-from pytest_aioloop._items import lifecycle
 from pytest_aioloop._items.plan import PLAN_KEY, ItemPlan, factory_of
-from pytest_aioloop._loop.kinds import FRESH
-from pytest_aioloop._loop.policy import user_policy
-from pytest_aioloop._nets.loop_hygiene import check_current_loop
 from pytest_aioloop._session import STATE_KEY
 from pytest_aioloop._settings.fixture import builtin
 
 if TYPE_CHECKING:
     import asyncio
+
+# The fixtures' bodies import what they use: pytest imports this module with the plugin, also
+# for runs that never use them.
 
 
 @pytest.fixture(scope="session")
@@ -47,6 +38,8 @@ def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
     example uvloop's; pytest-aioloop restores the previous policy afterwards. On Python 3.14+,
     where asyncio deprecates policies, prefer the ``pytest_asyncio_loop_factories`` hook.
     """
+    from pytest_aioloop._compat.asyncio_internals import get_policy, has_policies
+
     if not has_policies():  # pragma: no cover - Python 3.16+
         pytest.fail(
             "event_loop_policy: this Python's asyncio has no event loop policies any more. "
@@ -67,6 +60,17 @@ def event_loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEvent
     as with pytest-asyncio 0.21. pytest-aioloop closes its loops when their scope ends: pending
     tasks are cancelled, async generators and the default executor are shut down.
     """
+    from pytest_aioloop._compat.asyncio_internals import (
+        get_policy,
+        restore_current_loop,
+        save_current_loop,
+        set_current_loop,
+        set_policy,
+    )
+    from pytest_aioloop._items import lifecycle
+    from pytest_aioloop._loop.kinds import FRESH
+    from pytest_aioloop._nets.loop_hygiene import check_current_loop
+
     state = request.config.stash[STATE_KEY]
     item = request.node
     plan = item.stash.get(PLAN_KEY, None)
@@ -96,6 +100,9 @@ def event_loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEvent
 
 def _policy_to_install(request: pytest.FixtureRequest) -> asyncio.AbstractEventLoopPolicy | None:
     """A user-defined ``event_loop_policy`` to install for the test, unless it already is."""
+    from pytest_aioloop._compat.asyncio_internals import get_policy
+    from pytest_aioloop._loop.policy import user_policy
+
     policy = user_policy(request, request.node)
     if policy is None:
         return None

@@ -10,8 +10,8 @@ pytest sets a fixture up in ``pytest_fixture_setup``; pytest-aioloop wraps that 
 
 from __future__ import annotations
 
-from collections.abc import Generator, Iterable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Generator
+from typing import Any
 
 import pytest
 
@@ -20,16 +20,12 @@ from pytest_aioloop._compat.pytest_internals import (
     fixture_argnames,
     fixture_function,
     fixture_name,
-    fixturedefs_of_item,
     standing_in,
 )
 from pytest_aioloop._fixtures import user_event_loop
 from pytest_aioloop._fixtures.wrapper import make_wrapper
 from pytest_aioloop._session import SessionState
 from pytest_aioloop._settings.fixture import is_builtin
-
-if TYPE_CHECKING:
-    import asyncio
 
 
 def fixture_setup(
@@ -40,11 +36,11 @@ def fixture_setup(
         loop = yield
         user_event_loop.watch(state, fixturedef, loop)
         return loop
-    if not state.chooser.is_handled(fixturedef):
+    if not state.is_handled(fixturedef):
         # A plain sync fixture that uses async fixtures sees their loop as the current loop.
         item = state.current_item
         loop = (
-            loop_of_async_fixtures(state, item, fixture_argnames(fixturedef))
+            state.loop_of_async_fixtures(item, fixture_argnames(fixturedef))
             if item is not None
             else None
         )
@@ -59,24 +55,3 @@ def fixture_setup(
             return (yield)
     finally:
         del state.originals[id(fixturedef)]
-
-
-def loop_of_async_fixtures(
-    state: SessionState, item: pytest.Item, names: Iterable[str]
-) -> asyncio.AbstractEventLoop | None:
-    """Return the loop of the widest live async fixture among ``names``, if any."""
-    if not state.fixture_loops:
-        return None
-    defs = fixturedefs_of_item(item)
-    found = None
-    rank = -1
-    for name in names:
-        name_defs = defs.get(name)
-        if not name_defs:
-            continue
-        key = id(name_defs[-1])
-        loop = state.fixture_loops.get(key)
-        kind = state.chooser.live.get(key)
-        if loop is not None and kind is not None and kind.rank > rank and not loop.is_closed():
-            found, rank = loop, kind.rank
-    return found

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 class SerialCall:
     """Run the test's coroutine to its end inside pytest's call, in the test's own loop."""
 
-    shared_loop = None
+    shared_loop: asyncio.AbstractEventLoop | None = None
     sets_current_loop = True
 
     def install(

@@ -7,7 +7,6 @@ and how its call runs (one after the other, or started in a group of concurrent 
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 import types
 from collections.abc import Callable, Mapping
@@ -20,9 +19,7 @@ from pytest_aioloop._compat.pytest_internals import (
     closure_of,
     visible_fixturedefs,
 )
-from pytest_aioloop._loop.chooser import Mismatch
 from pytest_aioloop._loop.factories import FactoriesError, LoopFactory, factories_for, hooked
-from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._loop.policy import factory_for, overrides_builtin
 from pytest_aioloop._settings.marker import MarkerError, MarkerSpec, parse_marker
 from pytest_aioloop._settings.options import Settings
@@ -31,6 +28,8 @@ if TYPE_CHECKING:
     import asyncio
 
     from pytest_aioloop._compat.asyncio_internals import SavedLoop
+    from pytest_aioloop._loop.chooser import Mismatch
+    from pytest_aioloop._loop.kinds import LoopKind
     from pytest_aioloop._run.owners import Owner
     from pytest_aioloop._session import SessionState
 
@@ -67,31 +66,53 @@ class TestRun:
         self.saved: SavedLoop | None = None
 
 
-@dataclasses.dataclass(slots=True)
 class ItemPlan:
     """What pytest-aioloop decided about one test item."""
 
-    is_async_test: bool = False
-    is_async_gen_test: bool = False
-    marked_not_async: bool = False
-    spec: MarkerSpec = dataclasses.field(default_factory=MarkerSpec)
-    error: str | None = None
-    #: The loop kind, decided at setup (``None`` until then).
-    kind: LoopKind | None = None
-    #: Async fixtures that run in another loop than this pinned test (see ``_loop.chooser``).
-    mismatches: list[Mismatch] = dataclasses.field(default_factory=list)
-    factory_name: str | None = None
-    #: The test's loop factories (from the hook), once asked for.
-    factories: Mapping[str, LoopFactory] | None = None
-    #: The test gets its loop from pytest-aioloop's setup hook, without the ``event_loop``
-    #: fixture (no override of ``event_loop``/``event_loop_policy`` is visible, no factories).
-    loop_from_setup: bool = False
-    #: How the test's call runs (``None``: one test after the other, :data:`SERIAL`).
-    call: CallStrategy | None = None
-    #: The test's loop and owner while it runs (from its setup to the end of its teardown).
-    run: TestRun | None = None
-    #: What tells the loop chooser that tests see the same fixtures (``closure_of``).
-    closure: object = None
+    __slots__ = (
+        "call",
+        "closure",
+        "error",
+        "factories",
+        "factory_name",
+        "is_async_gen_test",
+        "is_async_test",
+        "kind",
+        "loop_from_setup",
+        "marked_not_async",
+        "mismatches",
+        "run",
+        "spec",
+    )
+
+    def __init__(self) -> None:
+        self.is_async_test = False
+        self.is_async_gen_test = False
+        self.marked_not_async = False
+        self.spec = _NO_MARKER
+        self.error: str | None = None
+        #: The loop kind, decided at setup (``None`` until then).
+        self.kind: LoopKind | None = None
+        #: Async fixtures that run in another loop than this pinned test (``_loop.chooser``).
+        self.mismatches: list[Mismatch] = _NONE
+        self.factory_name: str | None = None
+        #: The test's loop factories (from the hook), once asked for.
+        self.factories: Mapping[str, LoopFactory] | None = None
+        #: The test gets its loop from pytest-aioloop's setup hook, without the ``event_loop``
+        #: fixture (no override of ``event_loop``/``event_loop_policy`` is visible, no factories).
+        self.loop_from_setup = False
+        #: How the test's call runs (``None``: one test after the other, :data:`SERIAL`).
+        self.call: CallStrategy | None = None
+        #: The test's loop and owner while it runs (from its setup to the end of its teardown).
+        self.run: TestRun | None = None
+        #: What tells the loop chooser that tests see the same fixtures (``closure_of``).
+        self.closure: object = None
+
+
+#: What a test without an asyncio marker has (shared: it is never changed).
+_NO_MARKER = MarkerSpec()
+#: No mismatches (shared: a plan's list is replaced, never changed).
+_NONE: list[Mismatch] = []
 
 
 PLAN_KEY = pytest.StashKey[ItemPlan]()
@@ -109,23 +130,29 @@ def unwrap_test_function(obj: object) -> tuple[object, bool]:
     return obj, False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
 class CollectorFacts:
     """What pytest-aioloop needs to know about a module or class, found once per collector."""
 
-    #: The closest ``asyncio`` marker of the collector or a parent.
-    mark: pytest.Mark | None
-    #: A user-defined ``event_loop`` fixture is visible.
-    loop_overridden: bool
-    #: A user-defined ``event_loop_policy`` fixture is visible.
-    policy_overridden: bool
-    #: A plugin, or a conftest that applies here, implements the loop factories hook.
-    factories_hooked: bool
+    __slots__ = ("factories_hooked", "loop_overridden", "mark", "overridden", "policy_overridden")
 
-    @property
-    def overridden(self) -> bool:
-        """Whether a user-defined ``event_loop`` or ``event_loop_policy`` is visible."""
-        return self.loop_overridden or self.policy_overridden
+    def __init__(
+        self,
+        *,
+        mark: pytest.Mark | None,
+        loop_overridden: bool,
+        policy_overridden: bool,
+        factories_hooked: bool,
+    ) -> None:
+        #: The closest ``asyncio`` marker of the collector or a parent.
+        self.mark = mark
+        #: A user-defined ``event_loop`` fixture is visible.
+        self.loop_overridden = loop_overridden
+        #: A user-defined ``event_loop_policy`` fixture is visible.
+        self.policy_overridden = policy_overridden
+        #: A plugin, or a conftest that applies here, implements the loop factories hook.
+        self.factories_hooked = factories_hooked
+        #: Whether a user-defined ``event_loop`` or ``event_loop_policy`` is visible.
+        self.overridden = loop_overridden or policy_overridden
 
 
 _COLLECTOR_FACTS = pytest.StashKey[CollectorFacts]()

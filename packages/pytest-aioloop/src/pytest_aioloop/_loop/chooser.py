@@ -13,7 +13,6 @@ of one loop was awaited in the other, the failure explains which runs where, and
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -32,13 +31,28 @@ from pytest_aioloop._settings.options import Settings
 from pytest_aioloop._settings.scopes import RANK, Scope
 
 
-@dataclasses.dataclass(frozen=True)
 class Mismatch:
     """An async fixture of a pinned test that runs in another loop than the test."""
 
-    argname: str
-    scope: str
-    kind: LoopKind
+    __slots__ = ("argname", "kind", "scope")
+
+    def __init__(self, argname: str, scope: str, kind: LoopKind) -> None:
+        self.argname = argname
+        self.scope = scope
+        self.kind = kind
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Mismatch) and (self.argname, self.scope, self.kind) == (
+            other.argname,
+            other.scope,
+            other.kind,
+        )
+
+    def __hash__(self) -> int:
+        return hash((self.argname, self.scope, self.kind))
+
+    def __repr__(self) -> str:
+        return f"Mismatch({self.argname!r}, {self.scope!r}, {self.kind!r})"
 
 
 #: A test's loop kind, and the async fixtures that run in another loop than it.
@@ -53,12 +67,18 @@ class LoopChooser:
     live or ends: each of those bumps a generation, which the cached answers carry.
     """
 
-    def __init__(self, settings: Settings, func_of: Callable[[Any], Callable[..., Any]]) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        func_of: Callable[[Any], Callable[..., Any]],
+        is_handled: Callable[[Any], bool],
+    ) -> None:
         self.settings = settings
         self.func_of = func_of
+        #: Whether pytest-aioloop runs a fixture definition (the session caches it).
+        self.is_handled = is_handled
         # Keyed by the fixture function: a test running concurrently has its own copies of
         # its function-scoped definitions, all with the same function.
-        self._handled: dict[object, bool] = {}
         self._async_funcs: dict[object, bool] = {}
         self._warned_strict: set[int] = set()
         #: The kind each live async fixture was set up with (by fixturedef id).
@@ -96,15 +116,6 @@ class LoopChooser:
         kind = self.fixture_kind(fixturedef, fixturedefs_of_item(item), test_pin)
         self._fixture_kinds[key] = (self._generation, kind)
         return kind
-
-    def is_handled(self, fixturedef: pytest.FixtureDef[Any]) -> bool:
-        """Whether pytest-aioloop runs this fixture (cached per definition)."""
-        func = self.func_of(fixturedef)
-        found = self._handled.get(func)
-        if found is None:
-            found = _fixtures.is_handled(func, auto=self.settings.auto)
-            self._handled[func] = found
-        return found
 
     def fixture_kind(
         self,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Literal
 
 import pytest
@@ -10,7 +9,6 @@ import pytest
 from pytest_aioloop._settings.scopes import RANK, Scope
 
 
-@dataclasses.dataclass(frozen=True)
 class LoopKind:
     """Which loop a test or fixture runs in.
 
@@ -21,8 +19,20 @@ class LoopKind:
     fixture (pytest-asyncio 0.21 style).
     """
 
-    kind: Literal["scoped", "shared", "event_loop"]
-    scope: Scope
+    __slots__ = ("kind", "scope")
+
+    def __init__(self, kind: Literal["scoped", "shared", "event_loop"], scope: Scope) -> None:
+        self.kind: Literal["scoped", "shared", "event_loop"] = kind
+        self.scope: Scope = scope
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, LoopKind) and self.kind == other.kind and self.scope == other.scope
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.scope))
+
+    def __repr__(self) -> str:
+        return f"LoopKind({self.kind!r}, {self.scope!r})"
 
     @property
     def rank(self) -> int:

@@ -10,12 +10,12 @@ works with pytest-xdist, where the reports come from the workers.
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from typing import Literal
 
 import pytest
 
+from pytest_aioloop._settings.options import Settings
 from pytest_aioloop._warnings import (
     AioloopWarning,
     LeakedTaskWarning,
@@ -52,24 +52,43 @@ CATEGORY: dict[Net, type[AioloopWarning]] = {
 }
 
 
-@dataclasses.dataclass(frozen=True)
+def net_actions(settings: Settings) -> dict[Net, str]:
+    """Return what each net does with what it finds: ``report``, ``warn``, ``error``, ``ignore``."""
+    return {
+        "leaked_tasks": settings.leaked_tasks,
+        "unhandled_errors": settings.unhandled_errors,
+        "slow_callbacks": settings.slow_callback_action,
+    }
+
+
 class Finding:
     """One thing a net found: a leaked task, an unhandled error or a slow callback."""
 
-    net: Net
-    #: The full text: who (test or fixture), what, where; may span several lines.
-    text: str
-    #: Source location the warning points at (the test's or fixture's definition).
-    where: tuple[str, int] | None = None
-    #: Found while the test's own call ran (then ``error`` fails the call itself).
-    during_call: bool = False
+    __slots__ = ("during_call", "net", "text", "where")
+
+    def __init__(
+        self,
+        net: Net,
+        text: str,
+        where: tuple[str, int] | None = None,
+        during_call: bool = False,
+    ) -> None:
+        self.net: Net = net
+        #: The full text: who (test or fixture), what, where; may span several lines.
+        self.text = text
+        #: Source location the warning points at (the test's or fixture's definition).
+        self.where = where
+        #: Found while the test's own call ran (then ``error`` fails the call itself).
+        self.during_call = during_call
 
 
-@dataclasses.dataclass
 class Findings:
     """What the nets found while one test was set up, run and torn down."""
 
-    items: list[Finding] = dataclasses.field(default_factory=list)
+    __slots__ = ("items",)
+
+    def __init__(self) -> None:
+        self.items: list[Finding] = []
 
     def add(self, finding: Finding) -> None:
         """Record ``finding``."""
@@ -117,11 +136,13 @@ def deliver(
     return failing
 
 
-@dataclasses.dataclass
 class Summary:
     """The findings of the whole run: this process's, and a pytest-xdist controller's workers'."""
 
-    entries: list[tuple[str, Net, str]] = dataclasses.field(default_factory=list)
+    __slots__ = ("entries",)
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, Net, str]] = []
 
     def collect(self, report: pytest.TestReport) -> None:
         """Take the findings a teardown report carries."""

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from pytest_aioloop._loop.manager import nothing
 from pytest_aioloop._nets import slow_callbacks
 from pytest_aioloop._nets.errors import put_handler
-from pytest_aioloop._nets.findings import Finding, Findings, Net
+from pytest_aioloop._nets.findings import Finding, Findings, Net, net_actions
 from pytest_aioloop._nets.leaks import (
     describe_leak,
     pending_by_owner,
@@ -51,11 +51,7 @@ class Nets:
     ) -> None:
         self.settings = settings
         #: The action of each net (``report``, ``warn``, ``error`` or ``ignore``).
-        self.actions: dict[Net, str] = {
-            "leaked_tasks": settings.leaked_tasks,
-            "unhandled_errors": settings.unhandled_errors,
-            "slow_callbacks": settings.slow_callback_action,
-        }
+        self.actions = net_actions(settings)
         self._watch_leaks = settings.leaked_tasks != "ignore"
         self._watch_errors = settings.unhandled_errors != "ignore"
         #: Where a finding goes: the findings of the owner's test while it is set up, runs or is

@@ -11,15 +11,16 @@ from typing import Any
 
 import pytest
 
-from pytest_aioloop._nets.findings import Net, Summary
+from pytest_aioloop._nets.findings import Summary, net_actions
+from pytest_aioloop._settings.options import Settings
 
 
 class Reporter:
     """Lists the nets' findings of the run in a terminal summary section."""
 
-    def __init__(self, summary: Summary, actions: dict[Net, str]) -> None:
+    def __init__(self, summary: Summary, settings: Settings) -> None:
         self.summary = summary
-        self.actions = actions
+        self.actions = net_actions(settings)
 
     def pytest_sessionstart(self, session: pytest.Session) -> None:
         """On a pytest-xdist controller, collect the workers' findings from their reports."""

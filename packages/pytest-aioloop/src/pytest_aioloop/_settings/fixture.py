@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -20,15 +19,29 @@ _ATTR = "_pytest_aioloop_fixture"
 _BUILTIN = "_pytest_aioloop_builtin"
 
 
-@dataclasses.dataclass(frozen=True)
 class FixtureOptions:
     """What ``pytest_aioloop.fixture`` adds to ``pytest.fixture``."""
 
-    loop_scope: Scope | None = None
-    timeout: float | None = None
-    has_timeout: bool = False
-    #: ``False``: the tests that use the fixture run alone, never concurrently.
-    concurrent: bool = True
+    __slots__ = ("concurrent", "has_timeout", "loop_scope", "timeout")
+
+    def __init__(
+        self,
+        loop_scope: Scope | None = None,
+        timeout: float | None = None,
+        has_timeout: bool = False,
+        concurrent: bool = True,
+    ) -> None:
+        self.loop_scope = loop_scope
+        self.timeout = timeout
+        self.has_timeout = has_timeout
+        #: ``False``: the tests that use the fixture run alone, never concurrently.
+        self.concurrent = concurrent
+
+    def __repr__(self) -> str:
+        return (
+            f"FixtureOptions(loop_scope={self.loop_scope!r}, timeout={self.timeout!r}, "
+            f"has_timeout={self.has_timeout!r}, concurrent={self.concurrent!r})"
+        )
 
 
 @overload

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -24,14 +23,38 @@ MARKER_LINE = (
 _KEYWORDS = ("loop_scope", "loop_factories", "timeout", "scope", "concurrency", "concurrent")
 
 
-@dataclasses.dataclass(frozen=True)
 class MarkerSpec:
     """The validated arguments of the closest ``asyncio`` marker."""
 
-    loop_scope: Scope | None = None
-    loop_factories: tuple[str, ...] | None = None
-    timeout: float | None = None
-    has_timeout: bool = False
+    __slots__ = ("has_timeout", "loop_factories", "loop_scope", "timeout")
+
+    def __init__(
+        self,
+        loop_scope: Scope | None = None,
+        loop_factories: tuple[str, ...] | None = None,
+        timeout: float | None = None,
+        has_timeout: bool = False,
+    ) -> None:
+        self.loop_scope = loop_scope
+        self.loop_factories = loop_factories
+        self.timeout = timeout
+        self.has_timeout = has_timeout
+
+    def _values(self) -> tuple[object, ...]:
+        return (self.loop_scope, self.loop_factories, self.timeout, self.has_timeout)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, MarkerSpec) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        scope, factories, timeout, has_timeout = self._values()
+        return (
+            f"MarkerSpec(loop_scope={scope!r}, loop_factories={factories!r}, "
+            f"timeout={timeout!r}, has_timeout={has_timeout!r})"
+        )
 
     def timeout_or(self, default: float | None) -> float | None:
         """Return the marker's timeout if it gives one, else ``default``."""

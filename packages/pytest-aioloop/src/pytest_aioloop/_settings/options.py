@@ -7,9 +7,8 @@ values; where pytest-asyncio has the same option, the first line is pytest-async
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Collection
-from typing import Literal
+from typing import Any, Literal
 
 import pytest
 
@@ -22,17 +21,34 @@ MISMATCH_ACTIONS = ("explain", "error")
 GROUP = "aioloop"
 
 
-@dataclasses.dataclass(frozen=True)
 class Option:
-    """One setting: its ini name, command-line flag, value shape and help text."""
+    """One setting: its ini name, command-line flag, value shape and help text.
 
-    ini: str
-    flag: str
-    metavar: str | None
-    help: str
-    default: str | None
-    #: ``bool`` options are flags on the command line.
-    kind: Literal["string", "bool"] = "string"
+    (Plain classes, not dataclasses, throughout the plugin: a dataclass costs start-up time.)
+    """
+
+    __slots__ = ("default", "flag", "help", "ini", "kind", "metavar")
+
+    def __init__(
+        self,
+        ini: str,
+        flag: str,
+        metavar: str | None,
+        help: str,
+        default: str | None,
+        *,
+        kind: Literal["string", "bool"] = "string",
+    ) -> None:
+        self.ini = ini
+        self.flag = flag
+        self.metavar = metavar
+        self.help = help
+        self.default = default
+        #: ``bool`` options are flags on the command line.
+        self.kind = kind
+
+    def __repr__(self) -> str:
+        return f"Option({self.ini!r}, {self.flag!r})"
 
 
 OPTIONS: tuple[Option, ...] = (
@@ -162,32 +178,71 @@ def add_options(parser: pytest.Parser, *, taken: Collection[str] = ()) -> None:
         )
 
 
-@dataclasses.dataclass(frozen=True)
 class Settings:
     """Every option's value, validated once per session."""
 
-    mode: str
-    debug: bool
-    default_fixture_loop_scope: str | None
-    default_test_loop_scope: Scope
-    #: Seconds (``None``: no timeout).
-    timeout: float | None
-    #: The leaked-task net's action: report, warn, error or ignore.
-    leaked_tasks: str
-    #: The unhandled-error net's action: report, warn, error or ignore.
-    unhandled_errors: str
-    #: The slow-callback threshold in seconds (``None``: not watched).
-    slow_callback: float | None
-    #: What the slow-callback net does with one: report, warn or error.
-    slow_callback_action: str
-    loop_scope_mismatch: str = "explain"
-    concurrency: int = 1
-    loop_factory: str = "asyncio"
+    __slots__ = _FIELDS = (
+        "concurrency",
+        "debug",
+        "default_fixture_loop_scope",
+        "default_test_loop_scope",
+        "leaked_tasks",
+        "loop_factory",
+        "loop_scope_mismatch",
+        "mode",
+        "slow_callback",
+        "slow_callback_action",
+        "timeout",
+        "unhandled_errors",
+    )
+
+    def __init__(
+        self,
+        *,
+        mode: str,
+        debug: bool,
+        default_fixture_loop_scope: str | None,
+        default_test_loop_scope: Scope,
+        timeout: float | None,
+        leaked_tasks: str,
+        unhandled_errors: str,
+        slow_callback: float | None,
+        slow_callback_action: str,
+        loop_scope_mismatch: str = "explain",
+        concurrency: int = 1,
+        loop_factory: str = "asyncio",
+    ) -> None:
+        self.mode = mode
+        self.debug = debug
+        self.default_fixture_loop_scope = default_fixture_loop_scope
+        self.default_test_loop_scope: Scope = default_test_loop_scope
+        #: Seconds (``None``: no timeout).
+        self.timeout = timeout
+        #: The leaked-task net's action: report, warn, error or ignore.
+        self.leaked_tasks = leaked_tasks
+        #: The unhandled-error net's action: report, warn, error or ignore.
+        self.unhandled_errors = unhandled_errors
+        #: The slow-callback threshold in seconds (``None``: not watched).
+        self.slow_callback = slow_callback
+        #: What the slow-callback net does with one: report, warn or error.
+        self.slow_callback_action = slow_callback_action
+        self.loop_scope_mismatch = loop_scope_mismatch
+        self.concurrency = concurrency
+        self.loop_factory = loop_factory
 
     @property
     def auto(self) -> bool:
         """Whether auto mode is on."""
         return self.mode == "auto"
+
+    def replace(self, **changes: Any) -> Settings:
+        """Return a copy with ``changes``."""
+        values = {name: getattr(self, name) for name in self._FIELDS}
+        return Settings(**{**values, **changes})
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._FIELDS)
+        return f"Settings({values})"
 
 
 def _value(config: pytest.Config, name: str) -> object:
