@@ -424,8 +424,11 @@ def test_slow_callbacks(
         result.stdout.fnmatch_lines(
             [
                 "*= asyncio safety nets (pytest-aioloop) =*",
-                "  <Task * coro=<test_blocks_briefly()"
-                " running at *> held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s)",
+                "test_slow_callbacks.py::test_blocks_briefly",
+                "  Synchronous code held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s),"
+                " at:",
+                '    File "*test_slow_callbacks.py", line 7, in test_blocks_briefly',
+                "      time.sleep(0.2)",
             ]
         )
     else:

@@ -18,8 +18,10 @@ def test_slow_step_is_reported(pytester: pytest.Pytester) -> None:
         [
             "*= asyncio safety nets (pytest-aioloop) =*",
             "test_example.py::test_holds_the_loop_briefly",
-            "  <Task * coro=<test_holds_the_loop_briefly() running at *test_example.py:*>"
-            " held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s)",
+            "  Synchronous code held the event loop for 0.2* s (asyncio_slow_callback = 0.1 s),"
+            " at:",
+            '    File "*test_example.py", line 12, in read_config_slowly',
+            "      time.sleep(0.2)  # stands for a blocking driver call, *",
         ]
     )
 

@@ -102,7 +102,12 @@ class SessionState:
         """The safety nets."""
         from pytest_aioloop._nets.nets import Nets
 
-        return Nets(self.settings, sink=self.findings, orphan=self.summary.add)
+        return Nets(
+            self.settings,
+            sink=self.findings,
+            orphan=self.summary.add,
+            watchdog=lambda: self.watchdog,
+        )
 
     def made(self, part: str) -> bool:
         """Whether the part called ``part`` was made (asked for) in this session."""

@@ -9,9 +9,7 @@ needs to know: lines for the terminal, whether the session is stopping, and that
 from __future__ import annotations
 
 import contextlib
-import re
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
@@ -33,7 +31,6 @@ from pytest_aioloop._concurrency.running import Running, outcome
 from pytest_aioloop._items.plan import PLAN_KEY, TestRun
 from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._loop.manager import GRACE_SECONDS
-from pytest_aioloop._nets import slow_callbacks
 from pytest_aioloop._run.owners import pending_tasks
 from pytest_aioloop._run.stacks import describe_tasks
 from pytest_aioloop._run.watchdog import Blocked
@@ -43,8 +40,6 @@ if TYPE_CHECKING:
     import asyncio
 else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
-
-_TASK_NAME = re.compile(r"name='([^']+)'")
 
 
 def _run_of(item: pytest.Item) -> TestRun:
@@ -108,8 +103,6 @@ class Group:
         self._closed = False
         self.count = 0
         self.peak = 0
-        #: Undoes the slow-callback watching of the group's loop (``None``: not watching).
-        self._unwatch: Callable[[], None] | None = None
         router.start()
 
     def accepts(self, item: pytest.Function, kind: LoopKind, limit: int) -> bool:
@@ -168,7 +161,6 @@ class Group:
             self._saved_loop = save_current_loop()
             self.state.nets.record_owners(loop)
         set_current_loop(loop)  # for sync code of the group's tests and fixtures
-        self._watch_slow_callbacks(loop)
         return loop
 
     def _report_early(
@@ -248,6 +240,9 @@ class Group:
         if deadlines:
             token = dog.arm(max(0.0, min(deadlines) - loop.time()) + GRACE_SECONDS + 0.5)
         self._wakeup = wakeup = loop.create_future()
+        # Slow callbacks are looked for while the group's tests run (the test of the task that
+        # runs at the time is named).
+        watch = self.state.nets.watch_blocking(loop, None)
         try:
             with self.router.routing(phase=None):
                 loop.run_until_complete(wakeup)
@@ -261,6 +256,8 @@ class Group:
             self.interrupt()
             raise
         finally:
+            if watch is not None:
+                watch.stop()
             self._wakeup = None
             if token is not None:
                 dog.disarm(token)
@@ -323,20 +320,6 @@ class Group:
                 return item
         return None
 
-    # -- slow callbacks -----------------------------------------------------------------------
-    def _watch_slow_callbacks(self, loop: asyncio.AbstractEventLoop) -> None:
-        threshold = self.state.settings.slow_callback
-        if threshold is None or self._unwatch is not None:
-            return
-        self._unwatch = slow_callbacks.watch(loop, threshold, self._slow_callback)
-
-    def _slow_callback(self, line: str) -> None:
-        # asyncio names the slow handle; a test's own task carries the test's node id.
-        match = _TASK_NAME.search(line)
-        item = self.state.active.get(match.group(1)) if match else None
-        owner = _run_of(item).owner if item is not None else None
-        self.state.nets.record_slow(owner, line)
-
     # -- the end --------------------------------------------------------------------------------
     def close(self) -> None:
         """The group is drained or interrupted: stop routing and watching, close its loop."""
@@ -344,9 +327,6 @@ class Group:
             return
         self._closed = True
         self.router.stop()
-        if self._unwatch is not None:
-            self._unwatch()
-            self._unwatch = None
         if self._saved_loop is not None:
             restore_current_loop(self._saved_loop)
             self._saved_loop = None

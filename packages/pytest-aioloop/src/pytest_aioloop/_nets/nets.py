@@ -11,8 +11,8 @@ run a test themselves:
   on the test's behalf.
 - **Unhandled errors** (:mod:`.errors`). What reaches a loop's exception handler, attributed to
   the owner of the failing task or callback.
-- **Slow callbacks** (:mod:`.slow_callbacks`). asyncio's debug-mode "Executing ... took N s"
-  records during a test's call.
+- **Slow callbacks** (:mod:`.slow_callbacks`). Synchronous code that holds the loop during a
+  test's call, found by the watchdog thread (no debug mode).
 
 Nothing holds a task or an error's traceback: findings are formatted when they happen.
 """
@@ -23,7 +23,6 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from pytest_aioloop._loop.manager import nothing
 from pytest_aioloop._nets import slow_callbacks
 from pytest_aioloop._nets.errors import put_handler
 from pytest_aioloop._nets.findings import Finding, Findings, Net, net_actions
@@ -39,6 +38,8 @@ from pytest_aioloop._settings.options import Settings
 if TYPE_CHECKING:
     import asyncio
 
+    from pytest_aioloop._run.watchdog import Watchdog
+
 
 class Nets:
     """The nets of one session (kept by the session state in ``config.stash``)."""
@@ -48,8 +49,11 @@ class Nets:
         settings: Settings,
         sink: Callable[[Owner | None], Findings | None],
         orphan: Callable[[str, Finding], None],
+        watchdog: Callable[[], Watchdog],
     ) -> None:
         self.settings = settings
+        #: The session's watchdog thread (made when first asked for).
+        self._watchdog = watchdog
         #: The action of each net (``report``, ``warn``, ``error`` or ``ignore``).
         self.actions = net_actions(settings)
         self._watch_leaks = settings.leaked_tasks != "ignore"
@@ -163,26 +167,34 @@ class Nets:
         Return what to call when the call ends.
         """
         self.running.add(owner)
-        threshold = self.settings.slow_callback
-        unwatch = (
-            nothing
-            if threshold is None
-            else slow_callbacks.watch(loop, threshold, lambda line: self.record_slow(owner, line))
-        )
+        watch = self.watch_blocking(loop, owner)
+        if watch is None:
+            return lambda: self.running.discard(owner)
 
         def ended() -> None:
             self.running.discard(owner)
-            unwatch()
+            watch.stop()
 
         return ended
 
-    def record_slow(self, owner: Owner | None, line: str) -> None:
-        """Record a slow callback of ``owner`` (``None``: no test could be named)."""
-        threshold = self.settings.slow_callback or 0.0
-        who = owner.prefix() if owner is not None else ""
-        self._record(
-            owner, "slow_callbacks", f"{who}{line} (asyncio_slow_callback = {threshold:g} s)"
-        )
+    def watch_blocking(self, loop: asyncio.AbstractEventLoop, owner: Owner | None) -> Any:
+        """Start looking for slow callbacks in ``loop`` (if asked to); return the watch.
+
+        What holds the loop is attributed to the owner of the task that runs then, else to
+        ``owner``. Stop the watch (``.stop()``) when the loop stops being watched.
+        """
+        threshold = self.settings.slow_callback
+        if threshold is None:
+            return None
+
+        def sink(holder: Owner | None, text: str) -> None:
+            who = holder if holder is not None else owner
+            prefix = who.prefix() if who is not None else ""
+            self._record(who, "slow_callbacks", prefix + text)
+
+        watch = slow_callbacks.BlockWatch(loop, threshold, self._watchdog(), sink)
+        watch.start()
+        return watch
 
     # -- delivery -----------------------------------------------------------------------------
     def _record(self, owner: Owner | None, net: Net, text: str) -> None:

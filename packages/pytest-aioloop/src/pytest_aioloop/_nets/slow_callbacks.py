@@ -1,60 +1,145 @@
-"""Slow callbacks: asyncio's debug mode times each callback and logs the slow ones.
+"""Slow callbacks: synchronous code that holds a loop longer than ``asyncio_slow_callback``.
 
-:func:`watch` switches that on for one loop and hands each slow callback's line to a sink:
-the nets for a test that runs alone, a group for tests that run together (which names the
-test from the task in the line).
+No debug mode: while a test's call runs, its loop runs a heartbeat, a timer every quarter of the
+threshold. The session's watchdog thread looks at the loop: when the heartbeat is late by more
+than the threshold, something synchronous holds the loop, and the thread reads what the main
+thread is running at that moment: the line of user code, and the call it is in (also a C
+function, such as ``time.sleep``). When the loop runs again, the next heartbeat reports it with
+how long the loop was held (to within a quarter of the threshold).
 """
 
 from __future__ import annotations
 
-import logging
-import re
+import linecache
+import os
+import sysconfig
+import time
+import types
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+from pytest_aioloop._run.owners import Owner, owner_of
 
 if TYPE_CHECKING:
     import asyncio
 
-#: asyncio names our wrappers as a task's creator; that frame is ours, not the user's.
-_OUR_FRAME = re.compile(r" created at \S*pytest_aioloop[/\\](?:\w+[/\\])*\w+\.py:\d+")
+    from pytest_aioloop._run.watchdog import Watchdog
+else:
+    from pytest_aioloop._compat.lazy_asyncio import asyncio
+
+#: Where a finding about the holder goes: ``(owner or None, text)``.
+Sink = Callable[[Owner | None, str], None]
 
 
-def watch(
-    loop: asyncio.AbstractEventLoop, threshold: float, sink: Callable[[str], None]
-) -> Callable[[], None]:
-    """Time ``loop``'s callbacks; give ``sink`` a line for each slower than ``threshold`` s.
+class BlockWatch:
+    """Finds synchronous code that holds one loop too long while it is watched.
 
-    Return the undo: it puts the loop's debug mode and threshold back as they were.
+    :meth:`start` and :meth:`stop` bracket the watching (a test's call, a group's run); the
+    heartbeat runs in the loop, :meth:`check` in the watchdog thread.
     """
-    debug = loop.get_debug()
-    duration = getattr(loop, "slow_callback_duration", 0.1)
-    loop.set_debug(True)
-    loop.slow_callback_duration = threshold
-    recorder = SlowCallbackRecorder(sink)
-    logger = logging.getLogger("asyncio")
-    logger.addHandler(recorder)
 
-    def undo() -> None:
-        logger.removeHandler(recorder)
-        if not loop.is_closed():
-            loop.set_debug(debug)
-            loop.slow_callback_duration = duration
-
-    return undo
-
-
-class SlowCallbackRecorder(logging.Handler):
-    """Collects asyncio's debug-mode 'Executing ... took N seconds' records."""
-
-    def __init__(self, sink: Callable[[str], None]) -> None:
-        super().__init__(logging.WARNING)
+    def __init__(
+        self, loop: asyncio.AbstractEventLoop, threshold: float, watchdog: Watchdog, sink: Sink
+    ) -> None:
+        self.loop = loop
+        self.threshold = threshold
+        self.period = threshold / 4
+        self.watchdog = watchdog
         self.sink = sink
+        #: When the heartbeat last ran (monotonic seconds).
+        self.last = 0.0
+        #: What the watchdog saw while the loop was held (set in its thread, taken in the loop).
+        self.held: tuple[float, str, asyncio.Task[Any] | None] | None = None
+        self._seen = -1.0
+        self._handle: asyncio.TimerHandle | None = None
 
-    def emit(self, record: logging.LogRecord) -> None:
-        if isinstance(record.msg, str) and record.msg.startswith("Executing"):
-            args = record.args if isinstance(record.args, tuple) else ()
-            if len(args) == 2:
-                handle = _OUR_FRAME.sub("", str(args[0]))
-                self.sink(f"{handle} held the event loop for {float(str(args[1])):.3f} s")
-            else:  # pragma: no cover - asyncio changed its message
-                self.sink(record.getMessage())
+    def start(self) -> None:
+        """Start the heartbeat and the watchdog's looking."""
+        self.last = time.monotonic()
+        self._handle = self.loop.call_later(self.period, self._beat)
+        self.watchdog.watch(self)
+
+    def stop(self) -> None:
+        """Stop both; report what was held since the last heartbeat, if anything was."""
+        self.watchdog.unwatch(self)
+        if self._handle is not None:
+            self._handle.cancel()
+            self._handle = None
+        self._report(time.monotonic())
+
+    def _beat(self) -> None:
+        now = time.monotonic()
+        self._report(now)
+        self.last = now
+        self._handle = self.loop.call_later(self.period, self._beat)
+
+    def _report(self, now: float) -> None:
+        held, self.held = self.held, None
+        if held is None:
+            return
+        since, where, task = held
+        owner = owner_of(task) if task is not None else None
+        self.sink(
+            owner,
+            f"Synchronous code held the event loop for {now - since:.2f} s "
+            f"(asyncio_slow_callback = {self.threshold:g} s), at:\n{where}",
+        )
+
+    # -- in the watchdog thread ---------------------------------------------------------------
+    def next_check(self, now: float) -> float:
+        """When the heartbeat is late enough to count (or, once seen, a period from now)."""
+        if self._seen == self.last:
+            return now + self.period
+        return self.last + self.period + self.threshold
+
+    def check(self, now: float, frame: types.FrameType | None) -> None:
+        """If the heartbeat is late by the threshold, note what the main thread runs."""
+        last = self.last
+        if self._seen == last or now < last + self.period + self.threshold:
+            return
+        self._seen = last
+        task = asyncio.current_task(self.loop)
+        self.held = (last, where_held(frame), task)
+
+
+def where_held(frame: types.FrameType | None) -> str:
+    """Describe the innermost frame of user code, and the library call it is in, if any."""
+    user, library = None, None
+    while frame is not None:
+        if _is_user(frame.f_code.co_filename):
+            user = frame
+            break
+        if library is None:
+            library = frame
+        frame = frame.f_back
+    if user is None:  # pragma: no cover - nothing of the user's on the stack
+        return "  (no frame of your code on the stack)"
+    lines = [_describe(user)]
+    if library is not None:
+        name = library.f_code.co_name
+        lines.append(f"  in {name}() at {library.f_code.co_filename}:{library.f_lineno}")
+    return "\n".join(lines)
+
+
+def _describe(frame: types.FrameType) -> str:
+    filename, lineno = frame.f_code.co_filename, frame.f_lineno
+    text = f'  File "{filename}", line {lineno}, in {frame.f_code.co_name}'
+    source = linecache.getline(filename, lineno).strip()
+    return f"{text}\n    {source}" if source else text
+
+
+def _library_paths() -> tuple[str, ...]:
+    paths = sysconfig.get_paths()
+    found = {paths[name] for name in ("stdlib", "platstdlib", "purelib", "platlib")}
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # pytest_aioloop
+    return tuple(sorted(os.path.normcase(p) for p in (*found, here) if p))
+
+
+_LIBRARIES = _library_paths()
+
+
+def _is_user(filename: str) -> bool:
+    """Whether code in ``filename`` is the user's: not the standard library, nor installed."""
+    if filename.startswith("<"):
+        return False
+    return not os.path.normcase(filename).startswith(_LIBRARIES)

@@ -1,4 +1,10 @@
-"""The watchdog thread that interrupts synchronous code blocking the loop past a timeout."""
+"""The watchdog thread: it interrupts code blocking a loop past a timeout, and finds slow steps.
+
+One thread per session, started at the first use. It does two jobs, both without asyncio's debug
+mode: at a step's timeout it interrupts synchronous code that keeps the loop from cancelling
+the step (:meth:`Watchdog.arm`); and it looks at the main thread when a watched loop has not
+run its heartbeat for too long (:meth:`Watchdog.watch`, see ``_nets.slow_callbacks``).
+"""
 
 from __future__ import annotations
 
@@ -7,7 +13,7 @@ import sys
 import threading
 import time
 import types
-from typing import Any
+from typing import Any, Protocol
 
 from pytest_aioloop._compat.frames import thread_frame
 from pytest_aioloop._run.stacks import user_stack
@@ -19,6 +25,18 @@ class Blocked(KeyboardInterrupt):
     A KeyboardInterrupt subclass so that asyncio lets it out of the loop at once (it swallows
     ordinary exceptions raised in callbacks); pytest-aioloop catches it before pytest does.
     """
+
+
+class Watched(Protocol):
+    """A loop the watchdog looks at while it runs (see ``_nets.slow_callbacks``)."""
+
+    def next_check(self, now: float) -> float:
+        """When the watchdog should look next (monotonic seconds)."""
+        ...
+
+    def check(self, now: float, frame: types.FrameType | None) -> None:
+        """Look: ``frame`` is what the main thread runs now (called in the watchdog thread)."""
+        ...
 
 
 class Watchdog:
@@ -43,6 +61,8 @@ class Watchdog:
         self._signal = getattr(signal, "SIGUSR2", None)
         self._installed = False
         self._previous: Any = None
+        #: The loops the thread looks at while they run.
+        self._watched: list[Watched] = []
 
     def arm(self, seconds: float) -> int:
         """Start the clock for one step; return the token that disarms it."""
@@ -61,6 +81,20 @@ class Watchdog:
             if self._token == token:
                 self._deadline = None
                 self._token += 1
+
+    def watch(self, watched: Watched) -> None:
+        """Look at ``watched`` until :meth:`unwatch`."""
+        if self._thread is None:
+            self._start()
+        with self._cond:
+            self._watched.append(watched)
+            self._cond.notify()
+
+    def unwatch(self, watched: Watched) -> None:
+        """Stop looking at ``watched``."""
+        with self._cond:
+            if watched in self._watched:
+                self._watched.remove(watched)
 
     def close(self) -> None:
         """Stop the thread and give the signal back (at the end of the session)."""
@@ -95,21 +129,34 @@ class Watchdog:
     def _run(self) -> None:
         with self._cond:
             while not self._closed:
-                if self._deadline is None:
+                now = time.monotonic()
+                wake = [w.next_check(now) for w in self._watched]
+                if self._deadline is not None:
+                    wake.append(self._deadline)
+                if not wake:
                     self._cond.wait()
                     continue
-                remaining = self._deadline - time.monotonic()
+                remaining = min(wake) - now
                 if remaining > 0:
                     self._cond.wait(remaining)
                     continue
-                self._deadline = None
-                self._fired = self._token
-                frame = thread_frame(self._main or 0)
-                self.stack = user_stack(frame)
-                if self._installed and self._signal is not None:
-                    signal.pthread_kill(self._main or 0, self._signal)
-                else:  # pragma: no cover - Windows, or the user owns the signal
-                    sys.stderr.write(
-                        "pytest-aioloop: a test blocks the event loop past its timeout; "
-                        "stack:\n" + self.stack
-                    )
+                if self._deadline is not None and now >= self._deadline:
+                    self._interrupt()
+                if self._watched:
+                    frame = thread_frame(self._main or 0)
+                    for watched in list(self._watched):
+                        watched.check(now, frame)
+
+    def _interrupt(self) -> None:
+        """A step's deadline passed: record the main thread's stack and interrupt it."""
+        self._deadline = None
+        self._fired = self._token
+        frame = thread_frame(self._main or 0)
+        self.stack = user_stack(frame)
+        if self._installed and self._signal is not None:
+            signal.pthread_kill(self._main or 0, self._signal)
+        else:  # pragma: no cover - Windows, or the user owns the signal
+            sys.stderr.write(
+                "pytest-aioloop: a test blocks the event loop past its timeout; "
+                "stack:\n" + self.stack
+            )
