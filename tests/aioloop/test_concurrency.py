@@ -261,6 +261,56 @@ def test_junitxml_and_durations(pytester: pytest.Pytester) -> None:
     assert "test 3 says hello" in xml
 
 
+def test_output_of_tests_running_during_another_tests_setup_is_their_own(
+    pytester: pytest.Pytester,
+) -> None:
+    # The talker runs while each quiet test's async fixture sets up and tears down (the loop
+    # runs then): its lines must reach its own report, not the quiet tests' captures.
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        pytestmark = pytest.mark.asyncio(concurrency=5)
+
+        @pytest_aioloop.fixture
+        async def slow(request):
+            print(f"setup of {request.node.name}")
+            for _ in range(3):
+                await asyncio.sleep(0)
+            yield
+            for _ in range(3):
+                await asyncio.sleep(0)
+            print(f"teardown of {request.node.name}")
+
+        async def test_talker():
+            for i in range(50):
+                print(f"talker {i}")
+                await asyncio.sleep(0)
+
+        @pytest.mark.parametrize("i", range(3))
+        async def test_quiet(slow, i):
+            print(f"call of quiet {i}")
+        """
+    )
+    result, _ = _run(pytester, "--junitxml=out.xml", "-o", "junit_logging=all")
+    result.assert_outcomes(passed=4)
+    import xml.etree.ElementTree as ET
+
+    cases = {
+        case.get("name"): "".join(case.itertext())
+        for case in ET.parse(pytester.path / "out.xml").iter("testcase")
+    }
+    assert all(f"talker {i}\n" in cases["test_talker"] for i in range(50))
+    for i in range(3):
+        quiet = cases[f"test_quiet[{i}]"]
+        assert "talker" not in quiet
+        for line in (f"setup of test_quiet[{i}]", f"call of quiet {i}"):
+            assert line in quiet
+        assert f"teardown of test_quiet[{i}]" in quiet
+
+
 def test_rerunfailures_reruns_run_alone(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

@@ -63,3 +63,17 @@ def test_every_module_with_the_stand_in_is_listed() -> None:
         if "from pytest_aioloop._compat.lazy_asyncio import asyncio" in path.read_text()
     }
     assert users == set(lazy_asyncio.USERS)
+
+
+def test_a_private_name_read_first_works_once_asyncio_is_imported() -> None:
+    # A conftest imported asyncio; the plugin's first read of it is a private name (as when
+    # a sync fixture asks for the loop before any async fixture of the session runs).
+    out = _run(
+        """
+        import asyncio
+        from pytest_aioloop._compat import asyncio_internals
+        print(asyncio_internals.running_loop())
+        print(asyncio_internals.asyncio is asyncio)
+        """
+    )
+    assert out.split() == ["None", "True"]

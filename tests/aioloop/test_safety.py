@@ -42,6 +42,40 @@ def test_hung_test_times_out_and_next_test_passes(pytester: pytest.Pytester, rou
     )
 
 
+def test_timeout_counts_the_clock_of_a_loop_that_has_its_own(pytester: pytest.Pytester) -> None:
+    # A loop whose clock jumps 10,000 s at each look (as a virtual-time loop's jumps to its next
+    # timer): the hour-long timeout expires in the loop's time, at once, as asyncio's own
+    # timers there do. Counted in real time, the run would not end within the hour.
+    pytester.makeconftest(
+        """
+        import asyncio
+
+        class JumpingClockLoop(asyncio.SelectorEventLoop):
+            looks = 0
+
+            def time(self):
+                self.looks += 1
+                return super().time() + 10_000 * self.looks
+
+        def pytest_asyncio_loop_factories(config, item):
+            return {"jumping": JumpingClockLoop}
+        """
+    )
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        @pytest.mark.asyncio(timeout=3600)
+        async def test_long_wait_in_loop_time():
+            await asyncio.Event().wait()
+        """
+    )
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=120)
+    result.assert_outcomes(failed=1)
+    result.stdout.fnmatch_lines(["*The test timed out after 3600 s.*"])
+
+
 def test_timeout_precedence_marker_over_cli_over_ini(pytester: pytest.Pytester) -> None:
     pytester.makeini("[pytest]\nasyncio_timeout = 0.1\n")
     pytester.makepyfile(

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_ports._options import OPTIONS
-from pytest_ports.plugin import FIXTURE_NAMES
+from pytest_ports.plugin import FIXTURE_NAMES, OPTIONS
 
 ROOT = Path(__file__).parents[2]
 REFERENCE = ROOT / "docs" / "reference" / "ports.md"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from pytest_ports._options import OPTIONS, OptionSpec
+from pytest_ports.plugin import OPTIONS, OptionSpec
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -120,6 +120,24 @@ def test_help_texts_are_sentences_that_name_the_twins(spec: OptionSpec) -> None:
     assert spec.cli_help.endswith(f". Ini: {spec.ini}. Environment: {spec.env}.")
     assert spec.ini_help.endswith(f". Command line: {spec.cli}. Environment: {spec.env}.")
     assert "default" in spec.help
+
+
+@pytest.mark.parametrize("spec", OPTIONS, ids=lambda spec: spec.ini)
+def test_each_option_parses_and_reads_its_env_as_the_plain_functions_do(
+    spec: OptionSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pytest_ports import _settings
+
+    parse = getattr(_settings, spec.parse)
+    assert getattr(_settings.Settings(), spec.field) == parse(spec.default)
+    assert _settings.settings_from_env({spec.env: spec.default}) == _settings.Settings()
+    changed = "/tmp/ports" if spec.field == "registry" else "not a valid value"
+    monkeypatch.setenv(spec.env, changed)
+    if spec.field == "registry":
+        assert _settings.settings_from_env().registry == parse(changed)
+    else:
+        with pytest.raises(ValueError, match=spec.env):
+            _settings.settings_from_env()
 
 
 RANGE_TEST = """

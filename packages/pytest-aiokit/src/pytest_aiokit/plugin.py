@@ -8,10 +8,7 @@ so it never registers a fixture, marker or option twice.
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
-
-from pytest_aiokit._version import __version__
 
 if TYPE_CHECKING:
     import pytest
@@ -25,14 +22,30 @@ BUNDLED: tuple[tuple[str, str, str], ...] = (
 )
 
 
-@dataclass(frozen=True)
 class PluginStatus:
     """What the report header says about one bundled plugin."""
 
-    distribution: str
-    entry_point: str
-    version: str | None
-    state: str
+    __slots__ = ("distribution", "entry_point", "state", "version")
+
+    def __init__(
+        self, distribution: str, entry_point: str, version: str | None, state: str
+    ) -> None:
+        self.distribution = distribution
+        self.entry_point = entry_point
+        self.version = version
+        self.state = state
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, PluginStatus) and self._values() == other._values()
+
+    def __hash__(self) -> int:
+        return hash(self._values())
+
+    def __repr__(self) -> str:
+        return "PluginStatus({!r}, {!r}, {!r}, {!r})".format(*self._values())
+
+    def _values(self) -> tuple[str, str, str | None, str]:
+        return (self.distribution, self.entry_point, self.version, self.state)
 
     def describe(self) -> str:
         """Return the header fragment, e.g. ``pytest-ports 0.1.0 (active)``."""
@@ -69,6 +82,8 @@ def plugin_statuses(pluginmanager: pytest.PytestPluginManager) -> list[PluginSta
 
 def pytest_report_header(config: pytest.Config) -> str:
     """Add one header line with the version and state of pytest-aioloop and pytest-ports."""
+    from pytest_aiokit._version import __version__
+
     statuses = plugin_statuses(config.pluginmanager)
     line = f"aiokit {__version__}: " + ", ".join(status.describe() for status in statuses)
     drift = sorted(

@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import fixture_function, fixturedefs_of_item
-from pytest_aioloop._loop.factories import default_factory
-from pytest_aioloop._nets.findings import Findings, Summary
 from pytest_aioloop._settings.fixture import is_handled
 from pytest_aioloop._settings.options import Settings
 
@@ -25,7 +23,9 @@ if TYPE_CHECKING:
 
     from pytest_aioloop._compat.asyncio_internals import SavedLoop
     from pytest_aioloop._loop.chooser import LoopChooser
+    from pytest_aioloop._loop.factories import LoopFactory
     from pytest_aioloop._loop.manager import LoopManager
+    from pytest_aioloop._nets.findings import Finding, Findings, Summary
     from pytest_aioloop._nets.nets import Nets
     from pytest_aioloop._run.owners import Owner
     from pytest_aioloop._run.runner import Runner
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from pytest_aioloop._settings.marker import MarkerSpec
 
 #: What the nets found during one test (from its setup to the end of its teardown).
-FINDINGS_KEY = pytest.StashKey[Findings]()
+FINDINGS_KEY: pytest.StashKey[Findings] = pytest.StashKey()
 
 
 class SessionState:
@@ -51,7 +51,6 @@ class SessionState:
         self.fixture_facts: dict[Callable[..., Any], Any] = {}
         #: Whether pytest-aioloop runs each fixture function (see :meth:`is_handled`).
         self._handled: dict[object, bool] = {}
-        self.summary = Summary()
         #: The test being set up, run or torn down (``None`` between tests).
         self.current_item: pytest.Item | None = None
         #: Tests running concurrently, by node id (see ``_concurrency``).
@@ -64,7 +63,7 @@ class SessionState:
         #: The plugin's per-test entry points into the parts async tests need (its business).
         self.parts: Any = None
         #: What ``asyncio_loop_factory`` names, resolved now: a bad value is a usage error.
-        self.loop_factory = default_factory(settings.loop_factory)
+        self.loop_factory = _loop_factory(settings.loop_factory)
 
     # -- the parts, made when first asked for ---------------------------------------------
     @functools.cached_property
@@ -98,6 +97,13 @@ class SessionState:
         return Runner(self.watchdog, self.loops.given_up.add)
 
     @functools.cached_property
+    def summary(self) -> Summary:
+        """The findings of the run, listed at its end (made at the first finding)."""
+        from pytest_aioloop._nets.findings import Summary
+
+        return Summary()
+
+    @functools.cached_property
     def nets(self) -> Nets:
         """The safety nets."""
         from pytest_aioloop._nets.nets import Nets
@@ -105,9 +111,13 @@ class SessionState:
         return Nets(
             self.settings,
             sink=self.findings,
-            orphan=self.summary.add,
+            orphan=self._orphan,
             watchdog=lambda: self.watchdog,
         )
+
+    def _orphan(self, nodeid: str, finding: Finding) -> None:
+        # A finding of no running test goes straight to the summary (made at the first).
+        self.summary.add(nodeid, finding)
 
     def made(self, part: str) -> bool:
         """Whether the part called ``part`` was made (asked for) in this session."""
@@ -169,8 +179,18 @@ class SessionState:
             return None
         stash = item.stash
         if FINDINGS_KEY not in stash:
+            from pytest_aioloop._nets.findings import Findings
+
             stash[FINDINGS_KEY] = Findings()
         return stash[FINDINGS_KEY]
+
+
+def _loop_factory(value: str) -> LoopFactory | None:
+    if value in ("", "asyncio"):  # asyncio's own loop: nothing to import
+        return None
+    from pytest_aioloop._loop.factories import default_factory
+
+    return default_factory(value)
 
 
 STATE_KEY = pytest.StashKey[SessionState]()

@@ -3,14 +3,16 @@
 The work is done in the parts (``docs/concepts/architecture.md`` maps them): options and the
 marker in ``_settings``, pytest-asyncio beside us in ``_coexist``, what collection adds and each
 test's plan, life and call in ``_items``, fixtures in ``_fixtures``, loops in ``_loop``, the
-runner in ``_run``, the safety nets in ``_nets``, and concurrent tests in ``_concurrency``
-(loaded only when used). The hooks below come in the order of a session: configuration,
-collection, each test's protocol, fixtures, the end.
+runner in ``_run``, the safety nets in ``_nets``, and concurrent tests in ``_concurrency``.
+Start-up imports only what configuration and collection need; every other part is imported
+when first used. The hooks below come in the order of a session: configuration, collection,
+each test's protocol, fixtures, the end; then pytest-aioloop's own fixtures, whose bodies call
+into ``_fixtures.builtin``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -18,19 +20,16 @@ import pytest
 from pytest_aioloop import _coexist, hookspecs
 from pytest_aioloop._compat import lazy_asyncio
 from pytest_aioloop._compat.pytest_internals import fixture_name
-from pytest_aioloop._fixtures.builtin import (  # the fixtures: pytest finds them in this module
-    _aioloop_factory,  # noqa: F401
-    event_loop,  # noqa: F401
-    event_loop_policy,  # noqa: F401
-)
 from pytest_aioloop._items import collection
 from pytest_aioloop._items.plan import CONCURRENCY_MARKED, PLAN_KEY, plan_at_setup
-from pytest_aioloop._nets.reporter import Reporter
 from pytest_aioloop._session import STATE_KEY, SessionState
+from pytest_aioloop._settings.fixture import builtin
 from pytest_aioloop._settings.marker import MARKER_LINE
 from pytest_aioloop._settings.options import add_options, read_settings
 
 if TYPE_CHECKING:
+    import asyncio
+
     from pytest_aioloop._items.plan import CallStrategy
 
 #: The markers this plugin registers (the docs' reference reads it).
@@ -84,7 +83,6 @@ def pytest_configure(config: pytest.Config) -> None:
     _coexist.check(config)
     config.addinivalue_line("markers", MARKER_LINE)
     state = config.stash[STATE_KEY] = SessionState(config, read_settings(config))
-    config.pluginmanager.register(Reporter(state.summary, state.settings), "aioloop-reporter")
     if state.settings.auto:
         config.pluginmanager.register(collection.AutoMarker(), "aioloop-auto-marker")
     if state.settings.concurrency > 1:
@@ -242,6 +240,24 @@ def pytest_fixture_setup(
 
 
 # -- the end ------------------------------------------------------------------------------------
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """On a pytest-xdist controller, take the nets' findings from the workers' reports."""
+    manager = session.config.pluginmanager
+    if manager.has_plugin("dsession"):
+        from pytest_aioloop._nets.reporter import take_workers_findings
+
+        take_workers_findings(manager, session.config.stash[STATE_KEY].summary)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """List the leaked tasks, unhandled errors and slow callbacks of the run, per test."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None and state.made("summary"):
+        from pytest_aioloop._nets.reporter import write_summary
+
+        write_summary(terminalreporter, state.summary, state.settings)
+
+
 @pytest.hookimpl(trylast=True)  # after pytest has torn down what the run left set up
 def pytest_sessionfinish(session: pytest.Session) -> None:
     """Close loops of tests run without ``event_loop`` that an interrupted run left open."""
@@ -256,3 +272,40 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     if state is not None and state.made("watchdog"):
         state.watchdog.close()
     lazy_asyncio.refresh()
+
+
+# -- pytest-aioloop's fixtures ------------------------------------------------------------------
+@pytest.fixture(scope="session")
+def _aioloop_factory(request: pytest.FixtureRequest) -> object:
+    """Name of the loop factory this test runs with (internal)."""
+    return getattr(request, "param", None)
+
+
+@pytest.fixture(scope="session")
+@builtin
+def event_loop_policy() -> asyncio.AbstractEventLoopPolicy:
+    """Return the event loop policy that creates the loops of the tests in its visibility.
+
+    Override it (at any scope, parametrized if you like) to run tests with another policy, for
+    example uvloop's; pytest-aioloop restores the previous policy afterwards. On Python 3.14+,
+    where asyncio deprecates policies, prefer the ``pytest_asyncio_loop_factories`` hook.
+    """
+    from pytest_aioloop._fixtures.builtin import current_policy
+
+    return current_policy()
+
+
+@pytest.fixture
+@builtin
+def event_loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEventLoop]:
+    """Return the asyncio event loop the test runs in, installed as the current loop.
+
+    Inside a coroutine test this is ``asyncio.get_running_loop()``. A synchronous test can
+    request it and drive code with ``event_loop.run_until_complete(...)``. Override it in a
+    conftest, module or class (any scope) to run the tests in its visibility in your own loop,
+    as with pytest-asyncio 0.21. pytest-aioloop closes its loops when their scope ends: pending
+    tasks are cancelled, async generators and the default executor are shut down.
+    """
+    from pytest_aioloop._fixtures import builtin as fixtures
+
+    yield from fixtures.event_loop(request)

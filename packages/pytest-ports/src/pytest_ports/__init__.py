@@ -2,23 +2,28 @@
 unrelated processes.
 
 Importing this package imports neither pytest nor asyncio; the pytest fixtures live in
-:mod:`pytest_ports.plugin`.
+:mod:`pytest_ports.plugin`. Each public name is imported when first used (pytest loads the
+plugin in every run, also where no test asks for a port).
 """
 
 from __future__ import annotations
 
-from pytest_ports._errors import NoFreePortError
-from pytest_ports._factory import (
-    PortFactory,
-    bind_unused_tcp_socket,
-    bind_unused_udp_socket,
-    find_unused_tcp_port,
-    find_unused_udp_port,
-    release_port,
-)
-from pytest_ports._registry import PortRegistryWarning
-from pytest_ports._settings import Settings
-from pytest_ports._version import __version__
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pytest_ports._errors import NoFreePortError
+    from pytest_ports._factory import (
+        PortFactory,
+        bind_unused_tcp_socket,
+        bind_unused_udp_socket,
+        find_unused_tcp_port,
+        find_unused_udp_port,
+        release_port,
+    )
+    from pytest_ports._registry import PortRegistryWarning
+    from pytest_ports._settings import Settings
+    from pytest_ports._version import __version__
 
 __all__ = [
     "NoFreePortError",
@@ -32,3 +37,31 @@ __all__ = [
     "find_unused_udp_port",
     "release_port",
 ]
+
+#: The module each public name comes from (PEP 562).
+_LAZY = {
+    "NoFreePortError": "pytest_ports._errors",
+    "PortFactory": "pytest_ports._factory",
+    "bind_unused_tcp_socket": "pytest_ports._factory",
+    "bind_unused_udp_socket": "pytest_ports._factory",
+    "find_unused_tcp_port": "pytest_ports._factory",
+    "find_unused_udp_port": "pytest_ports._factory",
+    "release_port": "pytest_ports._factory",
+    "PortRegistryWarning": "pytest_ports._registry",
+    "Settings": "pytest_ports._settings",
+    "__version__": "pytest_ports._version",
+}
+
+if not TYPE_CHECKING:  # type checkers see the imports above, and misspelt names stay errors
+
+    def __getattr__(name: str) -> object:
+        module = _LAZY.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value  # the next lookup is an ordinary one
+        return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -13,7 +13,6 @@ import os
 import socket
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_ports._errors import NoFreePortError
@@ -109,12 +108,14 @@ def kernel_candidate(kind: Kind, target: Target) -> int:
 # The search
 
 
-@dataclass
 class Found:
     """A port that was claimed and probed, and the bound socket if one was asked for."""
 
-    port: int
-    sock: socket.socket | None = None
+    __slots__ = ("port", "sock")
+
+    def __init__(self, port: int, sock: socket.socket | None = None) -> None:
+        self.port = port
+        self.sock = sock
 
 
 #: Claim a port; return ``None`` on success or why it could not be claimed.

@@ -2,66 +2,58 @@
 
 from __future__ import annotations
 
-import os
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Literal
 
 import pytest
-
-from pytest_ports._errors import HostError
-from pytest_ports._factory import PortFactory
 
 if TYPE_CHECKING:
     import socket
     from collections.abc import Iterator
 
-    from pytest_ports._settings import Family, Settings
+    from pytest_ports._factory import PortFactory
+    from pytest_ports._fixture_factory import FixturePortFactory
+    from pytest_ports._settings import Settings
 
 
-class FixturePortFactory(PortFactory):
-    """The factory behind the factory fixtures: a bad argument fails the test that gave it.
-
-    The failure names the test and the fixture and shows no traceback from inside the plugin;
-    the plain :class:`PortFactory` raises ``ValueError`` instead.
-    """
-
-    def _fail(self, what: str, error: str) -> NoReturn:
-        # pytest names the running test (and its phase) in PYTEST_CURRENT_TEST.
-        test = os.environ.get("PYTEST_CURRENT_TEST", "").rsplit(" (", 1)[0]
-        pytest.fail(f"{test + ': ' if test else ''}{what}: {error}", pytrace=False)
-
-    def __call__(
-        self, *, host: str | None = None, family: Family | socket.AddressFamily | None = None
-    ) -> int:
-        """Return a new unused port; see :meth:`PortFactory.__call__`."""
-        try:
-            return super().__call__(host=host, family=family)
-        except (ValueError, HostError) as exc:
-            error = str(exc)  # failed outside the handler: no "during handling" chain
-        return self._fail(f"unused_{self.kind}_port_factory()", error)
-
-    def bind(
-        self,
-        *,
-        host: str | None = None,
-        family: Family | socket.AddressFamily | None = None,
-        backlog: int = 128,
-    ) -> socket.socket:
-        """Return a socket bound to a new unused port; see :meth:`PortFactory.bind`."""
-        try:
-            return super().bind(host=host, family=family, backlog=backlog)
-        except (ValueError, HostError) as exc:
-            error = str(exc)
-        return self._fail(f"unused_{self.kind}_port_factory.bind()", error)
-
-
-@dataclass(frozen=True)
 class PortsState:
-    """Per-config state: the resolved settings and the two session factories."""
+    """Per-config state: the resolved settings and the two session factories (made at first use)."""
 
-    settings: Settings
-    tcp: FixturePortFactory
-    udp: FixturePortFactory
+    __slots__ = ("_settings", "_tcp", "_udp")
+
+    def __init__(self, settings: Settings | None) -> None:
+        #: ``None``: every option has its default (``Settings()`` is made at first use).
+        self._settings = settings
+        self._tcp: FixturePortFactory | None = None
+        self._udp: FixturePortFactory | None = None
+
+    @property
+    def settings(self) -> Settings:
+        """The resolved settings."""
+        if self._settings is None:
+            from pytest_ports._settings import Settings
+
+            self._settings = Settings()
+        return self._settings
+
+    @property
+    def tcp(self) -> FixturePortFactory:
+        """The session's TCP factory."""
+        if self._tcp is None:
+            self._tcp = _factory("tcp", self.settings)
+        return self._tcp
+
+    @property
+    def udp(self) -> FixturePortFactory:
+        """The session's UDP factory."""
+        if self._udp is None:
+            self._udp = _factory("udp", self.settings)
+        return self._udp
+
+
+def _factory(kind: Literal["tcp", "udp"], settings: Settings) -> FixturePortFactory:
+    from pytest_ports._fixture_factory import FixturePortFactory
+
+    return FixturePortFactory(kind, settings=settings)
 
 
 STATE_KEY = pytest.StashKey[PortsState]()

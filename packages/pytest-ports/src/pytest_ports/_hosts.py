@@ -9,22 +9,26 @@ import ipaddress
 import socket
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pytest_ports._errors import LOOPBACK_FIX, BadHostError, NoFreePortError, UnbindableHostError
+from pytest_ports._record import Record
 
 if TYPE_CHECKING:
     from pytest_ports._settings import Family
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Record):
     """One bind the probe makes: address family, address and (for IPv6) the V6ONLY flag."""
 
-    family: socket.AddressFamily
-    address: str
-    v6only: bool | None = None
+    __slots__ = ("address", "family", "v6only")
+
+    def __init__(
+        self, family: socket.AddressFamily, address: str, v6only: bool | None = None
+    ) -> None:
+        self.family = family
+        self.address = address
+        self.v6only = v6only
 
     def __str__(self) -> str:
         if self.family == socket.AF_INET6:
@@ -34,12 +38,14 @@ class Target:
         return self.address
 
 
-@dataclass(frozen=True)
-class Ipv6Support:
+class Ipv6Support(Record):
     """What this process found about IPv6, once."""
 
-    loopback: bool
-    dual_stack: bool
+    __slots__ = ("dual_stack", "loopback")
+
+    def __init__(self, loopback: bool, dual_stack: bool) -> None:
+        self.loopback = loopback
+        self.dual_stack = dual_stack
 
 
 _ipv6_lock = threading.Lock()

@@ -11,7 +11,8 @@ import subprocess
 import sys
 import threading
 from collections.abc import Container, Sequence
-from dataclasses import dataclass
+
+from pytest_ports._record import Record
 
 #: Ports below this need privileges on most systems; never hand them out.
 MIN_PORT = 1024
@@ -27,14 +28,16 @@ _LINUX_RESERVED = "/proc/sys/net/ipv4/ip_local_reserved_ports"
 _IANA_DYNAMIC = (49152, 65535)
 
 
-@dataclass(frozen=True)
-class EphemeralRange:
+class EphemeralRange(Record):
     """The range the OS picks ports from for ``bind(0)`` and outgoing connections."""
 
-    low: int
-    high: int
-    reserved: frozenset[int]
-    source: str
+    __slots__ = ("high", "low", "reserved", "source")
+
+    def __init__(self, low: int, high: int, reserved: frozenset[int], source: str) -> None:
+        self.low = low
+        self.high = high
+        self.reserved = reserved
+        self.source = source
 
 
 def _parse_port_list(text: str) -> frozenset[int]:
@@ -114,14 +117,18 @@ def ephemeral_range() -> EphemeralRange:
         return _range_cache
 
 
-@dataclass(frozen=True)
-class Pool:
+class Pool(Record):
     """Where candidates come from: a list of ports, or the kernel when ``ports`` is empty."""
 
-    ports: Sequence[int]
-    description: str
-    #: Fast membership: the ``range`` itself, or a frozenset for a list of ports.
-    members: Container[int] = ()
+    __slots__ = ("description", "members", "ports")
+
+    def __init__(
+        self, ports: Sequence[int], description: str, members: Container[int] = ()
+    ) -> None:
+        self.ports = ports
+        self.description = description
+        #: Fast membership: the ``range`` itself, or a frozenset for a list of ports.
+        self.members = members
 
     @property
     def kernel(self) -> bool:

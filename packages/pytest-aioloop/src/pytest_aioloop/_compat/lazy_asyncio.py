@@ -40,12 +40,15 @@ class _Deferred:
     """Stands in for the ``asyncio`` module until an attribute of it is first read."""
 
     def __getattr__(self, name: str) -> Any:
-        if name.startswith("_") or name in _PROBED:
-            # Introspection (pytest scanning the plugin module for fixtures, mock and
-            # unwrap checks, dataclasses looking for ClassVar) must not import asyncio; the
-            # plugin reads none of these names.
-            raise AttributeError(name)
-        real = importlib.import_module("asyncio")
+        real = sys.modules.get("asyncio")
+        if real is None:
+            if name.startswith("_") or name in _PROBED:
+                # Introspection (pytest scanning the plugin module for fixtures, mock and
+                # unwrap checks, dataclasses looking for ClassVar) must not import asyncio;
+                # the plugin reads a private name only once asyncio is imported (it makes a
+                # loop first).
+                raise AttributeError(name)
+            real = importlib.import_module("asyncio")
         for user in USERS:
             module = sys.modules.get(user)
             if module is not None and module.__dict__.get("asyncio") is self:

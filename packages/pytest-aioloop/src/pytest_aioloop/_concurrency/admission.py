@@ -69,28 +69,33 @@ class Plugins:
 
 
 def reason_alone(
-    state: SessionState, item: pytest.Item, plan: ItemPlan, *, concurrent: bool, plugins: Plugins
+    state: SessionState,
+    item: pytest.Item,
+    plan: ItemPlan,
+    *,
+    concurrent: bool,
+    plugins: Plugins,
+    by_closure: dict[object, str | None],
 ) -> str | None:
     """Return why ``item`` must run alone, or ``None`` if it may run with others.
 
-    ``concurrent`` is what its markers say (``_settings.marker.concurrency_of``).
+    ``concurrent`` is what its markers say (``_settings.marker.concurrency_of``);
+    ``by_closure`` caches what the fixtures say, which is the same for tests that see the
+    same fixture definitions (``plan.closure``).
     """
     if not concurrent:
         return "it is marked concurrent=False"
     if not plan.loop_from_setup:
         return "it uses an event_loop or event_loop_policy of its own, or loop factories"
-    names = getattr(item, "fixturenames", ())
-    for name, why in PROCESS_WIDE.items():
-        if name in names:
-            return why
-    defs = fixturedefs_of_item(item)
-    for name in names:
-        found = defs.get(name)
-        if not found:
-            continue
-        options = options_of(state.func_of(found[-1]))
-        if options is not None and not options.concurrent:
-            return f"it uses fixture {name!r}, made with concurrent=False"
+    key = plan.closure
+    if key is not None and key in by_closure:
+        why = by_closure[key]
+    else:
+        why = _fixtures_reason(state, item)
+        if key is not None:
+            by_closure[key] = why
+    if why is not None:
+        return why
     obj = getattr(item, "obj", None)
     if getattr(obj, "patchings", None):
         return "it is decorated with unittest.mock.patch (it patches the whole process)"
@@ -103,4 +108,21 @@ def reason_alone(
         return "pytest-rerunfailures may rerun it (a rerun runs alone)"
     if plugins.timeout and (plugins.timeout_all or item.get_closest_marker("timeout")):
         return "pytest-timeout applies to it (its timer measures one test at a time)"
+    return None
+
+
+def _fixtures_reason(state: SessionState, item: pytest.Item) -> str | None:
+    """Why the fixtures ``item`` uses keep it alone, if they do."""
+    names = getattr(item, "fixturenames", ())
+    for name, why in PROCESS_WIDE.items():
+        if name in names:
+            return why
+    defs = fixturedefs_of_item(item)
+    for name in names:
+        found = defs.get(name)
+        if not found:
+            continue
+        options = options_of(state.func_of(found[-1]))
+        if options is not None and not options.concurrent:
+            return f"it uses fixture {name!r}, made with concurrent=False"
     return None

@@ -103,7 +103,15 @@ class Group:
         self._closed = False
         self.count = 0
         self.peak = 0
+        #: The test whose setup or teardown runs now (its output is pytest's to capture).
+        self._phase: str | None = None
         router.start()
+        # While the loop runs during a phase, the other tests' tasks run too: their output
+        # is routed to them. Code that runs outside the loop is the phase's own.
+        state.runner.around = self._phase_routing
+
+    def _phase_routing(self) -> contextlib.AbstractContextManager[None]:
+        return self.router.routing(phase=self._phase)
 
     def accepts(self, item: pytest.Function, kind: LoopKind, limit: int) -> bool:
         """Whether ``item`` can join: same parent, same loop, same limit."""
@@ -121,9 +129,13 @@ class Group:
         self.router.open(nodeid)
         call = item.stash[PLAN_KEY].call = GroupCall(self.own_loop)
         setup_stack.own_function_fixtures(item)
-        setup = self.phases.run(
-            item, "setup", lambda: ihook.pytest_runtest_setup(item=item), ihook=ihook
-        )
+        self._phase = nodeid
+        try:
+            setup = self.phases.run(
+                item, "setup", lambda: ihook.pytest_runtest_setup(item=item), ihook=ihook
+            )
+        finally:
+            self._phase = None
         state.current_item = None
         if not setup.passed:
             self._report_early(item, setup, nextitem, ihook)
@@ -176,7 +188,7 @@ class Group:
         with reporting_for(item):
             ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
             log(item, setup, ihook=ihook)
-            self.phases.teardown(item, keeper, ihook=ihook)
+            self._teardown(item, keeper, ihook)
             ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
         self._done_with(item, nodeid)
 
@@ -302,15 +314,22 @@ class Group:
         )
         nextitem = self._keeper(item) or keeper or self._final_next
         setup_stack.put_back(item)
-        self.phases.teardown(item, nextitem, ihook=ihook)
+        self._teardown(item, nextitem, ihook)
         ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
         for message in output.warnings:
             record_warning(ihook, message, nodeid)
         self._done_with(item, nodeid)
 
+    def _teardown(self, item: pytest.Function, nextitem: pytest.Item | None, ihook: Any) -> None:
+        self._phase = item.nodeid
+        try:
+            self.phases.teardown(item, nextitem, ihook=ihook)
+        finally:
+            self._phase = None
+
     def _done_with(self, item: pytest.Function, nodeid: str) -> None:
         self.state.active.pop(nodeid, None)
-        self.router.close(nodeid)
+        self.router.discard(nodeid)
         setup_stack.forget_request(item)
 
     def _keeper(self, exclude: pytest.Function) -> pytest.Function | None:
@@ -326,6 +345,8 @@ class Group:
         if self._closed:
             return
         self._closed = True
+        if self.state.runner.around == self._phase_routing:
+            self.state.runner.around = None
         self.router.stop()
         if self._saved_loop is not None:
             restore_current_loop(self._saved_loop)
@@ -354,9 +375,12 @@ class Group:
             item = entry.item
             del self.running[item]
             setup_stack.put_back(item)
+            self._phase = entry.nodeid
             try:
                 item.ihook.pytest_runtest_teardown(item=item, nextitem=self._keeper(item))
             except Exception as exc:  # pragma: no cover - shown, the others still run
                 self.host.say([f"{item.nodeid}: teardown failed: {exc!r}"])
+            finally:
+                self._phase = None
             self._done_with(item, entry.nodeid)
         self.close()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import collections
 import sys
-from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -47,6 +46,10 @@ class Concurrency:
         self._checked = False
         #: The other plugins that keep tests alone (looked up at the first test).
         self._plugins: Plugins | None = None
+        #: What the markers of each parent say, for its tests without an asyncio marker.
+        self._by_parent: dict[object, tuple[int, bool]] = {}
+        #: Why tests must run alone because of their fixtures, by fixture closure.
+        self._by_closure: dict[object, str | None] = {}
         self.group: Group | None = None
         self.alone: collections.Counter[str] = collections.Counter()
         self.together = 0
@@ -113,13 +116,15 @@ class Concurrency:
         plan = plan_at_setup(state, item)
         if plan is None or not plan.is_async_test or plan.error is not None:
             return None
-        limit, concurrent = concurrency_of(item.iter_markers("asyncio"), state.settings.concurrency)
+        limit, concurrent = self._concurrency_of(item)
         if limit <= 1:
             return None
         plugins = self._plugins
         if plugins is None:
             plugins = self._plugins = Plugins.of(self.config)
-        reason = reason_alone(state, item, plan, concurrent=concurrent, plugins=plugins)
+        reason = reason_alone(
+            state, item, plan, concurrent=concurrent, plugins=plugins, by_closure=self._by_closure
+        )
         if reason is not None:
             self.alone[reason] += 1
             self.say_verbose([f"asyncio: {item.nodeid} runs alone: {reason}"])
@@ -130,6 +135,17 @@ class Concurrency:
             return None  # its setup fails with the message
         self.together += 1
         return kind, limit
+
+    def _concurrency_of(self, item: pytest.Function) -> tuple[int, bool]:
+        """The ``concurrency=`` and ``concurrent=`` of ``item``'s markers (cached per parent)."""
+        default = self.state.settings.concurrency
+        if any(mark.name == "asyncio" for mark in item.own_markers):
+            return concurrency_of(item.iter_markers("asyncio"), default)
+        parent = item.parent
+        found = self._by_parent.get(parent)
+        if found is None:
+            found = self._by_parent[parent] = concurrency_of(item.iter_markers("asyncio"), default)
+        return found
 
     def drain(self, *, nextitem: pytest.Item | None) -> None:
         """Finish every running test of the group; the last is torn down towards ``nextitem``."""
@@ -170,31 +186,6 @@ class Concurrency:
         """Write ``lines`` to the terminal under ``-v``."""
         if self.config.get_verbosity() > 0:
             self.say(lines)
-
-    # -- output of the tests running beside the one in a phase ----------------------------------
-    @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: inside pytest's capture and logs
-    def pytest_runtest_setup(self, item: pytest.Item) -> Generator[None, None, None]:
-        """Route other running tests' output away from this test's setup capture."""
-        return (yield from self._routed(item))
-
-    @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: inside pytest's capture and logs
-    def pytest_runtest_call(self, item: pytest.Item) -> Generator[None, None, None]:
-        """Route other running tests' output away from this test's call capture."""
-        return (yield from self._routed(item))
-
-    @pytest.hookimpl(wrapper=True, trylast=True)  # innermost: inside pytest's capture and logs
-    def pytest_runtest_teardown(self, item: pytest.Item) -> Generator[None, None, None]:
-        """Route other running tests' output away from this test's teardown capture."""
-        return (yield from self._routed(item))
-
-    def _routed(self, item: pytest.Item) -> Generator[None, None, None]:
-        if self.group is None:
-            return (yield)
-        nodeid = item.nodeid
-        if nodeid not in self.state.active:
-            return (yield)
-        with self.router.routing(phase=nodeid):
-            return (yield)
 
     # -- the end ----------------------------------------------------------------------------------
     def pytest_terminal_summary(self, terminalreporter: Any) -> None:

@@ -10,7 +10,6 @@ for code without an owner: threads, C code writing to file descriptors 1 and 2.
 
 from __future__ import annotations
 
-import dataclasses
 import io
 import logging
 import sys
@@ -20,14 +19,16 @@ from typing import Any, TextIO
 from pytest_aioloop._run.owners import OWNER
 
 
-@dataclasses.dataclass
 class Output:
     """What one running test wrote, logged and warned."""
 
-    stdout: list[str] = dataclasses.field(default_factory=list)
-    stderr: list[str] = dataclasses.field(default_factory=list)
-    log: list[str] = dataclasses.field(default_factory=list)
-    warnings: list[warnings.WarningMessage] = dataclasses.field(default_factory=list)
+    __slots__ = ("log", "stderr", "stdout", "warnings")
+
+    def __init__(self) -> None:
+        self.stdout: list[str] = []
+        self.stderr: list[str] = []
+        self.log: list[str] = []
+        self.warnings: list[warnings.WarningMessage] = []
 
 
 class Router:
@@ -46,6 +47,8 @@ class Router:
         self._streams: dict[int, _Stream] = {}
         #: The handlers that carry :attr:`_keep_out` until the group ends.
         self._filtered: list[logging.Handler] = []
+        #: The root logger's handlers when they were last filtered (unchanged: nothing to do).
+        self._seen: list[logging.Handler] = []
         self._keep_out = _OtherTests(self)
         #: ``warnings.showwarning`` while routing (one object, so it can be recognised), and
         #: the one it stands in front of.
@@ -59,6 +62,10 @@ class Router:
     def close(self, nodeid: str) -> Output:
         """Stop collecting for ``nodeid``; return what it wrote."""
         return self.outputs.pop(nodeid, None) or Output()
+
+    def discard(self, nodeid: str) -> None:
+        """Stop collecting for ``nodeid``, if that was not done yet."""
+        self.outputs.pop(nodeid, None)
 
     def target(self) -> Output | None:
         """Return the output of the running test that owns the current code, if any."""
@@ -89,6 +96,7 @@ class Router:
         for handler in self._filtered:
             handler.removeFilter(self._keep_out)
         self._filtered.clear()
+        self._seen = []
         self._streams.clear()
 
     # -- around pytest's phases and the waits ---------------------------------------------------
@@ -109,11 +117,15 @@ class Router:
         return wrapper
 
     def _filter_handlers(self) -> None:
+        handlers = logging.getLogger().handlers
+        if handlers == self._seen:  # the common case: pytest put the same handlers back
+            return
         filtered, ours = self._filtered, self._handler
-        for handler in logging.getLogger().handlers:
+        for handler in handlers:
             if handler is not ours and handler not in filtered:
                 handler.addFilter(self._keep_out)
                 filtered.append(handler)
+        self._seen = list(handlers)
 
     def _show_warning(self, message: Warning | str, category: type[Warning], *where: Any) -> None:
         # Warnings of the phase's own test are its too (they go to its report later).

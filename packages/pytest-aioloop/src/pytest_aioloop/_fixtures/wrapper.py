@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import callspec_param, finish_with, fixture_name
-from pytest_aioloop._items.plan import PLAN_KEY, factory_of
+from pytest_aioloop._items.lifecycle import factory_of
+from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._run.runner import FixtureRun
 from pytest_aioloop._run.stacks import source_location
 from pytest_aioloop._session import SessionState
+from pytest_aioloop._settings import RANK
 from pytest_aioloop._settings.fixture import options_of, timeout_of
-from pytest_aioloop._settings.scopes import RANK
 
 if TYPE_CHECKING:
     import asyncio

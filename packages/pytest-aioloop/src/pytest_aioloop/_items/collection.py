@@ -22,7 +22,6 @@ from pytest_aioloop._items.plan import (
     plan_item,
     unwrap_test_function,
 )
-from pytest_aioloop._loop.factories import FactoriesError, factories_for, unavailable_reason
 from pytest_aioloop._settings.options import Settings
 
 _USE_LOOP = pytest.mark.usefixtures("event_loop")
@@ -98,6 +97,8 @@ def parametrize_factories(settings: Settings, metafunc: pytest.Metafunc) -> None
     plan = plan_item(definition, settings)
     if not plan.is_async_test or plan.error is not None:
         return
+    from pytest_aioloop._loop.factories import FactoriesError, factories_for, unavailable_reason
+
     try:
         factories = factories_for(definition)
     except FactoriesError:

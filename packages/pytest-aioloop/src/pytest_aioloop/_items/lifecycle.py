@@ -19,7 +19,9 @@ from pytest_aioloop._compat.asyncio_internals import (
 from pytest_aioloop._compat.pytest_internals import request_first
 from pytest_aioloop._items.plan import PLAN_KEY, ItemPlan, TestRun, unwrap_test_function
 from pytest_aioloop._loop.chooser import explain_mismatches
+from pytest_aioloop._loop.factories import LoopFactory
 from pytest_aioloop._loop.kinds import LoopKind
+from pytest_aioloop._loop.policy import factory_for
 from pytest_aioloop._nets.findings import deliver
 from pytest_aioloop._nets.loop_hygiene import check_current_loop
 from pytest_aioloop._run.owners import Owner
@@ -95,3 +97,19 @@ def location_of(item: pytest.Item) -> tuple[str, int]:
     """Return the file and line of the test's function (where its warnings point)."""
     func, _ = unwrap_test_function(getattr(item, "obj", None))
     return source_location(func) or (str(item.path), 0)
+
+
+def factory_of(
+    request: pytest.FixtureRequest, item: pytest.Item | None
+) -> tuple[object, LoopFactory | None]:
+    """Return (key, factory) of the loops ``item`` and its fixtures create (see its plan)."""
+    if item is None or PLAN_KEY not in item.stash:
+        return factory_for(request, item)
+    plan = item.stash[PLAN_KEY]
+    return factory_for(
+        request,
+        item,
+        factory_name=plan.factory_name,
+        factories=plan.factories,
+        loop_from_setup=plan.loop_from_setup,
+    )

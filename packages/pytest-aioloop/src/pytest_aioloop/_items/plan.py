@@ -9,18 +9,18 @@ from __future__ import annotations
 
 import inspect
 import types
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import (
     callspec_param,
     closure_of,
+    fixture_function,
     visible_fixturedefs,
 )
-from pytest_aioloop._loop.factories import FactoriesError, LoopFactory, factories_for, hooked
-from pytest_aioloop._loop.policy import factory_for, overrides_builtin
+from pytest_aioloop._settings.fixture import is_builtin
 from pytest_aioloop._settings.marker import MarkerError, MarkerSpec, parse_marker
 from pytest_aioloop._settings.options import Settings
 
@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 
     from pytest_aioloop._compat.asyncio_internals import SavedLoop
     from pytest_aioloop._loop.chooser import Mismatch
+    from pytest_aioloop._loop.factories import LoopFactory
     from pytest_aioloop._loop.kinds import LoopKind
     from pytest_aioloop._run.owners import Owner
     from pytest_aioloop._session import SessionState
@@ -164,16 +165,25 @@ def collector_facts(collector: pytest.Item | pytest.Collector) -> CollectorFacts
     if found is None:
         found = CollectorFacts(
             mark=collector.get_closest_marker("asyncio"),
-            loop_overridden=overrides_builtin(visible_fixturedefs(collector, "event_loop")),
-            policy_overridden=overrides_builtin(
-                visible_fixturedefs(collector, "event_loop_policy")
-            ),
-            factories_hooked=hooked(collector),
+            loop_overridden=_overridden(visible_fixturedefs(collector, "event_loop")),
+            policy_overridden=_overridden(visible_fixturedefs(collector, "event_loop_policy")),
+            factories_hooked=factories_hooked(collector),
         )
         collector.stash[_COLLECTOR_FACTS] = found
         if found.mark is not None and "concurrency" in found.mark.kwargs:
             collector.config.stash[CONCURRENCY_MARKED] = True
     return found
+
+
+def _overridden(defs: Sequence[pytest.FixtureDef[Any]]) -> bool:
+    # The test of ``_loop.policy.overrides_builtin``, made here so that collection needs
+    # nothing of the loop part.
+    return bool(defs) and not is_builtin(fixture_function(defs[-1]))
+
+
+def factories_hooked(node: pytest.Item | pytest.Collector) -> bool:
+    """Whether a plugin or a conftest that applies to ``node`` implements the factories hook."""
+    return bool(node.ihook.pytest_asyncio_loop_factories.get_hookimpls())
 
 
 def async_kind(func: object) -> tuple[bool, bool]:
@@ -311,6 +321,8 @@ def _plan_factory(item: pytest.Item, plan: ItemPlan) -> None:
     if parametrized is not None:
         plan.factory_name = parametrized
     elif plan.is_async_test and plan.error is None:
+        from pytest_aioloop._loop.factories import FactoriesError, factories_for
+
         try:
             factories = plan.factories = factories_for(item)
         except FactoriesError as exc:
@@ -319,19 +331,3 @@ def _plan_factory(item: pytest.Item, plan: ItemPlan) -> None:
             wanted = list(plan.spec.loop_factories or factories or ())
             if len(wanted) == 1 and factories and wanted[0] in factories:
                 plan.factory_name = wanted[0]
-
-
-def factory_of(
-    request: pytest.FixtureRequest, item: pytest.Item | None
-) -> tuple[object, LoopFactory | None]:
-    """Return (key, factory) of the loops ``item`` and its fixtures create (see its plan)."""
-    if item is None or PLAN_KEY not in item.stash:
-        return factory_for(request, item)
-    plan = item.stash[PLAN_KEY]
-    return factory_for(
-        request,
-        item,
-        factory_name=plan.factory_name,
-        factories=plan.factories,
-        loop_from_setup=plan.loop_from_setup,
-    )

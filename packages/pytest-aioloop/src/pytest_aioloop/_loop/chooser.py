@@ -26,9 +26,9 @@ from pytest_aioloop._compat.pytest_internals import (
 )
 from pytest_aioloop._loop.kinds import LoopKind, widest
 from pytest_aioloop._loop.policy import overrides_builtin
+from pytest_aioloop._settings import RANK, Scope
 from pytest_aioloop._settings import fixture as _fixtures
 from pytest_aioloop._settings.options import Settings
-from pytest_aioloop._settings.scopes import RANK, Scope
 
 
 class Mismatch:

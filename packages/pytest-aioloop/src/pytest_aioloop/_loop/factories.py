@@ -19,11 +19,6 @@ class FactoriesError(Exception):
     """The hook returned something other than a mapping of names to loop factories."""
 
 
-def hooked(node: pytest.Item | pytest.Collector) -> bool:
-    """Whether a plugin or a conftest that applies to ``node`` implements the hook."""
-    return bool(node.ihook.pytest_asyncio_loop_factories.get_hookimpls())
-
-
 def factories_for(item: pytest.Item) -> Mapping[str, LoopFactory] | None:
     """Return the loop factories of ``item`` by name, or ``None`` for the default loop.
 

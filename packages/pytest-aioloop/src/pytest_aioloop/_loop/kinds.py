@@ -6,7 +6,7 @@ from typing import Literal
 
 import pytest
 
-from pytest_aioloop._settings.scopes import RANK, Scope
+from pytest_aioloop._settings import RANK, Scope
 
 
 class LoopKind:

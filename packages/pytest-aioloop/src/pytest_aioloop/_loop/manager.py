@@ -16,7 +16,7 @@ from pytest_aioloop._compat.asyncio_internals import (
     may_have_executor,
 )
 from pytest_aioloop._loop.kinds import LoopKind, scope_node
-from pytest_aioloop._settings.scopes import Scope
+from pytest_aioloop._settings import Scope
 from pytest_aioloop._warnings import AioloopWarning, warn
 
 if TYPE_CHECKING:

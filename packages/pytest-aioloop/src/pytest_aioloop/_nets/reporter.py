@@ -2,7 +2,8 @@
 
 Findings of this process reach the summary as they are delivered; a pytest-xdist controller,
 which runs no test itself, takes its workers' from their teardown reports
-(:class:`WorkerFindings`, registered only there).
+(:class:`WorkerFindings`, registered only there). The plugin's hooks call in here only when
+there is something to do: a run without findings never imports this module.
 """
 
 from __future__ import annotations
@@ -14,31 +15,23 @@ import pytest
 from pytest_aioloop._nets.findings import Summary, net_actions
 from pytest_aioloop._settings.options import Settings
 
-
-class Reporter:
-    """Lists the nets' findings of the run in a terminal summary section."""
-
-    def __init__(self, summary: Summary, settings: Settings) -> None:
-        self.summary = summary
-        self.actions = net_actions(settings)
-
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        """On a pytest-xdist controller, collect the workers' findings from their reports."""
-        manager = session.config.pluginmanager
-        if manager.has_plugin("dsession") and not manager.has_plugin(_WORKERS):
-            manager.register(WorkerFindings(self.summary), _WORKERS)
-
-    def pytest_terminal_summary(self, terminalreporter: Any) -> None:
-        """List the leaked tasks, unhandled errors and slow callbacks of the run, per test."""
-        lines = self.summary.lines(self.actions)
-        if not lines:
-            return
-        terminalreporter.write_sep("=", "asyncio safety nets (pytest-aioloop)")
-        for line in lines:
-            terminalreporter.write_line(line)
-
-
 _WORKERS = "aioloop-worker-findings"
+
+
+def take_workers_findings(manager: pytest.PytestPluginManager, summary: Summary) -> None:
+    """On a pytest-xdist controller, collect the workers' findings from their reports."""
+    if not manager.has_plugin(_WORKERS):
+        manager.register(WorkerFindings(summary), _WORKERS)
+
+
+def write_summary(terminalreporter: Any, summary: Summary, settings: Settings) -> None:
+    """List the leaked tasks, unhandled errors and slow callbacks of the run, per test."""
+    lines = summary.lines(net_actions(settings))
+    if not lines:
+        return
+    terminalreporter.write_sep("=", "asyncio safety nets (pytest-aioloop)")
+    for line in lines:
+        terminalreporter.write_line(line)
 
 
 class WorkerFindings:

@@ -15,6 +15,7 @@ its loop as the current one (:meth:`~Runner.run_sync`).
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import sys
 from collections.abc import Callable, Coroutine, Iterator
@@ -60,11 +61,14 @@ class FixtureRun:
 class Runner:
     """Runs tests' and async fixtures' coroutines, each as a task of its owner (one per session)."""
 
-    __slots__ = ("_on_give_up", "_watchdog")
+    __slots__ = ("_on_give_up", "_watchdog", "around")
 
     def __init__(self, watchdog: Watchdog, on_give_up: GiveUp) -> None:
         self._watchdog = watchdog
         self._on_give_up = on_give_up
+        #: What each run of a loop happens inside, if anything (while tests run concurrently,
+        #: their output is routed to each test while the loop runs: see ``_concurrency``).
+        self.around: Callable[[], contextlib.AbstractContextManager[None]] | None = None
 
     def run_test(
         self,
@@ -189,15 +193,23 @@ class Runner:
             except BaseException:
                 coro.close()  # never started: no "coroutine was never awaited" warning later
                 raise
-            return drive(
-                loop,
-                task,
-                timeout,
-                what,
-                related=lambda: pending_tasks(loop, owner),
-                watchdog=self._watchdog,
-                on_give_up=self._on_give_up,
-            )
+            around = self.around
+            routing = around() if around is not None else None
+            if routing is not None:
+                routing.__enter__()
+            try:
+                return drive(
+                    loop,
+                    task,
+                    timeout,
+                    what,
+                    related=lambda: pending_tasks(loop, owner),
+                    watchdog=self._watchdog,
+                    on_give_up=self._on_give_up,
+                )
+            finally:
+                if routing is not None:
+                    routing.__exit__(None, None, None)
         finally:
             if saved is not None:
                 restore_current_loop(saved)

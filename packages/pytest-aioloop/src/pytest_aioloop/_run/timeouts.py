@@ -56,7 +56,16 @@ def drive(
 class _Deadline(Generic[T]):
     """One task's timeout: cancelled at the deadline, given up on after the grace period."""
 
-    __slots__ = ("abandoned", "grace", "loop", "related", "stacks", "task", "timeout")
+    __slots__ = (
+        "abandoned",
+        "finished",
+        "grace",
+        "loop",
+        "related",
+        "stacks",
+        "task",
+        "timeout",
+    )
 
     def __init__(
         self,
@@ -70,9 +79,18 @@ class _Deadline(Generic[T]):
         self.stacks: str | None = None
         self.grace: asyncio.TimerHandle | None = None
         self.abandoned = False
+        #: The run is over: a late :meth:`expire` does nothing.
+        self.finished = False
+
+    def time_up(self) -> None:
+        """The deadline, in the watchdog thread: have the loop expire the task."""
+        with contextlib.suppress(RuntimeError):  # the loop was closed meanwhile: run over
+            self.loop.call_soon_threadsafe(self.expire)
 
     def expire(self) -> None:
         """The deadline: record where the tasks wait, cancel, and give them the grace period."""
+        if self.finished or self.task.done():
+            return
         self.stacks = describe_tasks([self.task, *self.related()])
         self.task.cancel()
         self.grace = self.loop.call_later(GRACE_SECONDS, self.abandon)
@@ -90,8 +108,15 @@ class _Deadline(Generic[T]):
     ) -> T:
         """Run the task to its end, or fail the step at its timeout with its await chains."""
         loop, task, timeout = self.loop, self.task, self.timeout
-        timer = loop.call_later(timeout, self.expire)
-        token = dog.arm(timeout + GRACE_SECONDS + 0.5)
+        timer = None
+        if type(loop).time is asyncio.BaseEventLoop.time:
+            # The loop's clock is real time: the watchdog thread keeps it (no timer handle on
+            # the loop per step). At the deadline it has the loop cancel the task, and it
+            # interrupts code blocking the loop if the task still runs after the grace period.
+            token = dog.arm(timeout, self.time_up, grace=GRACE_SECONDS + 0.5)
+        else:  # a clock of the loop's own (virtual time, say): the timeout counts it
+            timer = loop.call_later(timeout, self.expire)
+            token = dog.arm(timeout + GRACE_SECONDS + 0.5)
         try:
             result = loop.run_until_complete(task)
             if self.stacks is None:
@@ -115,7 +140,9 @@ class _Deadline(Generic[T]):
             _cancel_and_wait(loop, task)
             raise
         finally:
-            timer.cancel()
+            self.finished = True
+            if timer is not None:
+                timer.cancel()
             if self.grace is not None:
                 self.grace.cancel()
             dog.disarm(token)

@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from pytest_aioloop._compat.frames import thread_frame
@@ -43,16 +44,25 @@ class Watchdog:
     """One thread per session that interrupts the main thread when sync code blocks the loop.
 
     ``arm`` sets a deadline for the current step (test call, fixture setup or teardown) and
-    ``disarm`` clears it: two lock operations, no thread started per step. At the deadline the
-    thread records the main thread's stack and, on POSIX, sends it SIGUSR2, whose handler
-    raises :class:`Blocked` (only while that deadline is still armed). Where the signal is
-    unavailable or the user handles it, the stack is only printed.
+    ``disarm`` clears it: two lock operations, no thread started per step, and the thread is
+    woken only when the new deadline comes before the time it sleeps until (a disarmed
+    deadline just wakes it once for nothing). At the step's time it calls the step's
+    ``time_up`` (which asks the loop to cancel the step); if the step is still armed after the
+    grace period, it records the main thread's stack and, on POSIX, sends it SIGUSR2, whose
+    handler raises :class:`Blocked`. Where the signal is unavailable or the user handles it,
+    the stack is only printed.
     """
 
     def __init__(self) -> None:
         self.stack: str | None = None
         self._cond = threading.Condition()
+        #: When to interrupt the main thread (``None``: nothing armed).
         self._deadline: float | None = None
+        #: When to call ``_time_up`` (``None``: not armed, or called already).
+        self._soft: float | None = None
+        self._time_up: Callable[[], None] | None = None
+        #: When the thread wakes by itself (``None``: it waits to be notified).
+        self._wake_at: float | None = None
         self._token = 0
         self._fired = -1
         self._closed = False
@@ -64,22 +74,34 @@ class Watchdog:
         #: The loops the thread looks at while they run.
         self._watched: list[Watched] = []
 
-    def arm(self, seconds: float) -> int:
-        """Start the clock for one step; return the token that disarms it."""
+    def arm(
+        self, seconds: float, time_up: Callable[[], None] | None = None, grace: float = 0.0
+    ) -> int:
+        """Start the clock for one step; return the token that disarms it.
+
+        After ``seconds`` the thread calls ``time_up`` (if given; it must not block); after
+        ``grace`` more it interrupts the main thread.
+        """
         if self._thread is None:
             self._start()
         with self._cond:
             self._token += 1
-            self._deadline = time.monotonic() + seconds
+            now = time.monotonic()
+            self._deadline = now + seconds + grace
+            first = self._deadline
+            if time_up is not None:
+                self._soft = first = now + seconds
+                self._time_up = time_up
             self.stack = None
-            self._cond.notify()
+            if self._wake_at is None or first < self._wake_at:
+                self._cond.notify()
             return self._token
 
     def disarm(self, token: int) -> None:
         """Stop the clock of step ``token`` (a late signal for it is then ignored)."""
         with self._cond:
             if self._token == token:
-                self._deadline = None
+                self._deadline = self._soft = self._time_up = None
                 self._token += 1
 
     def watch(self, watched: Watched) -> None:
@@ -88,7 +110,8 @@ class Watchdog:
             self._start()
         with self._cond:
             self._watched.append(watched)
-            self._cond.notify()
+            if self._wake_at is None or watched.next_check(time.monotonic()) < self._wake_at:
+                self._cond.notify()
 
     def unwatch(self, watched: Watched) -> None:
         """Stop looking at ``watched``."""
@@ -133,13 +156,21 @@ class Watchdog:
                 wake = [w.next_check(now) for w in self._watched]
                 if self._deadline is not None:
                     wake.append(self._deadline)
+                if self._soft is not None:
+                    wake.append(self._soft)
                 if not wake:
+                    self._wake_at = None
                     self._cond.wait()
                     continue
-                remaining = min(wake) - now
+                self._wake_at = min(wake)
+                remaining = self._wake_at - now
                 if remaining > 0:
                     self._cond.wait(remaining)
                     continue
+                if self._soft is not None and now >= self._soft:
+                    time_up, self._soft, self._time_up = self._time_up, None, None
+                    if time_up is not None:
+                        time_up()
                 if self._deadline is not None and now >= self._deadline:
                     self._interrupt()
                 if self._watched:

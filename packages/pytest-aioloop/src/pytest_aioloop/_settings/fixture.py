@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 import pytest
 
+from pytest_aioloop._settings import SCOPES, Scope
 from pytest_aioloop._settings.options import parse_seconds
-from pytest_aioloop._settings.scopes import SCOPES, Scope
 
 if TYPE_CHECKING:
     from pytest_aioloop._settings.marker import MarkerSpec

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
+from pytest_aioloop._settings import SCOPES, Scope
 from pytest_aioloop._settings.options import parse_seconds
-from pytest_aioloop._settings.scopes import SCOPES, Scope
 
 MARKER_LINE = (
     "asyncio(*, loop_scope=None, loop_factories=None, timeout=None, concurrency=None, "

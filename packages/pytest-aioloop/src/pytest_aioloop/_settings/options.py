@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 import pytest
 
-from pytest_aioloop._settings.scopes import SCOPES, Scope
+from pytest_aioloop._settings import SCOPES, Scope
 
 MODES = ("auto", "strict")
 #: What a net does with what it finds.
