@@ -267,6 +267,11 @@ class _InContext:
             value = None
             try:
                 value = yield yielded
+            except GeneratorExit:
+                # Closed (an abandoned task collected as garbage): close the coroutine, as
+                # ``yield from`` does; it may have been collected, and closed, first.
+                run_in(coro.close)
+                raise
             except BaseException as exc:  # forwarded into the coroutine
                 error = exc
 
@@ -278,17 +283,18 @@ async def _in_context(coro: Coroutine[Any, Any, T], ctx: contextvars.Context) ->
 TRANSPARENT_CODE.update((_InContext.__await__.__code__, _in_context.__code__, _ends.__code__))
 
 
+_MISSING = object()
+
+
 def _apply_context(ctx: contextvars.Context) -> Callable[[], None]:
     """Copy the context variables a fixture's step set into the caller's; return the undo."""
     if len(ctx) == 1:  # only the owner: the fixture set no context variable, nor did anyone
         return nothing
-    here = contextvars.copy_context()
     tokens: list[tuple[contextvars.ContextVar[Any], contextvars.Token[Any]]] = []
-    missing = object()
     for var, value in ctx.items():
         if var is OWNER:
             continue  # ownership stays with the fixture's own context
-        if here.get(var, missing) is not value:
+        if var.get(_MISSING) is not value:  # the caller's value (we run in its context)
             tokens.append((var, var.set(value)))
     if not tokens:
         return nothing
