@@ -195,6 +195,12 @@ def markdown(data: dict[str, Any]) -> list[str]:
             "| Module of pytest_aioloop | µs per test | share |",
             "|---|--:|--:|",
         ]
+        rest = 0.0
         for name, micros in sorted(modules.items(), key=lambda kv: -kv[1]):
+            if micros / total < 0.005:  # under half a percent: summed up below
+                rest += micros
+                continue
             lines.append(f"| `{name}` | {micros:.1f} | {micros / total * 100:.0f} % |")
+        if rest:
+            lines.append(f"| the other modules | {rest:.1f} | {rest / total * 100:.0f} % |")
     return lines
