@@ -60,6 +60,8 @@ class SessionState:
         #: Live user-defined event_loop fixtures: fixturedef id -> (description, loop, the
         #: current loop before it, restored at its teardown).
         self.user_event_loops: dict[int, tuple[str, asyncio.AbstractEventLoop, SavedLoop]] = {}
+        #: Async fixtures that ended while their value was in use (see ``_items.ended``).
+        self.ended_fixtures: dict[int, Any] = {}
         #: The plugin's per-test entry points into the parts async tests need (its business).
         self.parts: Any = None
         #: What ``asyncio_loop_factory`` names, resolved now: a bad value is a usage error.

@@ -26,6 +26,7 @@ __all__ = [
     "get_policy",
     "handle_context",
     "has_policies",
+    "hide_task",
     "installed",
     "is_current_loop",
     "may_have_asyncgens",
@@ -212,6 +213,22 @@ def abandon_task(task: asyncio.Task[Any]) -> None:
     the task pending, and asyncio would log a misleading error when it is collected later.
     """
     task._log_destroy_pending = False  # type: ignore[attr-defined]
+
+
+def hide_task(task: asyncio.Task[Any]) -> None:
+    """Leave ``task`` out of ``asyncio.all_tasks()`` (an async fixture's own task).
+
+    Why private: an async generator fixture runs in one task from its setup to its teardown,
+    which pytest-asyncio's fixtures do not; suites that cancel or count "all the tasks" during
+    a test (cleanup helpers, ``assert all_tasks() == {current_task()}``) must not see it, as
+    they do not under pytest-asyncio. asyncio has no public way to leave a task out; its
+    registry's ``_unregister_task`` (Python 3.7 to 3.15) does. The task still runs; the plugin
+    keeps it and ends it at the fixture's teardown. Where the function has gone, the task
+    stays listed.
+    """
+    unregister = getattr(asyncio.tasks, "_unregister_task", None)
+    if unregister is not None:
+        unregister(task)
 
 
 def may_have_asyncgens(loop: asyncio.AbstractEventLoop) -> bool:

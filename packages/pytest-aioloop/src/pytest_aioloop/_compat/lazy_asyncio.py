@@ -27,6 +27,7 @@ USERS = (
     "pytest_aioloop._nets.errors",
     "pytest_aioloop._nets.leaks",
     "pytest_aioloop._nets.slow_callbacks",
+    "pytest_aioloop._run.held",
     "pytest_aioloop._run.owners",
     "pytest_aioloop._run.timeouts",
 )

@@ -28,6 +28,7 @@ from pytest_aioloop._concurrency.calls import GroupCall
 from pytest_aioloop._concurrency.phases import Phases, log
 from pytest_aioloop._concurrency.routing import Router
 from pytest_aioloop._concurrency.running import Running, outcome
+from pytest_aioloop._items import ended
 from pytest_aioloop._items.plan import PLAN_KEY, TestRun
 from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._loop.manager import GRACE_SECONDS
@@ -153,6 +154,13 @@ class Group:
         item = running.item
         loop = self._use_loop(item)
         running.start, running.clock = time.time(), time.perf_counter()
+        state = self.state
+        if state.ended_fixtures:
+            message = ended.failure_of(state, item, started=False)
+            if message is not None:
+                running.start_error = pytest.fail.Exception(message, pytrace=False)
+                self._mark_done(running)
+                return
         try:
             running.ihook.pytest_pyfunc_call(pyfuncitem=item)
         except BaseException as exc:  # the call could not start: it fails with that error
@@ -307,7 +315,7 @@ class Group:
         item.add_report_section("call", "log", "\n".join(output.log))
         ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
         log(item, running.setup, ihook=ihook)
-        running.call.outcome = outcome(running)
+        running.call.outcome = self._outcome(running)
         times = (running.start, running.stop or time.time(), running.duration)
         self.phases.run(
             item, "call", lambda: ihook.pytest_runtest_call(item=item), ihook=ihook, times=times
@@ -326,6 +334,15 @@ class Group:
             self.phases.teardown(item, nextitem, ihook=ihook)
         finally:
             self._phase = None
+
+    def _outcome(self, running: Running) -> BaseException | None:
+        """What the test's call delivers; the failure of a test stopped by its fixture."""
+        state, task = self.state, running.task
+        if state.ended_fixtures and task is not None and task.cancelled():
+            message = ended.failure_of(state, running.item, started=True)
+            if message is not None:
+                return pytest.fail.Exception(message, pytrace=False)
+        return outcome(running)
 
     def _done_with(self, item: pytest.Function, nodeid: str) -> None:
         self.state.active.pop(nodeid, None)

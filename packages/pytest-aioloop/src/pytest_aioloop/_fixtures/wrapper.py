@@ -7,6 +7,7 @@ also while a test runs. When it has been torn down, the nets look at what it lef
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import callspec_param, finish_with, fixture_name
+from pytest_aioloop._items import ended
 from pytest_aioloop._items.lifecycle import factory_of
 from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._run.owners import Owner
@@ -129,7 +131,8 @@ def _fixture_run(
         "fixture", name, item.nodeid if item is not None else "", fixturedef.scope, facts.where
     )
     timeout = timeout_of(facts.options, plan.spec if plan else None, state.settings.timeout)
-    return FixtureRun(owner, name, timeout)
+    # A partial, not a closure over the FixtureRun: no reference cycle to collect per fixture.
+    return FixtureRun(owner, name, timeout, functools.partial(ended.ended_early, state, fixturedef))
 
 
 def _acquire(
@@ -168,6 +171,8 @@ def _acquire(
         for reset in resets:
             reset()
         state.nets.end(owner)
+        if state.ended_fixtures:
+            ended.forget(state, fixturedef)
         chooser.ended(fixturedef)
         state.fixture_loops.pop(id(fixturedef), None)
         release()

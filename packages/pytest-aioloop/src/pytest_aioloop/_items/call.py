@@ -14,6 +14,7 @@ import pytest
 
 from pytest_aioloop._compat.asyncio_internals import set_current_loop
 from pytest_aioloop._compat.pytest_internals import funcarg, replace_test_function
+from pytest_aioloop._items import ended
 from pytest_aioloop._items.lifecycle import plan_kind
 from pytest_aioloop._items.plan import ItemPlan, TestRun, unwrap_test_function
 from pytest_aioloop._loop.chooser import DIFFERENT_LOOP, explain_mismatches
@@ -46,14 +47,20 @@ class SerialCall:
         nets.begin(owner, loop)
 
         def run_test(*args: object, **kwargs: object) -> None:
-            ended = nets.call_started(owner, loop)
+            if state.ended_fixtures:
+                fail_if_a_fixture_ended(state, item, started=False)
+            call_ended = nets.call_started(owner, loop)
             try:
                 runner.run_test(loop, inner(*args, **kwargs), owner=owner, timeout=timeout)
             except Exception as exc:
                 explain_different_loop(exc, item, plan)
                 raise
+            except BaseException:
+                if state.ended_fixtures:  # its task was cancelled because a fixture ended
+                    fail_if_a_fixture_ended(state, item, started=True)
+                raise
             finally:
-                ended()
+                call_ended()
             fail_on_call_findings(state, item)
 
         if hypothesis:
@@ -88,6 +95,13 @@ def _loop_of(
         set_current_loop(testrun.loop)
         return testrun.loop
     return loop
+
+
+def fail_if_a_fixture_ended(state: SessionState, item: pytest.Item, *, started: bool) -> None:
+    """Fail the test if an async fixture it uses ended early (``_items.ended``)."""
+    message = ended.failure_of(state, item, started=started)
+    if message is not None:
+        pytest.fail(message, pytrace=False)
 
 
 def fail_on_call_findings(state: SessionState, item: pytest.Item) -> None:

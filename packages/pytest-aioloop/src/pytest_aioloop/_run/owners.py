@@ -28,7 +28,18 @@ else:
 class Owner:
     """A test's call or one set-up async fixture: what the nets attribute what they find to."""
 
-    __slots__ = ("finished", "kind", "loop", "name", "nodeid", "scope", "tasks", "tracker", "where")
+    __slots__ = (
+        "finished",
+        "kind",
+        "loop",
+        "name",
+        "nodeid",
+        "scope",
+        "task",
+        "tasks",
+        "tracker",
+        "where",
+    )
 
     def __init__(
         self,
@@ -55,6 +66,13 @@ class Owner:
         self.tasks: weakref.WeakSet[asyncio.Task[Any]] | None = None
         #: The task factory that records them (``None``: the loop has another; scan instead).
         self.tracker: object = None
+        #: A test's own task, once its call started it (weakly: the task's context holds the
+        #: owner, and a cycle would wait for the garbage collector).
+        self.task: weakref.ref[asyncio.Task[Any]] | None = None
+
+    def ran(self, task: asyncio.Task[Any]) -> None:
+        """Keep (weakly) the test's own task: the runner started it."""
+        self.task = weakref.ref(task)
 
     def describe(self) -> str:
         """Name the owner at the start of a report line (listed under its test's node id)."""

@@ -32,6 +32,7 @@ from pytest_aioloop._compat.asyncio_internals import (
     set_current_loop,
 )
 from pytest_aioloop._loop.manager import nothing
+from pytest_aioloop._run.held import HeldFixture
 from pytest_aioloop._run.owners import OWNER, Owner, pending_tasks
 from pytest_aioloop._run.stacks import TRANSPARENT_CODE
 from pytest_aioloop._run.timeouts import drive
@@ -50,12 +51,22 @@ GiveUp = Callable[["asyncio.AbstractEventLoop"], None]
 class FixtureRun:
     """One set-up async fixture as the runner sees it: its owner, name and timeout."""
 
-    __slots__ = ("name", "owner", "timeout")
+    __slots__ = ("name", "on_ended", "owner", "reported", "timeout")
 
-    def __init__(self, owner: Owner, name: str, timeout: float | None) -> None:
+    def __init__(
+        self,
+        owner: Owner,
+        name: str,
+        timeout: float | None,
+        on_ended: Callable[[FixtureRun, BaseException], None] | None = None,
+    ) -> None:
         self.owner = owner
         self.name = name
         self.timeout = timeout
+        #: Told (in the loop) when the fixture ends while its value is in use (``_run.held``).
+        self.on_ended = on_ended
+        #: Whether a test was told how the fixture ended early (then its teardown is quiet).
+        self.reported = False
 
 
 class Runner:
@@ -79,17 +90,21 @@ class Runner:
         timeout: float | None,
     ) -> None:
         """Run a test's coroutine to its end, in a task the test owns, within ``timeout``."""
-        self._run(loop, coro, owner, None, timeout, what="The test", name=owner.name)
+        self._run(
+            loop, coro, owner, None, timeout, what="The test", name=owner.name, on_task=owner.ran
+        )
 
     def start_test(
         self, loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], *, owner: Owner
     ) -> asyncio.Task[Any]:
         """Start a test's coroutine as a task the test owns, and return it at once."""
         try:
-            return owned_context(owner).run(loop.create_task, coro, name=owner.name)
+            task = owned_context(owner).run(loop.create_task, coro, name=owner.name)
         except BaseException:
             coro.close()  # never started: no "coroutine was never awaited" warning later
             raise
+        owner.ran(task)
+        return task
 
     def run_fixture(
         self,
@@ -116,22 +131,46 @@ class Runner:
     ) -> Iterator[Any]:
         """Run an async generator fixture: a generator that yields its value once.
 
-        Its setup (up to its ``yield``) runs when the generator starts, its teardown when it
-        resumes; both in one context of the fixture's. ``on_reset`` is given what resets the
+        The fixture runs in one task of its own from its setup to its teardown (see
+        :mod:`.held`), in one context of the fixture's: its setup (up to its ``yield``) when the
+        generator starts, its teardown when it resumes. ``on_reset`` is given what resets the
         context variables the setup copied into the caller's context.
         """
+        what = self._check_no_running_loop(fixture, "setup")
         ctx = owned_context(fixture.owner)
-        agen = func(**kwargs)
-        value, reset = self._step(loop, agen.__anext__(), ctx, fixture, "setup")
-        on_reset(reset)
-        yield value
-        more, _ = self._step(loop, _ends(agen), ctx, fixture, "teardown")
-        if not more:
-            return
-        pytest.fail(
-            f"async fixture {fixture.name!r} yielded more than once: it must yield exactly once.",
-            pytrace=False,
+        held = HeldFixture(loop, func(**kwargs), fixture)
+        value = self._run(
+            loop,
+            held.body(),
+            fixture.owner,
+            ctx,
+            fixture.timeout,
+            what=what,
+            name=f"async fixture {fixture.name!r}",
+            until=held.ready,
+            on_task=held.started,
         )
+        on_reset(_apply_context(ctx))
+        try:
+            yield value
+        except GeneratorExit:  # dropped without its teardown (pytest never does this)
+            if held.task is not None:
+                held.task.cancel()
+            raise
+        task = held.task
+        assert task is not None
+        if held.ended is not None or task.done():
+            if held.ended is not None and not fixture.reported:
+                raise held.ended  # no test saw it: the teardown reports it
+            return
+        held.release.set_result(None)
+        what = self._check_no_running_loop(fixture, "teardown")
+        if self._drive_again(loop, task, fixture.owner, fixture.timeout, what):
+            pytest.fail(
+                f"async fixture {fixture.name!r} yielded more than once: it must yield exactly "
+                "once.",
+                pytrace=False,
+            )
 
     def run_sync(self, loop: asyncio.AbstractEventLoop, func: Callable[[], T]) -> T:
         """Call ``func`` with ``loop`` as the current loop (sync fixtures of pytest-aioloop)."""
@@ -146,38 +185,49 @@ class Runner:
         fixture: FixtureRun,
         step: str,
     ) -> tuple[T, Callable[[], None]]:
+        try:
+            what = self._check_no_running_loop(fixture, step)
+        except BaseException:
+            coro.close()  # never started: no "never awaited" warning later
+            raise
         name = f"{step} of async fixture {fixture.name!r}"
-        what = name[0].upper() + name[1:]
+        result = self._run(loop, coro, fixture.owner, ctx, fixture.timeout, what=what, name=name)
+        return result, _apply_context(ctx)
+
+    @staticmethod
+    def _check_no_running_loop(fixture: FixtureRun, step: str) -> str:
+        """Return how timeouts name the step; fail it if code running in a loop asked for it."""
+        what = f"{step[0].upper()}{step[1:]} of async fixture {fixture.name!r}"
         if running_loop() is not None:
             # Requested from code running in a loop (request.getfixturevalue() in an async
-            # test): no loop can run the step until that code returns. Close it (no "never
-            # awaited" warning later) and say what to do instead.
-            coro.close()
+            # test): no loop can run the step until that code returns. Say what to do instead.
             pytest.fail(
                 f"{what} cannot run while an event loop is running, as when async "
                 "code calls request.getfixturevalue() for the fixture. Request it as an "
                 "argument of the test (or with @pytest.mark.usefixtures) instead.",
                 pytrace=False,
             )
-        result = self._run(loop, coro, fixture.owner, ctx, fixture.timeout, what=what, name=name)
-        return result, _apply_context(ctx)
+        return what
 
     def _run(
         self,
         loop: asyncio.AbstractEventLoop,
-        coro: Coroutine[Any, Any, T],
+        coro: Coroutine[Any, Any, Any],
         owner: Owner,
         context: contextvars.Context | None,
         timeout: float | None,
         *,
         what: str,
         name: str,
-    ) -> T:
-        """Run ``coro`` to completion on ``loop`` (made current meanwhile), within ``timeout``.
+        until: asyncio.Future[Any] | None = None,
+        on_task: Callable[[asyncio.Task[Any]], None] | None = None,
+    ) -> Any:
+        """Run ``coro`` as a task on ``loop`` (made current meanwhile), within ``timeout``.
 
         Without ``context``, the coroutine runs as a task in a copy of the caller's context in
         which ``owner`` owns it; with ``context`` (a fixture's), every step runs in it. ``what``
-        names the work in a timeout's message, ``name`` the task.
+        names the work in a timeout's message, ``name`` the task. The loop runs until the task
+        is done, or ``until`` is (then its result is returned); ``on_task`` is given the task.
         """
         saved = None if is_current_loop(loop) else save_current_loop()
         if saved is not None:
@@ -193,41 +243,59 @@ class Runner:
             except BaseException:
                 coro.close()  # never started: no "coroutine was never awaited" warning later
                 raise
-            around = self.around
-            routing = around() if around is not None else None
-            if routing is not None:
-                routing.__enter__()
-            try:
-                return drive(
-                    loop,
-                    task,
-                    timeout,
-                    what,
-                    related=lambda: pending_tasks(loop, owner),
-                    watchdog=self._watchdog,
-                    on_give_up=self._on_give_up,
-                )
-            finally:
-                if routing is not None:
-                    routing.__exit__(None, None, None)
+            if on_task is not None:
+                on_task(task)
+            return self._drive(loop, task, owner, timeout, what, until=until)
         finally:
             if saved is not None:
                 restore_current_loop(saved)
 
+    def _drive_again(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any],
+        owner: Owner,
+        timeout: float | None,
+        what: str,
+    ) -> Any:
+        """Run ``loop`` (made current meanwhile) until the running ``task`` is done."""
+        saved = None if is_current_loop(loop) else save_current_loop()
+        if saved is not None:
+            set_current_loop(loop)
+        try:
+            return self._drive(loop, task, owner, timeout, what)
+        finally:
+            if saved is not None:
+                restore_current_loop(saved)
 
-async def _ends(agen: Any) -> bool:
-    """Run an async generator's teardown; return whether it yielded again (it must not).
-
-    Its end is a return, not ``StopAsyncIteration`` raised out of the task: the task would keep
-    the exception, whose traceback keeps the frames that keep the task, and every task would
-    then live until the garbage collector runs (each ``asyncio.all_tasks()`` scan meanwhile
-    walks them all).
-    """
-    try:
-        await agen.__anext__()
-    except StopAsyncIteration:
-        return False
-    return True
+    def _drive(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any],
+        owner: Owner,
+        timeout: float | None,
+        what: str,
+        *,
+        until: asyncio.Future[Any] | None = None,
+    ) -> Any:
+        around = self.around
+        routing = around() if around is not None else None
+        if routing is not None:
+            routing.__enter__()
+        try:
+            return drive(
+                loop,
+                task,
+                timeout,
+                what,
+                related=lambda: pending_tasks(loop, owner),
+                watchdog=self._watchdog,
+                on_give_up=self._on_give_up,
+                until=until,
+            )
+        finally:
+            if routing is not None:
+                routing.__exit__(None, None, None)
 
 
 def owned_context(owner: Owner | None) -> contextvars.Context:
@@ -280,7 +348,7 @@ async def _in_context(coro: Coroutine[Any, Any, T], ctx: contextvars.Context) ->
     return await _InContext(coro, ctx)  # type: ignore[no-any-return]
 
 
-TRANSPARENT_CODE.update((_InContext.__await__.__code__, _in_context.__code__, _ends.__code__))
+TRANSPARENT_CODE.update((_InContext.__await__.__code__, _in_context.__code__))
 
 
 _MISSING = object()

@@ -35,22 +35,25 @@ def drive(
     related: Callable[[], list[asyncio.Task[Any]]],
     watchdog: Watchdog,
     on_give_up: Callable[[asyncio.AbstractEventLoop], None],
-) -> T:
+    until: asyncio.Future[Any] | None = None,
+) -> Any:
     """Run ``task`` to completion on ``loop``; fail if it takes longer than ``timeout`` s.
 
     ``what`` names the work in the failure; ``related`` lists more tasks whose await chains
     the failure shows; ``on_give_up`` hears of a loop closed because the task would not end.
+    With ``until``, the loop runs until that future is done (the task goes on), and its
+    result is returned.
     """
     if timeout is None:
         try:
-            return loop.run_until_complete(task)
+            return loop.run_until_complete(task if until is None else until)
         except BaseException as exc:
             # Something interrupted the loop (Ctrl-C, pytest-timeout): say where the task
             # was, then leave the loop healthy.
             _note_interruption(exc, task, related)
             _cancel_and_wait(loop, task)
             raise
-    return _Deadline(loop, task, timeout, related).run(what, watchdog, on_give_up)
+    return _Deadline(loop, task, timeout, related).run(what, watchdog, on_give_up, until)
 
 
 class _Deadline(Generic[T]):
@@ -105,7 +108,8 @@ class _Deadline(Generic[T]):
         what: str,
         dog: Watchdog,
         on_give_up: Callable[[asyncio.AbstractEventLoop], None],
-    ) -> T:
+        until: asyncio.Future[Any] | None = None,
+    ) -> Any:
         """Run the task to its end, or fail the step at its timeout with its await chains."""
         loop, task, timeout = self.loop, self.task, self.timeout
         timer = None
@@ -118,7 +122,7 @@ class _Deadline(Generic[T]):
             timer = loop.call_later(timeout, self.expire)
             token = dog.arm(timeout + GRACE_SECONDS + 0.5)
         try:
-            result = loop.run_until_complete(task)
+            result = loop.run_until_complete(task if until is None else until)
             if self.stacks is None:
                 return result
             message = returned_after_timeout(what, timeout, self.stacks)
