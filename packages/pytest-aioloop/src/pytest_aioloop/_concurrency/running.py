@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._concurrency.calls import GroupCall
+from pytest_aioloop._run.outcomes import unwrap
 from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._run.timeouts import (
     blocked,
@@ -78,7 +79,7 @@ def outcome(running: Running) -> BaseException | None:
         return asyncio.CancelledError("the test's task was cancelled")
     exc = task.exception()
     if exc is not None:
-        return exc
+        return unwrap(exc)  # pytest.skip() and the like inside a task group
     if running.stacks is not None:
         return pytest.fail.Exception(
             returned_after_timeout(what, timeout, running.stacks), pytrace=False

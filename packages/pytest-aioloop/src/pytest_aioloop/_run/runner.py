@@ -33,6 +33,7 @@ from pytest_aioloop._compat.asyncio_internals import (
 )
 from pytest_aioloop._loop.manager import nothing
 from pytest_aioloop._run.held import HeldFixture
+from pytest_aioloop._run.outcomes import unwrap
 from pytest_aioloop._run.owners import OWNER, Owner, pending_tasks
 from pytest_aioloop._run.stacks import TRANSPARENT_CODE
 from pytest_aioloop._run.timeouts import drive
@@ -293,6 +294,11 @@ class Runner:
                 on_give_up=self._on_give_up,
                 until=until,
             )
+        except BaseException as error:
+            unwrapped = unwrap(error)  # pytest.skip() and the like inside a task group
+            if unwrapped is error:
+                raise
+            raise unwrapped from None
         finally:
             if routing is not None:
                 routing.__exit__(None, None, None)
