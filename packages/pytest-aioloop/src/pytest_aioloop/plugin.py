@@ -152,6 +152,8 @@ def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
         return (yield)
     if plan.error is not None:
         pytest.fail(plan.error, pytrace=False)
+    if plan.wraps_coroutine:
+        return (yield)
     if plan.is_async_gen_test:
         pytest.fail(
             f"{item.nodeid} is an async generator function, not a test that pytest-aioloop "
@@ -170,6 +172,11 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
     state = pyfuncitem.config.stash[STATE_KEY]
     plan = stash[PLAN_KEY] if PLAN_KEY in stash else None
     if plan is None or not plan.is_async_test:
+        if plan is not None and plan.wraps_coroutine:
+            from pytest_aioloop._items.wrapped import calls_run_in_a_loop
+
+            with calls_run_in_a_loop(pyfuncitem):
+                return (yield from _sync_call(state, pyfuncitem))
         return (yield from _sync_call(state, pyfuncitem))
     undo = (plan.call or _parts(state).serial).install(state, pyfuncitem, plan)
     try:

@@ -84,6 +84,7 @@ class ItemPlan:
         "mismatches",
         "run",
         "spec",
+        "wraps_coroutine",
     )
 
     def __init__(self) -> None:
@@ -108,6 +109,9 @@ class ItemPlan:
         self.run: TestRun | None = None
         #: What tells the loop chooser that tests see the same fixtures (``closure_of``).
         self.closure: object = None
+        #: The test is a coroutine function that another plugin wrapped in a plain function
+        #: (pytest-run-parallel): pytest calls the wrapper (see ``_items.wrapped``).
+        self.wraps_coroutine = False
 
 
 #: What a test without an asyncio marker has (shared: it is never changed).
@@ -223,8 +227,9 @@ def plan_item(
             mark = collector_facts(item.parent).mark
     func, _ = unwrap_test_function(item.obj)
     is_coro, is_agen = async_kind(func)
+    wraps = not (is_coro or is_agen) and _wraps_coroutine(func)
     if mark is None:
-        if not settings.auto or not (is_coro or is_agen):
+        if not settings.auto or not (is_coro or is_agen or wraps):
             return plan
         if any(item.get_closest_marker(m) for m in OTHER_FRAMEWORK_MARKERS):
             return plan
@@ -234,9 +239,18 @@ def plan_item(
         plan.is_async_gen_test = True
     elif is_coro:
         plan.is_async_test = True
+    elif wraps:
+        plan.wraps_coroutine = True
     else:
         plan.marked_not_async = True
     return plan
+
+
+def _wraps_coroutine(func: object) -> bool:
+    """Whether ``func`` is a plain function that wraps a coroutine function (``__wrapped__``)."""
+    if type(func) is not types.FunctionType or "__wrapped__" not in func.__dict__:
+        return False  # the common case: no attribute lookup that fails
+    return inspect.iscoroutinefunction(inspect.unwrap(func))
 
 
 def _parse(
@@ -283,7 +297,12 @@ def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
     if PLAN_KEY in stash:
         return stash[PLAN_KEY]
     plan = plan_item(item, state.settings, state.marker_specs)
-    if not (plan.is_async_test or plan.is_async_gen_test or plan.marked_not_async):
+    if not (
+        plan.is_async_test
+        or plan.is_async_gen_test
+        or plan.marked_not_async
+        or plan.wraps_coroutine
+    ):
         return None
     plan.closure = closure_of(item)
     item.stash[PLAN_KEY] = plan
@@ -296,6 +315,8 @@ def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
             )
         )
         return plan
+    if plan.wraps_coroutine:
+        return plan  # pytest calls the wrapper, as a sync test (``_items.wrapped``)
     facts = collector_facts(item.parent) if item.parent is not None else None
     hooked = facts.factories_hooked if facts is not None else False
     if plan.error is None and plan.spec.loop_factories and not hooked:
