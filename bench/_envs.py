@@ -32,6 +32,10 @@ def python_of(venv: Path) -> Path:
     return venv / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
 
 
+#: What ``pytest-aioloop[concurrency]`` adds: concurrent tests' setups and teardowns overlap.
+CONCURRENCY_EXTRA = ("greenlet>=3",)
+
+
 def build_local_wheels(out: Path) -> list[Path]:
     """Build fresh wheels of the three local packages (never a cached or editable build)."""
     for name in LOCAL_PACKAGES:
@@ -70,6 +74,7 @@ def _install_local(venv: Path, pytest_spec: str) -> None:
             "pip", "install", "--quiet", "--reinstall-package", "pytest-aioloop",
             "--reinstall-package", "pytest-ports", "--reinstall-package", "pytest-aiokit",
             "--python", str(python_of(venv)), pytest_spec, *map(str, wheels),
+            *CONCURRENCY_EXTRA,
         )  # fmt: skip
 
 

@@ -22,6 +22,8 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 AIOKIT_ALL = "pytest-aiokit, all three plugins"
 IO_TITLE = "7. I/O-bound suite, concurrently"
 TRIVIAL_TITLE = "7. trivial tests in one module"
+FIXTURE_IO_TITLE = "7. tests that wait in their fixtures, concurrently"
+COOPERATIVE = "pytest-asyncio-cooperative"
 #: Scenario 7's measure of everything but the waiting: the overhead part of the ideal.
 IO_INSTANT = "pytest-aiokit, concurrency 1, server answering at once"
 CONCURRENCY = "pytest-aiokit, concurrency "
@@ -35,6 +37,20 @@ _IO_PARTS = (IO_INSTANT, IO_SYNC_FLOOR, IO_ASYNCIO)
 def concurrency(limit: int) -> str:
     """Return the label of pytest-aiokit's run at ``asyncio_concurrency = limit``."""
     return f"{CONCURRENCY}{limit}"
+
+
+#: The suffix of a fixture-I/O run on the same tests written in one module.
+ONE_MODULE = ", tests in one module"
+
+
+def one_module(label: str) -> str:
+    """Return the label of ``label``'s run of the fixture-I/O tests written in one module."""
+    return label + ONE_MODULE
+
+
+def fixture_io_cooperative(tasks: int) -> str:
+    """Return the label of pytest-asyncio-cooperative's run of the fixture-I/O suite."""
+    return f"{COOPERATIVE}, {tasks} tasks"
 
 
 @dataclasses.dataclass
@@ -391,6 +407,84 @@ def io_facts(meta: dict[str, Any], groups: list[Group]) -> str:
     return "".join(f"- {fact}\n" for fact in facts)
 
 
+def _cooperative_label(g: Group, label: str = "") -> str | None:
+    """The cooperative's run on the same layout as ``label`` (modules of 100, or one module)."""
+    one = label.endswith(ONE_MODULE)
+    return next(
+        (
+            other
+            for other in g.medians
+            if other.startswith(COOPERATIVE) and other.endswith(ONE_MODULE) == one
+        ),
+        None,
+    )
+
+
+def fixture_io_table(g: Group) -> str:
+    """Return the fixture-I/O suite's table: wall time, speed-up, time ÷ the cooperative's."""
+    lines = [
+        "| Run | Wall time | Faster than pytest-asyncio | Time ÷ pytest-asyncio-cooperative |",
+        "|---|--:|--:|--:|",
+    ]
+    for label, value in g.medians.items():
+        if value is None:
+            lines.append(f"| {label} | could not run | | |")
+            continue
+        cooperative = _cooperative_label(g, label)
+        speed_up = g.ratio(ASYNCIO, label)
+        versus = g.ratio(label, cooperative) if cooperative else None
+        lines.append(
+            f"| {label} | {_seconds(value)} | "
+            + ("n/a" if speed_up is None else f"{speed_up:.1f}{TIMES}")
+            + f" | {_x(versus)} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def fixture_io_facts(g: Group) -> str:
+    """Return, as a bullet list, how pytest-aiokit ran the fixture-I/O suite concurrently."""
+    facts = []
+    slow = g.medians.get(ASYNCIO)
+    for label, value in g.medians.items():
+        if not label.startswith(CONCURRENCY) or label == concurrency(1) or value is None:
+            continue
+        cooperative = _cooperative_label(g, label)
+        speed_up = g.ratio(ASYNCIO, label)
+        if speed_up is not None and slow is not None:
+            facts.append(
+                f"{label} is {speed_up:.1f}{TIMES} faster than pytest-asyncio "
+                f"({value:.2f} s against {slow:.2f} s)."
+            )
+        versus = g.ratio(label, cooperative) if cooperative else None
+        if cooperative and versus is not None:
+            facts.append(
+                f"{label} took {versus:.2f}{TIMES} the time of {cooperative} "
+                f"({value:.2f} s against {_seconds(g.medians.get(cooperative))})."
+            )
+    return "".join(f"- {fact}\n" for fact in facts)
+
+
+def fixture_io_parts(meta: dict[str, Any], groups: list[Group]) -> list[str]:
+    """Return the paragraphs on the fixture-I/O suite, or none if it was not measured."""
+    f = _find(groups, FIXTURE_IO_TITLE)
+    if f is None:
+        return []
+    parts = [
+        f"{f.n} tests that each wait in their fixture's setup and teardown, and in their body "
+        f"({'; '.join(f.notes)}):\n",
+        fixture_io_table(f),
+        "pytest-aiokit runs tests together within a module or class, and modules one after "
+        "the other (a module's end waits for its last test); pytest-asyncio-cooperative runs "
+        'tests of different modules together. The runs marked "tests in one module" show the '
+        "same tests without module boundaries.\n",
+        fixture_io_facts(f),
+    ]
+    unsupported = io_unsupported(meta, f)
+    if unsupported:
+        parts += ["Could not run this suite:\n", unsupported]
+    return parts
+
+
 def io_unsupported(meta: dict[str, Any], g: Group) -> str:
     """Return, as a bullet list, each plugin that could not run the I/O suite, and its error."""
     return "".join(
@@ -416,6 +510,7 @@ def io_section(meta: dict[str, Any], groups: list[Group], chart: str | None) -> 
     unsupported = io_unsupported(meta, g)
     if unsupported:
         parts += ["Could not run the suite:\n", unsupported]
+    parts += fixture_io_parts(meta, groups)
     if chart:
         parts.append(f"![wall time of each run of the I/O-bound suite]({chart})\n")
     return "\n".join(parts)
@@ -443,6 +538,7 @@ def concurrency_block(meta: dict[str, Any], groups: list[Group]) -> str:
     unsupported = io_unsupported(meta, g)
     if unsupported:
         parts += ["These could not run the suite; the first error each printed:\n", unsupported]
+    parts += fixture_io_parts(meta, groups)
     parts.append(
         "```{image} ../_static/concurrency.png\n"
         ":alt: Wall time of each run of the I/O-bound suite, on a log scale, with the ideal\n"

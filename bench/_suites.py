@@ -30,12 +30,16 @@ from typing import Literal
 from bench._contenders import Contender
 
 Kind = Literal["function", "module", "startup"]
-IoKind = Literal["io", "io-instant", "trivial", "sync"]
+IoKind = Literal["io", "io-instant", "trivial", "sync", "fixture-io", "fixture-io-one-module"]
 TESTS_PER_MODULE = 100
 #: How long the server of the ``io`` suite waits before it answers a line, in seconds.
 IO_DELAY = 0.01
 #: Round trips to that server in each test.
 IO_ROUND_TRIPS = 3
+#: The ``fixture-io`` suite: each test's fixture waits this long in its setup and again in its
+#: teardown (a connection, a transaction), and the test's body waits ``FIXTURE_IO_BODY``.
+FIXTURE_IO_WAIT = 0.01
+FIXTURE_IO_BODY = 0.05
 
 
 def _ini(contender: Contender) -> str:
@@ -157,8 +161,29 @@ _IO_TEST = """
 """
 
 
+_FIXTURE_IO_CONFTEST = """\
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+{imports}
+
+{function}
+async def transaction():
+    await asyncio.sleep({wait})
+    yield 1
+    await asyncio.sleep({wait})
+"""
+
+_FIXTURE_IO_TEST = """
+{mark}async def test_{i:05d}(transaction):
+    await asyncio.sleep({body})
+"""
+
+
 def _io_module(contender: Contender, kind: IoKind, first: int, count: int) -> str:
-    out = ["from __future__ import annotations", "", "import pytest", ""]
+    out = ["from __future__ import annotations", "", "import asyncio", "", "import pytest", ""]
     if contender.io_mark_module:
         out += [f"pytestmark = {contender.io_mark_module}", ""]
     mark = f"{contender.io_mark_test}\n" if contender.io_mark_test else ""
@@ -167,13 +192,16 @@ def _io_module(contender: Contender, kind: IoKind, first: int, count: int) -> st
             out.append(f"\n{mark}async def test_{i:05d}():\n    pass\n")
         elif kind == "sync":
             out.append(f"\n\ndef test_{i:05d}():\n    pass\n")
+        elif kind in ("fixture-io", "fixture-io-one-module"):
+            out.append(_FIXTURE_IO_TEST.format(mark=mark, i=i, body=FIXTURE_IO_BODY))
         else:
             out.append(_IO_TEST.format(mark=mark, i=i, round_trips=IO_ROUND_TRIPS))
     return "\n".join(out)
 
 
 def write_io_suite(root: Path, contender: Contender, kind: IoKind, n: int) -> Path:
-    """Write a scenario-7 suite of ``n`` tests (``trivial``: in one module); return its path."""
+    """Write a scenario-7 suite of ``n`` tests (``trivial``, ``fixture-io-one-module``: in one
+    module, the others in modules of ``TESTS_PER_MODULE``); return its path."""
     root.mkdir(parents=True, exist_ok=False)
     (root / "pytest.ini").write_text(_ini(contender))
     if kind == "trivial":
@@ -181,13 +209,20 @@ def write_io_suite(root: Path, contender: Contender, kind: IoKind, n: int) -> Pa
         (root / "test_trivial.py").write_text(_io_module(contender, kind, 0, n))
         return root
     (root / "conftest.py").write_text("" if kind == "sync" else _io_conftest(contender, kind))
-    for module, first in enumerate(range(0, n, TESTS_PER_MODULE)):
-        count = min(TESTS_PER_MODULE, n - first)
+    per_module = n if kind == "fixture-io-one-module" else TESTS_PER_MODULE
+    for module, first in enumerate(range(0, n, per_module)):
+        count = min(per_module, n - first)
         (root / f"test_io{module:04d}.py").write_text(_io_module(contender, kind, first, count))
     return root
 
 
 def _io_conftest(contender: Contender, kind: IoKind) -> str:
+    if kind in ("fixture-io", "fixture-io-one-module"):
+        return _FIXTURE_IO_CONFTEST.format(
+            imports=f"{contender.imports}\n" if contender.imports else "",
+            function=contender.io_fixture_function,
+            wait=FIXTURE_IO_WAIT,
+        )
     wait = f"        await asyncio.sleep({IO_DELAY})\n" if kind == "io" else ""
     fixtures = _IO_FIXTURES[contender.io_fixture_style].format(
         session=contender.io_fixture_session, function=contender.io_fixture_function

@@ -74,6 +74,8 @@ SAFETY_NETS = (
 #: Scenario 7: pytest-aiokit's concurrency limits, and pytest-asyncio-cooperative's task limit.
 IO_CONCURRENCY = (1, 50, 200)
 COOPERATIVE_TASKS = 200
+#: Scenario 7's fixture-I/O suite: pytest-aiokit's limits (the last one also the cooperative's).
+FIXTURE_IO_CONCURRENCY = (1, 100)
 #: Scenario 7: how many connections asyncio alone (the lower bound) has open at once.
 IO_ASYNCIO_AT_ONCE = 200
 #: Scenario 7: the trivial tests' concurrency limit when on.
@@ -328,6 +330,54 @@ def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
     )
     jobs = [aiokit("trivial", trivial_n, c) for c in (1, TRIVIAL_CONCURRENCY)]
     bench.measure(f"s7-trivial-{trivial_n}", 7, _report.TRIVIAL_TITLE, trivial_n, jobs)
+    scenario_fixture_io(bench, n, job, aiokit)
+
+
+def scenario_fixture_io(bench: Bench, n: int, job: Any, aiokit: Any) -> None:
+    """Scenario 7, second suite: tests that wait in their fixtures' setup and teardown."""
+    jobs = [
+        job(PYTEST_ASYNCIO, "fixture-io", n),
+        *(aiokit("fixture-io", n, c) for c in FIXTURE_IO_CONCURRENCY),
+        job(
+            COOPERATIVE,
+            "fixture-io",
+            n,
+            f"--max-asyncio-tasks={FIXTURE_IO_CONCURRENCY[-1]}",
+            label=_report.fixture_io_cooperative(FIXTURE_IO_CONCURRENCY[-1]),
+        ),
+        *(job(c, "fixture-io", n) for c in (CONCURRENT, CONCURRENT_PYTEST_90)),
+        # The same tests in one module: pytest-aiokit runs tests together within a module,
+        # so each module's end waits for its last test; pytest-asyncio-cooperative does not.
+        aiokit(
+            "fixture-io-one-module",
+            n,
+            FIXTURE_IO_CONCURRENCY[-1],
+            label=_report.one_module(_report.concurrency(FIXTURE_IO_CONCURRENCY[-1])),
+        ),
+        job(
+            COOPERATIVE,
+            "fixture-io-one-module",
+            n,
+            f"--max-asyncio-tasks={FIXTURE_IO_CONCURRENCY[-1]}",
+            label=_report.one_module(_report.fixture_io_cooperative(FIXTURE_IO_CONCURRENCY[-1])),
+        ),
+    ]
+    notes = [
+        f"{n} tests in modules of {_suites.TESTS_PER_MODULE}, each with a function-scoped async "
+        f"fixture that waits {_suites.FIXTURE_IO_WAIT * 1000:.0f} ms in its setup and again in "
+        f"its teardown, and a body that waits {_suites.FIXTURE_IO_BODY * 1000:.0f} ms"
+    ]
+    may_fail = frozenset(j.label for j in jobs[-5:-2])
+    bench.measure(
+        f"s7-fixture-io-{n}",
+        7,
+        _report.FIXTURE_IO_TITLE,
+        n,
+        jobs,
+        notes=notes,
+        runs=bench.runs_for(n, io=True),
+        may_fail=may_fail,
+    )
 
 
 def scenario_instructions(bench: Bench) -> dict[str, Any] | None:

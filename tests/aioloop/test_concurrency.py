@@ -497,3 +497,36 @@ def test_no_aioloop_leaves_a_configured_suite_to_pytest(pytester: pytest.Pyteste
     result.stdout.fnmatch_lines(["*Unknown config option: asyncio_concurrency*"])
     result.stdout.no_fnmatch_line("*pytest_aioloop*")
     result.stdout.no_fnmatch_line("*ran together*")
+
+
+def test_a_reported_test_keeps_nothing_of_its_task(pytester: pytest.Pytester) -> None:
+    # A group's tests are reported one by one; what ran them (task, coroutine, context) goes
+    # with them, not at the end of the session.
+    pytester.makepyfile(
+        """
+        import asyncio
+        import gc
+        import weakref
+
+        import pytest
+
+        TASKS = []
+
+
+        @pytest.mark.asyncio(concurrency=5)
+        class TestTogether:
+            @pytest.mark.parametrize("n", range(10))
+            async def test_one(self, n):
+                TASKS.append(weakref.ref(asyncio.current_task()))
+                await asyncio.sleep(0)
+
+
+        def test_tasks_are_gone():
+            gc.collect()
+            assert len(TASKS) == 10
+            assert [ref for ref in TASKS if ref() is not None] == []
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=11)
+    result.stdout.fnmatch_lines(["asyncio: 10 async tests ran together*"])

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,36 @@ import pytest
 from tests.aioloop.reports import run_collecting as _run
 
 SUITE = Path(__file__).parent / "conformance"
+
+
+#: Each test's outcome, run alone (pinned, so that a test that fails in both modes cannot hide).
+EXPECTED = {
+    "test_conformance_outcomes.py::test_setup_error": "error",
+    "test_conformance_outcomes.py::test_teardown_error": "passed+error",
+    "test_conformance_outcomes.py::test_fails": "failed",
+    "test_conformance_outcomes.py::test_skipped": "skipped",
+    "test_conformance_outcomes.py::test_skipif": "skipped",
+    "test_conformance_outcomes.py::test_skip_inside": "skipped",
+    "test_conformance_outcomes.py::test_xfail": "skipped",  # pytest's report of an xfail
+    "test_conformance_outcomes.py::test_xpass": "passed",  # and of a non-strict xpass
+    "test_conformance_outcomes.py::test_importorskip": "skipped",
+    "test_conformance_overlap.py::test_setup_breaks": "error",
+    "test_conformance_overlap.py::test_teardown_breaks": "passed+error",
+    "test_conformance_overlap.py::TestScopesAcrossYield::test_past_the_deadline": "failed",
+    "test_conformance_overlap.py::TestScopesAcrossYield::test_its_listener_fails": "failed",
+}
+
+
+def _outcome_of(reports: Mapping[tuple[str, str], tuple[str, object]], nodeid: str) -> str:
+    phases = {when: outcome for (node, when), (outcome, _) in reports.items() if node == nodeid}
+    if phases.get("setup") == "failed":
+        return "error"
+    if phases.get("setup") == "skipped":
+        return "skipped"
+    call = phases.get("call", "")
+    if call == "skipped":
+        return "skipped"
+    return call + ("+error" if phases.get("teardown") == "failed" else "")
 
 
 def test_conformance_same_reports_with_and_without_concurrency(pytester: pytest.Pytester) -> None:
@@ -21,5 +53,11 @@ def test_conformance_same_reports_with_and_without_concurrency(pytester: pytest.
     outcomes = alone.parseoutcomes()
     assert outcomes == together.parseoutcomes()
     assert outcomes["passed"] > 15
+    nodeids = {nodeid for nodeid, _ in alone_reports.seen}
+    for nodeid in sorted(nodeids):
+        expected = EXPECTED.get(nodeid, "passed")
+        if "TestScopesAcrossYield" in nodeid and sys.version_info < (3, 11):
+            expected = "skipped"
+        assert (nodeid, _outcome_of(alone_reports.seen, nodeid)) == (nodeid, expected)
     together.stdout.fnmatch_lines(["asyncio: * async tests ran together*"])
     together.stdout.no_fnmatch_line("*ran alone*")

@@ -208,6 +208,18 @@ def aioloop_only(tmp_path_factory: pytest.TempPathFactory, dist_dir: pathlib.Pat
 
 
 @pytest.fixture(scope="session")
+def aioloop_concurrency(tmp_path_factory: pytest.TempPathFactory, dist_dir: pathlib.Path) -> Venv:
+    """An environment with pytest-aioloop and its ``concurrency`` extra (greenlet)."""
+    return make_venv(
+        tmp_path_factory,
+        dist_dir,
+        "aioloop-concurrency",
+        "pytest-aioloop[concurrency]",
+        extra=["greenlet>=3"],
+    )
+
+
+@pytest.fixture(scope="session")
 def aiokit(tmp_path_factory: pytest.TempPathFactory, dist_dir: pathlib.Path) -> Venv:
     """An environment with pytest-aiokit (and so both plugins)."""
     return make_venv(tmp_path_factory, dist_dir, "aiokit", "pytest-aiokit")

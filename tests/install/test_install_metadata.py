@@ -64,9 +64,13 @@ def test_wheel_dependencies(dist_dir: pathlib.Path) -> None:
         versions[name] = metadata["Version"]
     assert len(set(versions.values())) == 1, versions
     version = versions["pytest-aiokit"]
-    # The two plugins depend on pytest alone, never on each other.
+    # The two plugins depend on pytest alone, never on each other; greenlet is an extra.
     for name in ("pytest-aioloop", "pytest-ports"):
-        assert [r for r in requires[name] if not r.startswith("pytest>")] == [], requires[name]
+        plain = [r for r in requires[name] if "extra==" not in r]
+        assert [r for r in plain if not r.startswith("pytest>")] == [], requires[name]
+    extras = [r for r in requires["pytest-aioloop"] if "extra==" in r]
+    assert extras == ["greenlet>=3;extra=='concurrency'"], extras
+    assert [r for r in requires["pytest-ports"] if "extra==" in r] == []
     assert sorted(requires["pytest-aiokit"]) == [
         f"pytest-aioloop=={version}",
         f"pytest-ports=={version}",

@@ -147,6 +147,59 @@ def test_aioloop_only_has_no_ports_package(aioloop_only: Venv) -> None:
     assert "No module named 'pytest_ports'" in proc.stderr
 
 
+OVERLAP_SUITE = """
+import asyncio
+
+import pytest
+
+import pytest_aioloop
+
+EVENTS = []
+
+
+@pytest_aioloop.fixture
+async def connection():
+    EVENTS.append("(")
+    await asyncio.sleep(0.01)
+    EVENTS.append(")")
+    yield
+
+
+@pytest.mark.asyncio(concurrency=3)
+class TestTogether:
+    @pytest.mark.parametrize("n", range(3))
+    async def test_uses_connection(self, connection, n):
+        await asyncio.sleep(0)
+
+
+def test_setups_seen():
+    print("setups:", "".join(EVENTS))
+"""
+
+
+def test_aioloop_only_concurrency_without_greenlet(aioloop_only: Venv) -> None:
+    # Without the extra, tests run together and their setups run one at a time, as the
+    # summary says.
+    assert aioloop_only.run("-c", "import greenlet").returncode != 0
+    result = aioloop_only.pytest("-s", files={"test_overlap.py": OVERLAP_SUITE})
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(
+        [
+            "*setups: ()()()",
+            "asyncio: 3 async tests ran together*",
+            "asyncio: their setups and teardowns ran one test at a time; install "
+            "pytest-aioloop[concurrency] (greenlet) to let them overlap.",
+        ]
+    )
+
+
+def test_aioloop_concurrency_extra_overlaps_setups(aioloop_concurrency: Venv) -> None:
+    result = aioloop_concurrency.pytest("-s", files={"test_overlap.py": OVERLAP_SUITE})
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["*setups: (((*", "asyncio: 3 async tests ran together*"])
+    result.stdout.no_fnmatch_line("*one test at a time*")
+
+
 # 3. pytest-aiokit: both together --------------------------------------------------------------
 
 

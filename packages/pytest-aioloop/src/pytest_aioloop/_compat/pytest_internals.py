@@ -68,6 +68,24 @@ def closure_of(item: pytest.Item) -> object:
     return (id(item.parent), tuple(info.names_closure))
 
 
+def is_set_up(fixturedef: pytest.FixtureDef[Any], *param: object) -> bool:
+    """Whether ``fixturedef`` holds a value now (for ``param``, if one is given).
+
+    Why private: pytest keeps a set-up fixture's value, and the parameter it was made with, in
+    ``FixtureDef.cached_result``, which is not public. Tests that set up overlapping
+    (concurrency) must know whether a wider fixture is set up already, for their parameter:
+    if not, pytest sets it up (and first tears down the other parameter's) during their setup,
+    which the first test that needs it must do alone.
+    """
+    cached = getattr(fixturedef, "cached_result", None)
+    if cached is None:
+        return False
+    if not param:
+        return True
+    key = cached[1]
+    return key is param[0] or key == param[0]
+
+
 def visible_fixturedefs(node: pytest.Item | pytest.Collector, name: str) -> Sequence[Any]:
     """Return the definitions of fixture ``name`` visible to ``node`` (last one wins).
 

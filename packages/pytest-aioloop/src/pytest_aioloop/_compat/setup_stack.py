@@ -25,6 +25,7 @@ __all__ = [
     "own_function_fixtures",
     "put_back",
     "set_aside",
+    "tear_down_rest",
 ]
 
 
@@ -147,3 +148,18 @@ def forget_request(item: pytest.Item) -> None:
     if hasattr(item, "_request"):
         item._request = False
         item.funcargs = None  # type: ignore[attr-defined]
+
+
+def tear_down_rest(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Tear down what is still set up above ``nextitem`` (``item`` itself is torn down already).
+
+    Why private: the group's last test, in pytest's order, carries the teardown of its module or
+    class, as without concurrency; when it ends before the others, its own fixtures are torn
+    down at once (pytest's teardown hook, with another test of the group as ``nextitem``), and
+    the module's or class's part waits for the others. pytest's teardown hook cannot run twice
+    for one test (its plugins drop per-test state at the end), so that part calls the setup
+    stack's own ``teardown_exact``, which is what pytest's hook calls.
+    """
+    state = getattr(item.session, "_setupstate", None)
+    if state is not None:
+        state.teardown_exact(nextitem)

@@ -1,16 +1,18 @@
-"""A group of tests running at the same time in one loop: admission, waiting, reports.
+"""A group of tests running at the same time in one loop: admission, waiting, the end.
 
 See :mod:`.plugin` for when tests form a group, and ``docs/concepts/concurrency.md`` for the
 design. A group owns what lives as long as it does (its loop, the routing of output and logs,
-the slow-callback watching) and tells its host, through :class:`GroupHost`, only what the host
-needs to know: lines for the terminal, whether the session is stopping, and that it closed.
+the lanes its tests set up and tear down in) and tells its host, through :class:`GroupHost`,
+only what the host needs to know: lines for the terminal, whether the session is stopping, and
+that it closed. Each test's own steps (setup, start, call, teardown, reports) are in
+:mod:`.flow`.
 """
 
 from __future__ import annotations
 
 import contextlib
 import time
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import pytest
 
@@ -22,14 +24,14 @@ from pytest_aioloop._compat.asyncio_internals import (
     save_current_loop,
     set_current_loop,
 )
-from pytest_aioloop._compat.pytest_internals import record_warning
-from pytest_aioloop._compat.xdist import reporting_for
+from pytest_aioloop._compat.pytest_internals import closure_of, fixturedefs_of_item, is_set_up
 from pytest_aioloop._concurrency.calls import GroupCall
-from pytest_aioloop._concurrency.phases import Phases, log
+from pytest_aioloop._concurrency.flow import TestFlow
+from pytest_aioloop._concurrency.lanes import Lanes
+from pytest_aioloop._concurrency.phases import Phases
 from pytest_aioloop._concurrency.routing import Router
-from pytest_aioloop._concurrency.running import Running, outcome
-from pytest_aioloop._items import ended
-from pytest_aioloop._items.plan import PLAN_KEY, TestRun
+from pytest_aioloop._concurrency.running import Running
+from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._loop.manager import GRACE_SECONDS
 from pytest_aioloop._run.owners import pending_tasks
@@ -41,13 +43,6 @@ if TYPE_CHECKING:
     import asyncio
 else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
-
-
-def _run_of(item: pytest.Item) -> TestRun:
-    """The loop and owner of a test of the group (set up: its plan has them)."""
-    run = item.stash[PLAN_KEY].run
-    assert run is not None
-    return run
 
 
 class GroupHost(Protocol):
@@ -66,7 +61,7 @@ class GroupHost(Protocol):
         ...
 
 
-class Group:
+class Group(TestFlow):
     """Tests of one parent (module or class) running at the same time in one loop."""
 
     def __init__(
@@ -80,6 +75,7 @@ class Group:
         kind: LoopKind,
         limit: int,
         own_loop: asyncio.AbstractEventLoop | None,
+        lanes: Lanes | None,
     ) -> None:
         self.host = host
         self.state = state
@@ -88,93 +84,111 @@ class Group:
         self.parent = parent
         self.kind = kind
         self.limit = limit
+        #: Where tests set up and tear down, overlapping (``None``: one after the other).
+        self.lanes = lanes
         #: The group's loop, when its tests would otherwise each get a fresh one.
         self.own_loop = own_loop
         self.loop: asyncio.AbstractEventLoop | None = own_loop
         if own_loop is not None:
             state.nets.record_owners(own_loop)
+        #: Admitted and not reported yet, in pytest's order.
         self.running: dict[pytest.Function, Running] = {}
-        self._saved_loop: SavedLoop | None = None
         #: Tests whose task is done (or given up on), in the order they finished.
-        self._finished: list[Running] = []
+        self.finished: list[Running] = []
+        #: Tests setting up now (their lane waits for a fixture), and the one setting up wider
+        #: fixtures (no other setup runs meanwhile).
+        self.setting_up = 0
+        self.exclusive: Running | None = None
+        #: The group's last test in pytest's order, torn down while others still ran: its
+        #: teardown of the module or class (and its reports) wait for them (see ``flow``).
+        self.held: Running | None = None
+        #: The parameters of wider fixtures the group's tests use (a test with another one
+        #: starts a new group: pytest would tear the running tests' instance down).
+        self.wider_params: dict[str, object] = {}
+        #: Whether the tests of one fixture closure use an async fixture (``closure_of``).
+        self._async_closures: dict[object, bool] = {}
+        self._saved_loop: SavedLoop | None = None
         self._wakeup: asyncio.Future[None] | None = None
-        self._last: pytest.Function | None = None
+        self.last: pytest.Function | None = None
         #: The ``nextitem`` of the last test a draining group tears down.
-        self._final_next: pytest.Item | None = None
+        self.final_next: pytest.Item | None = None
+        self.draining = False
         self._closed = False
         self.count = 0
         self.peak = 0
-        #: The test whose setup or teardown runs now (its output is pytest's to capture).
-        self._phase: str | None = None
+        #: The test whose setup or teardown runs in the main flow now (without lanes).
+        self.phase: str | None = None
         router.start()
         # While the loop runs during a phase, the other tests' tasks run too: their output
         # is routed to them. Code that runs outside the loop is the phase's own.
-        state.runner.around = self._phase_routing
+        runner = state.runner
+        runner.around = self._phase_routing
+        if lanes is not None:
+            runner.lanes = lanes
+            lanes.on_ready = self.wake
+            lanes.after_switch = router.refilter
 
     def _phase_routing(self) -> contextlib.AbstractContextManager[None]:
-        return self.router.routing(phase=self._phase)
+        return self.router.routing(phase=self.phase)
 
     def accepts(self, item: pytest.Function, kind: LoopKind, limit: int) -> bool:
-        """Whether ``item`` can join: same parent, same loop, same limit."""
-        return item.parent is self.parent and kind == self.kind and limit == self.limit
+        """Whether ``item`` can join: same parent, loop and limit, same wider instances."""
+        if item.parent is not self.parent or kind != self.kind or limit != self.limit:
+            return False
+        return all(
+            self.wider_params.get(name, value) == value
+            for name, value in _wider_params(item).items()
+        )
+
+    def _may_wait_in_setup(self, item: pytest.Function) -> bool:
+        """Whether ``item`` uses an async fixture: only such a setup or teardown can wait.
+
+        The others set up and tear down right away, in the main flow, sparing the lane.
+        """
+        key = closure_of(item)
+        found = self._async_closures.get(key)
+        if found is None:
+            handled = self.state.is_handled
+            found = self._async_closures[key] = any(
+                handled(fixturedef)
+                for name_defs in fixturedefs_of_item(item).values()
+                for fixturedef in name_defs
+            )
+        return found
 
     # -- admission ------------------------------------------------------------------------
     def admit(self, item: pytest.Function, nextitem: pytest.Item | None) -> None:
         """Set ``item`` up and start it, once there is room (finishing others meanwhile)."""
-        while len(self.running) >= self.limit:
+        while len(self.running) >= self.limit or self.exclusive is not None:
             self.wait(keeper=item)
         if self.host.stopping(item):
-            return  # -x / --maxfail: nothing new starts
+            return
+        in_lane = self.lanes is not None and self._may_wait_in_setup(item)
+        exclusive = in_lane and _sets_up_wider_fixtures(item)
+        while exclusive and self.setting_up:
+            self.wait(keeper=item)
+        self.wider_params.update(_wider_params(item))
         state, ihook, nodeid = self.state, item.ihook, item.nodeid
         state.active[nodeid] = item
         self.router.open(nodeid)
         call = item.stash[PLAN_KEY].call = GroupCall(self.own_loop)
         setup_stack.own_function_fixtures(item)
-        self._phase = nodeid
-        try:
-            setup = self.phases.run(
-                item, "setup", lambda: ihook.pytest_runtest_setup(item=item), ihook=ihook
-            )
-        finally:
-            self._phase = None
-        state.current_item = None
-        if not setup.passed:
-            self._report_early(item, setup, nextitem, ihook)
-            return
-        setup_stack.set_aside(item)
-        running = Running(item, _run_of(item).owner, setup, nodeid, ihook, call)
-        self._start(running)
-        self.running[item] = running
-        self._last = item
+        running = self.running[item] = Running(item, nodeid, ihook, call)
+        running.nextitem = nextitem
+        running.in_lane = in_lane
+        if exclusive:
+            self.exclusive = running
+        self.last = item
         self.count += 1
         self.peak = max(self.peak, len(self.running))
+        self.in_lane(running, self.set_up)
 
-    def _start(self, running: Running) -> None:
-        """Start the test's task through pytest's call hook, in the group's loop."""
-        item = running.item
-        loop = self._use_loop(item)
-        running.start, running.clock = time.time(), time.perf_counter()
-        state = self.state
-        if state.ended_fixtures:
-            message = ended.failure_of(state, item, started=False)
-            if message is not None:
-                running.start_error = pytest.fail.Exception(message, pytrace=False)
-                self._mark_done(running)
-                return
-        try:
-            running.ihook.pytest_pyfunc_call(pyfuncitem=item)
-        except BaseException as exc:  # the call could not start: it fails with that error
-            running.start_error = exc
-            self._mark_done(running)
-        task = running.task
-        if task is not None:
-            task.add_done_callback(lambda _: self._task_done(running))
-            self._arm(running, loop)
-
-    def _use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
+    def use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
         """The group's loop (the first test's, unless the group has its own), made current."""
         if self.loop is None:
-            self.loop = _run_of(item).loop
+            run = item.stash[PLAN_KEY].run
+            assert run is not None
+            self.loop = run.loop
         loop = self.loop
         assert loop is not None
         if self._saved_loop is None:  # the group's first test
@@ -183,25 +197,9 @@ class Group:
         set_current_loop(loop)  # for sync code of the group's tests and fixtures
         return loop
 
-    def _report_early(
-        self,
-        item: pytest.Function,
-        setup: pytest.TestReport,
-        nextitem: pytest.Item | None,
-        ihook: Any,
-    ) -> None:
-        """A test whose setup failed or skipped: report it and tear it down right away."""
-        keeper = self._keeper(item) or nextitem
-        nodeid, location = item.nodeid, item.location
-        with reporting_for(item):
-            ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
-            log(item, setup, ihook=ihook)
-            self._teardown(item, keeper, ihook)
-            ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
-        self._done_with(item, nodeid)
-
     # -- timeouts ---------------------------------------------------------------------------
-    def _arm(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
+    def arm(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
+        """Cancel the test's task at its timeout (a timer per test)."""
         plan = running.item.stash[PLAN_KEY]
         timeout = plan.spec.timeout_or(self.state.settings.timeout)
         if timeout is None:
@@ -224,39 +222,66 @@ class Group:
             return
         running.gave_up = True
         abandon_task(task)
-        self._mark_done(running)
+        self.mark_done(running)
 
-    def _task_done(self, running: Running) -> None:
+    def task_done(self, running: Running) -> None:
+        """The test's task ended: it can be reported and torn down."""
         running.stop = time.time()
         running.duration = time.perf_counter() - running.clock
         for timer in running.timers:
             timer.cancel()
-        self._mark_done(running)
+        self.mark_done(running)
 
-    def _mark_done(self, running: Running) -> None:
+    def mark_done(self, running: Running) -> None:
+        """Queue ``running`` for its teardown, and stop the group's run of the loop."""
         if running.finished:
             return
         running.finished = True
-        self._finished.append(running)
+        self.finished.append(running)
+        self.wake()
+
+    def wake(self) -> None:
+        """Stop the group's run of the loop (a test finished, a lane can go on)."""
         wakeup = self._wakeup
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
 
-    # -- waiting and finishing ------------------------------------------------------------------
+    # -- waiting ----------------------------------------------------------------------------
     def wait(self, *, keeper: pytest.Function | None) -> None:
-        """Run the loop until a test finishes; report and tear down every finished one."""
+        """Run the loop until a test finishes or a lane can go on; then go on with each."""
+        self.release_held()  # the last test's end of the module or class, if it is time
         loop = self.loop
+        if loop is None and self.lanes is not None:
+            loop = self.lanes.loop  # no test started yet: their setups wait in this loop
         if loop is None or not self.running:
             return
-        if not self._ready(keeper):
-            self._run_until_one_finishes(loop)
-        for running in self._ready(keeper):
-            self._finished.remove(running)
-            self.finish(running, keeper=keeper)
+        if not self._can_go_on():
+            if not self._pending():  # nothing runs that could end: tear down what is left
+                for running in list(self.running.values()):
+                    self.tear_down_now(running)
+                return
+            self._run_until_something_happens(loop)
+        while self._can_go_on():
+            if self.lanes is not None:
+                self.lanes.resume_ready()
+            while self.finished:
+                self.finish(self.finished.pop(0), keeper)
+        self.release_held()
 
-    def _run_until_one_finishes(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _pending(self) -> bool:
+        """Whether a test's task runs, or a lane waits for a fixture step."""
+        if self.lanes is not None and self.lanes.paused():
+            return True
+        return any(r.task is not None and not r.finished for r in self.running.values())
+
+    def _can_go_on(self) -> bool:
+        return bool(self.finished) or (self.lanes is not None and bool(self.lanes.ready))
+
+    def _run_until_something_happens(self, loop: asyncio.AbstractEventLoop) -> None:
         dog, token = self.state.watchdog, None
         deadlines = [r.deadline for r in self.running.values() if r.deadline is not None]
+        if self.lanes is not None:
+            deadlines += self.lanes.deadlines()
         if deadlines:
             token = dog.arm(max(0.0, min(deadlines) - loop.time()) + GRACE_SECONDS + 0.5)
         self._wakeup = wakeup = loop.create_future()
@@ -271,7 +296,7 @@ class Group:
                 task = running.task
                 if task is not None and task.done() and isinstance(task.exception(), Blocked):
                     running.blocked = dog.stack or ""
-                    self._task_done(running)
+                    self.task_done(running)
         except KeyboardInterrupt:
             self.interrupt()
             raise
@@ -282,79 +307,17 @@ class Group:
             if token is not None:
                 dog.disarm(token)
 
-    def _ready(self, keeper: pytest.Function | None) -> list[Running]:
-        """The finished tests that may be reported now."""
-        if keeper is None and len(self.running) > 1:
-            # Draining: the test admitted last is reported last, as pytest tears the module or
-            # class (and their fixtures) down with the last of their tests.
-            return [r for r in self._finished if r.item is not self._last]
-        return list(self._finished)
-
     def drain(self, nextitem: pytest.Item | None) -> None:
         """Finish every running test; the last is torn down towards ``nextitem``. Then close."""
-        self._final_next = nextitem
+        self.final_next = nextitem
+        self.draining = True
         try:
             while self.running:
                 self.wait(keeper=None)
         finally:
-            self._final_next = None
+            self.final_next = None
+            self.draining = False
             self.close()
-
-    def finish(self, running: Running, *, keeper: pytest.Function | None) -> None:
-        """Report a finished test (setup, call, teardown) and tear it down."""
-        with reporting_for(running.item):
-            self._report(running, keeper)
-
-    def _report(self, running: Running, keeper: pytest.Function | None) -> None:
-        item, nodeid, ihook = running.item, running.nodeid, running.ihook
-        location = item.location
-        del self.running[item]
-        output = self.router.close(nodeid)
-        for name in ("stdout", "stderr"):
-            item.add_report_section("call", name, "".join(getattr(output, name)))
-        item.add_report_section("call", "log", "\n".join(output.log))
-        ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
-        log(item, running.setup, ihook=ihook)
-        running.call.outcome = self._outcome(running)
-        times = (running.start, running.stop or time.time(), running.duration)
-        self.phases.run(
-            item, "call", lambda: ihook.pytest_runtest_call(item=item), ihook=ihook, times=times
-        )
-        nextitem = self._keeper(item) or keeper or self._final_next
-        setup_stack.put_back(item)
-        self._teardown(item, nextitem, ihook)
-        ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
-        for message in output.warnings:
-            record_warning(ihook, message, nodeid)
-        self._done_with(item, nodeid)
-
-    def _teardown(self, item: pytest.Function, nextitem: pytest.Item | None, ihook: Any) -> None:
-        self._phase = item.nodeid
-        try:
-            self.phases.teardown(item, nextitem, ihook=ihook)
-        finally:
-            self._phase = None
-
-    def _outcome(self, running: Running) -> BaseException | None:
-        """What the test's call delivers; the failure of a test stopped by its fixture."""
-        state, task = self.state, running.task
-        if state.ended_fixtures and task is not None and task.cancelled():
-            message = ended.failure_of(state, running.item, started=True)
-            if message is not None:
-                return pytest.fail.Exception(message, pytrace=False)
-        return outcome(running)
-
-    def _done_with(self, item: pytest.Function, nodeid: str) -> None:
-        self.state.active.pop(nodeid, None)
-        self.router.discard(nodeid)
-        setup_stack.forget_request(item)
-
-    def _keeper(self, exclude: pytest.Function) -> pytest.Function | None:
-        """Another test of the group: a ``nextitem`` that keeps the shared parents set up."""
-        for item in self.running:
-            if item is not exclude:
-                return item
-        return None
 
     # -- the end --------------------------------------------------------------------------------
     def close(self) -> None:
@@ -362,8 +325,11 @@ class Group:
         if self._closed:
             return
         self._closed = True
-        if self.state.runner.around == self._phase_routing:
-            self.state.runner.around = None
+        runner = self.state.runner
+        if runner.around == self._phase_routing:
+            runner.around = None
+        if self.lanes is not None and runner.lanes is self.lanes:
+            runner.lanes = None
         self.router.stop()
         if self._saved_loop is not None:
             restore_current_loop(self._saved_loop)
@@ -383,21 +349,43 @@ class Group:
                 lines.append(describe_tasks([entry.task, *pending_tasks(loop, entry.owner)]))
         self.host.say(lines)
         tasks = [e.task for e in running if e.task is not None and not e.task.done()]
+        if self.lanes is not None:
+            tasks += self.lanes.waiting_tasks()
         for task in tasks:
             task.cancel()
         if tasks and loop is not None and not loop.is_closed():
             with contextlib.suppress(BaseException):  # a second Ctrl-C: go on tearing down
                 loop.run_until_complete(asyncio.wait(tasks, timeout=GRACE_SECONDS))
-        for entry in running:
-            item = entry.item
-            del self.running[item]
-            setup_stack.put_back(item)
-            self._phase = entry.nodeid
-            try:
-                item.ihook.pytest_runtest_teardown(item=item, nextitem=self._keeper(item))
-            except Exception as exc:  # pragma: no cover - shown, the others still run
-                self.host.say([f"{item.nodeid}: teardown failed: {exc!r}"])
-            finally:
-                self._phase = None
-            self._done_with(item, entry.nodeid)
+        if self.lanes is not None:
+            with contextlib.suppress(BaseException):
+                self.lanes.resume_ready()  # paused setups and teardowns end (cancelled)
+        for entry in list(self.running.values()):
+            self.tear_down_now(entry)
         self.close()
+
+
+def _wider_params(item: pytest.Function) -> dict[str, object]:
+    """The parameters ``item`` gives fixtures wider than a function (pytest's own order)."""
+    callspec = getattr(item, "callspec", None)
+    if callspec is None:
+        return {}
+    defs = fixturedefs_of_item(item)
+    found: dict[str, object] = {}
+    for name, value in callspec.params.items():
+        name_defs = defs.get(name)
+        if name_defs and name_defs[-1].scope != "function":
+            found[name] = value
+    return found
+
+
+def _sets_up_wider_fixtures(item: pytest.Function) -> bool:
+    """Whether ``item``'s setup sets up a fixture wider than a function (or its parameter)."""
+    params = _wider_params(item)
+    for name, name_defs in fixturedefs_of_item(item).items():
+        if not name_defs or name_defs[-1].scope == "function":
+            continue
+        fixturedef = name_defs[-1]
+        wanted = (params[name],) if name in params else ()
+        if not is_set_up(fixturedef, *wanted):
+            return True
+    return False

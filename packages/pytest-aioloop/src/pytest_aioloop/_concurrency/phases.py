@@ -25,9 +25,9 @@ class Phases:
 
     def __init__(self, config: pytest.Config) -> None:
         #: What a phase lets through instead of reporting it (as pytest's runner does).
-        self._reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
+        self.reraise: tuple[type[BaseException], ...] = (pytest.exit.Exception,)
         if not pytest_option(config, "usepdb", False):
-            self._reraise += (KeyboardInterrupt,)
+            self.reraise += (KeyboardInterrupt,)
 
     def run(
         self,
@@ -37,30 +37,21 @@ class Phases:
         *,
         ihook: Any,
         times: tuple[float, float, float] | None = None,
-    ) -> pytest.TestReport:
-        """Run one phase: ``CallInfo``, report, log (all but setup's, logged with the call's).
+        before_report: Callable[[], None] | None = None,
+    ) -> tuple[pytest.TestReport, pytest.CallInfo[object]]:
+        """Run one phase: its ``CallInfo`` and report (logged later, with the test's others).
 
         ``ihook`` is ``item.ihook``, which the caller already has (pytest looks it up anew at
-        each access); ``times`` are the phase's own start, stop and duration, if not this run's.
+        each access); ``times`` are the phase's own start, stop and duration, if not this run's;
+        ``before_report`` adds what the phase wrote elsewhere to the item's report sections.
         """
-        call = pytest.CallInfo.from_call(func, when=when, reraise=self._reraise)
+        call = pytest.CallInfo.from_call(func, when=when, reraise=self.reraise)
+        if before_report is not None:
+            before_report()
         report: pytest.TestReport = ihook.pytest_runtest_makereport(item=item, call=call)
         if times is not None:
             report.start, report.stop, report.duration = times
-        if when != "setup":
-            log(item, report, call, ihook=ihook)
-        return report
-
-    def teardown(
-        self, item: pytest.Function, nextitem: pytest.Item | None, *, ihook: Any
-    ) -> pytest.TestReport:
-        """Run and log the test's teardown towards ``nextitem`` (what stays set up)."""
-        return self.run(
-            item,
-            "teardown",
-            lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem),
-            ihook=ihook,
-        )
+        return report, call
 
 
 def log(

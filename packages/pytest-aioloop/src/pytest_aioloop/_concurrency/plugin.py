@@ -18,6 +18,7 @@ import pytest
 
 from pytest_aioloop._compat import setup_stack
 from pytest_aioloop._compat.pytest_internals import pytest_option
+from pytest_aioloop._concurrency import lanes
 from pytest_aioloop._concurrency.admission import (
     Plugins,
     limit_of,
@@ -25,6 +26,7 @@ from pytest_aioloop._concurrency.admission import (
     run_off_reason,
 )
 from pytest_aioloop._concurrency.group import Group
+from pytest_aioloop._concurrency.lanes import Lanes
 from pytest_aioloop._concurrency.phases import Phases
 from pytest_aioloop._concurrency.routing import Router
 from pytest_aioloop._items.lifecycle import plan_kind
@@ -94,6 +96,7 @@ class Concurrency:
             kind=kind,
             limit=limit,
             own_loop=own,
+            lanes=Lanes(self.state, self.config) if lanes.AVAILABLE else None,
         )
         where = getattr(item.parent, "nodeid", "") or "the session"
         self.say_verbose([f"asyncio: up to {limit} tests at once in {where}"])
@@ -203,6 +206,11 @@ class Concurrency:
             reasons = ", ".join(f"{why} ({n})" for why, n in self.alone.most_common())
             parts.append(f"{sum(self.alone.values())} ran alone: {reasons}")
         terminalreporter.write_line("asyncio: " + "; ".join(parts) + ".")
+        if self.together and not lanes.AVAILABLE:
+            terminalreporter.write_line(
+                "asyncio: their setups and teardowns ran one test at a time; install "
+                "pytest-aioloop[concurrency] (greenlet) to let them overlap."
+            )
 
     @pytest.hookimpl(trylast=True)  # after pytest's own session end, before loops close
     def pytest_sessionfinish(self) -> None:

@@ -10,25 +10,56 @@ for code without an owner: threads, C code writing to file descriptors 1 and 2.
 
 from __future__ import annotations
 
+import contextvars
 import io
 import logging
 import sys
 import warnings
 from typing import Any, TextIO
 
+import pytest
+
 from pytest_aioloop._run.owners import OWNER
+
+#: The test whose lane runs the current code (``_concurrency.lanes``): code there is no task's,
+#: so it has no owner, but what it logs or warns is that test's.
+LANE_OF: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "pytest_aioloop_lane", default=None
+)
 
 
 class Output:
-    """What one running test wrote, logged and warned."""
+    """What one running test wrote, logged and warned, by the phase it was in."""
 
-    __slots__ = ("log", "stderr", "stdout", "warnings")
+    __slots__ = ("lane", "sections", "warnings", "when")
 
     def __init__(self) -> None:
-        self.stdout: list[str] = []
-        self.stderr: list[str] = []
-        self.log: list[str] = []
+        #: The test's phase: ``setup``, ``call`` (its task runs) or ``teardown``.
+        self.when = "setup"
+        #: ``(phase, "stdout" | "stderr" | "log")``: the text, in pieces.
+        self.sections: dict[tuple[str, str], list[str]] = {}
         self.warnings: list[warnings.WarningMessage] = []
+        #: The test's lane while it sets up or tears down in one (``_concurrency.lanes``): its
+        #: text goes there, to pytest's capture of the phase, when the lane resumes.
+        self.lane: Any = None
+
+    def write(self, key: str, text: str) -> None:
+        """Keep ``text`` for the test's current phase (``key``: ``stdout`` or ``stderr``)."""
+        lane = self.lane
+        if lane is not None and self.when != "call":
+            if key == "stdout":
+                lane.out += text
+            else:
+                lane.err += text
+            return
+        self.sections.setdefault((self.when, key), []).append(text)
+
+    def add_sections(self, item: pytest.Item, when: str) -> None:
+        """Add what was kept for phase ``when`` to ``item``'s report sections."""
+        for key, joiner in (("stdout", ""), ("stderr", ""), ("log", "\n")):
+            pieces = self.sections.pop((when, key), None)
+            if pieces:
+                item.add_report_section(when, key, joiner.join(pieces))
 
 
 class Router:
@@ -55,9 +86,10 @@ class Router:
         self._show: Any = self._show_warning
         self._previous_show: Any = warnings.showwarning
 
-    def open(self, nodeid: str) -> None:
+    def open(self, nodeid: str) -> Output:
         """Start collecting for ``nodeid``."""
-        self.outputs[nodeid] = Output()
+        output = self.outputs[nodeid] = Output()
+        return output
 
     def close(self, nodeid: str) -> Output:
         """Stop collecting for ``nodeid``; return what it wrote."""
@@ -70,7 +102,10 @@ class Router:
     def target(self) -> Output | None:
         """Return the output of the running test that owns the current code, if any."""
         owner = OWNER.get()
-        if owner is None or owner.nodeid == self.phase:
+        if owner is None:
+            nodeid = LANE_OF.get()  # sync code of a test's setup or teardown, in its lane
+            return self.outputs.get(nodeid) if nodeid is not None else None
+        if owner.nodeid == self.phase:
             return None
         return self.outputs.get(owner.nodeid)
 
@@ -115,6 +150,10 @@ class Router:
         if wrapper is None or wrapper._underlying is not stream:
             wrapper = self._streams[id(stream)] = _Stream(stream, self, name)
         return wrapper
+
+    def refilter(self) -> None:
+        """Keep the tests' records out of log handlers added since (pytest adds some per phase)."""
+        self._filter_handlers()
 
     def _filter_handlers(self) -> None:
         handlers = logging.getLogger().handlers
@@ -187,7 +226,7 @@ class _Stream(io.TextIOBase):
         target = self._router.target()
         if target is None:
             return self._underlying.write(text)
-        getattr(target, self._name).append(text)
+        target.write(self._name, text)
         return len(text)
 
     def flush(self) -> None:
@@ -221,8 +260,12 @@ class _LogHandler(logging.Handler):
         target = self._router.target()
         if target is None:
             return
+        # pytest adds a handler of its own at each phase, after this one: filtered before it
+        # sees this record, it keeps it out of that phase's report (it is this test's).
+        self._router._filter_handlers()
         try:
-            target.log.append(self._router._formatter.format(record))
+            text = self._router._formatter.format(record)
+            target.sections.setdefault((target.when, "log"), []).append(text)
         except Exception:  # pragma: no cover - a record that cannot be formatted
             self.handleError(record)
 

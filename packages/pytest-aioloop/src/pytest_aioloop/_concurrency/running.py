@@ -6,12 +6,12 @@ or is given up on; :func:`outcome` turns it into what pytest's call of the test 
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from pytest_aioloop._concurrency.calls import GroupCall
+from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._run.outcomes import unwrap
 from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._run.timeouts import (
@@ -28,31 +28,64 @@ else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
 
 
-@dataclasses.dataclass(eq=False)
 class Running:
-    """One test of a group, from its setup until it is reported."""
+    """One test of a group, from its admission until it is reported."""
 
-    item: pytest.Function
-    owner: Owner
-    setup: pytest.TestReport
-    #: ``item.nodeid`` and ``item.ihook``, which pytest computes anew at each access.
-    nodeid: str
-    ihook: Any
-    #: The test's call: it holds the task once started.
-    call: GroupCall
-    #: Done (or given up on): ready to be reported.
-    finished: bool = False
-    start_error: BaseException | None = None
-    start: float = 0.0
-    clock: float = 0.0
-    stop: float = 0.0
-    duration: float = 0.0
-    timeout: float | None = None
-    deadline: float | None = None
-    timers: list[TimerHandle] = dataclasses.field(default_factory=list)
-    stacks: str | None = None
-    gave_up: bool = False
-    blocked: str | None = None
+    __slots__ = (
+        "blocked",
+        "call",
+        "clock",
+        "deadline",
+        "duration",
+        "finished",
+        "gave_up",
+        "held_call",
+        "ihook",
+        "in_lane",
+        "item",
+        "nextitem",
+        "nodeid",
+        "reports",
+        "stacks",
+        "start",
+        "start_error",
+        "stop",
+        "timeout",
+        "timers",
+    )
+
+    def __init__(self, item: pytest.Function, nodeid: str, ihook: Any, call: GroupCall) -> None:
+        self.item = item
+        #: ``item.nodeid`` and ``item.ihook``, which pytest computes anew at each access.
+        self.nodeid = nodeid
+        self.ihook = ihook
+        #: The test's call: it holds the task once started.
+        self.call = call
+        #: The test pytest handed over after it (what a failed setup's teardown keeps).
+        self.nextitem: pytest.Item | None = None
+        #: Its phases' reports (with their call info), logged together when it is torn down.
+        self.reports: list[tuple[pytest.TestReport, pytest.CallInfo[Any] | None]] = []
+        #: Done (or given up on): ready to be reported.
+        self.finished = False
+        self.start_error: BaseException | None = None
+        self.start = self.clock = self.stop = self.duration = 0.0
+        self.timeout: float | None = None
+        self.deadline: float | None = None
+        self.timers: list[TimerHandle] = []
+        self.stacks: str | None = None
+        self.gave_up = False
+        self.blocked: str | None = None
+        #: Its own teardown's call info, while its end of the module or class waits (``flow``).
+        self.held_call: pytest.CallInfo[Any] | None = None
+        #: Sets up and tears down in a lane of its own (``lanes``), not in the main flow.
+        self.in_lane = False
+
+    @property
+    def owner(self) -> Owner:
+        """The test's owner (made at its setup)."""
+        run = self.item.stash[PLAN_KEY].run
+        assert run is not None
+        return run.owner
 
     @property
     def task(self) -> asyncio.Task[Any] | None:

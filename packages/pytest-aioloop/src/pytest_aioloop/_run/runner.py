@@ -19,7 +19,7 @@ import contextlib
 import contextvars
 import sys
 from collections.abc import Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pytest
 
@@ -73,7 +73,7 @@ class FixtureRun:
 class Runner:
     """Runs tests' and async fixtures' coroutines, each as a task of its owner (one per session)."""
 
-    __slots__ = ("_on_give_up", "_watchdog", "around")
+    __slots__ = ("_on_give_up", "_watchdog", "around", "lanes")
 
     def __init__(self, watchdog: Watchdog, on_give_up: GiveUp) -> None:
         self._watchdog = watchdog
@@ -81,6 +81,9 @@ class Runner:
         #: What each run of a loop happens inside, if anything (while tests run concurrently,
         #: their output is routed to each test while the loop runs: see ``_concurrency``).
         self.around: Callable[[], contextlib.AbstractContextManager[None]] | None = None
+        #: Where a fixture step waits instead of running the loop itself, when it is called
+        #: from a test's lane (tests set up and tear down overlapping: ``_concurrency.lanes``).
+        self.lanes: LaneHost | None = None
 
     def run_test(
         self,
@@ -279,29 +282,59 @@ class Runner:
         *,
         until: asyncio.Future[Any] | None = None,
     ) -> Any:
-        around = self.around
-        routing = around() if around is not None else None
-        if routing is not None:
-            routing.__enter__()
+        related = lambda: pending_tasks(loop, owner)  # noqa: E731 - a name for both calls
         try:
-            return drive(
-                loop,
-                task,
-                timeout,
-                what,
-                related=lambda: pending_tasks(loop, owner),
-                watchdog=self._watchdog,
-                on_give_up=self._on_give_up,
-                until=until,
-            )
+            lanes = self.lanes
+            if lanes is not None:
+                result = lanes.step(
+                    loop, task, timeout=timeout, what=what, until=until, related=related
+                )
+                if result is not NOT_IN_LANE:
+                    return result
+            around = self.around
+            routing = around() if around is not None else None
+            if routing is not None:
+                routing.__enter__()
+            try:
+                return drive(
+                    loop,
+                    task,
+                    timeout,
+                    what,
+                    related=related,
+                    watchdog=self._watchdog,
+                    on_give_up=self._on_give_up,
+                    until=until,
+                )
+            finally:
+                if routing is not None:
+                    routing.__exit__(None, None, None)
         except BaseException as error:
             unwrapped = unwrap(error)  # pytest.skip() and the like inside a task group
             if unwrapped is error:
                 raise
             raise unwrapped from None
-        finally:
-            if routing is not None:
-                routing.__exit__(None, None, None)
+
+
+class LaneHost(Protocol):
+    """Where a fixture step called from a test's lane waits (``_concurrency.lanes``)."""
+
+    def step(
+        self,
+        loop: asyncio.AbstractEventLoop,
+        task: asyncio.Task[Any],
+        *,
+        timeout: float | None,
+        what: str,
+        until: asyncio.Future[Any] | None,
+        related: Callable[[], list[asyncio.Task[Any]]],
+    ) -> Any:
+        """Wait for the step in the calling lane; :data:`NOT_IN_LANE` outside lanes."""
+        ...
+
+
+#: What :meth:`LaneHost.step` returns when it is not called from a lane.
+NOT_IN_LANE: Any = object()
 
 
 def owned_context(owner: Owner | None) -> contextvars.Context:

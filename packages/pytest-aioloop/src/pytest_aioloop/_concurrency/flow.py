@@ -1,0 +1,295 @@
+"""One test of a group, step by step: setup, start, call, teardown, reports.
+
+The group runs :func:`set_up` and :func:`tear_down` in the test's lane (``.lanes``), where a
+fixture step that waits lets the group go on, or in the main flow when there are no lanes. A
+test's reports are logged together when its teardown ends, so the terminal never interleaves
+two tests. The group's last test in pytest's order carries the teardown of the module or class,
+as without concurrency: if it ends while others still run, its own fixtures are torn down at
+once, and the rest waits for the others (:func:`release_held`), reported as one teardown.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from pytest_aioloop._compat import capture, setup_stack
+from pytest_aioloop._compat.pytest_internals import record_warning
+from pytest_aioloop._compat.xdist import reporting_for
+from pytest_aioloop._concurrency.lanes import Lanes
+from pytest_aioloop._concurrency.phases import Phases, log
+from pytest_aioloop._concurrency.routing import Router
+from pytest_aioloop._concurrency.running import Running, outcome
+from pytest_aioloop._items import ended
+from pytest_aioloop._items.plan import PLAN_KEY
+from pytest_aioloop._session import SessionState
+
+if TYPE_CHECKING:
+    import asyncio
+
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover - Python 3.10: pytest's own dependency
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
+
+
+class TestFlow:
+    """The steps of one test of a group (a part of :class:`~.group.Group`)."""
+
+    router: Router
+    phases: Phases
+    state: SessionState
+    lanes: Lanes | None
+    host: Any
+    running: dict[pytest.Function, Running]
+    setting_up: int
+    exclusive: Running | None
+    held: Running | None
+    last: pytest.Function | None
+    final_next: pytest.Item | None
+    draining: bool
+    phase: str | None
+
+    def in_lane(self, running: Running, step: Callable[..., None], *args: Any) -> None:
+        """Run ``step(running, *args)``: in a lane of its own, or here (no lanes, or no need)."""
+        lanes = self.lanes
+        if lanes is None or not running.in_lane:
+            step(running, *args)
+            return
+        lane = lanes.start(running.item, lambda: step(running, *args))
+        output = self.router.outputs.get(running.nodeid)
+        if output is not None:
+            output.lane = lane
+        lanes.enter(lane)
+
+    def keeper(self, exclude: Running) -> pytest.Function | None:
+        """Another test of the group: a ``nextitem`` that keeps the shared parents set up."""
+        for item in self.running:
+            if item is not exclude.item:
+                return item
+        return None
+
+    def done_with(self, running: Running) -> None:
+        """``running`` is reported: it leaves the group."""
+        item, nodeid = running.item, running.nodeid
+        self.running.pop(item, None)
+        self.state.active.pop(nodeid, None)
+        self.router.discard(nodeid)
+        setup_stack.forget_request(item)
+        item.stash[PLAN_KEY].call = None  # its task, coroutine and context go with it
+
+    def use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
+        """The group's loop, made current (see the group)."""
+        raise NotImplementedError
+
+    def mark_done(self, running: Running) -> None:
+        """Queue ``running`` for its teardown (see the group)."""
+        raise NotImplementedError
+
+    def task_done(self, running: Running) -> None:
+        """The test's task ended (see the group)."""
+        raise NotImplementedError
+
+    def arm(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
+        """Arm the test's timeout (see the group)."""
+        raise NotImplementedError
+
+    def set_up(self, running: Running) -> None:
+        """pytest's setup phase of the test; then its task starts (or, failed, its teardown)."""
+        item, ihook, nodeid = running.item, running.ihook, running.nodeid
+        output = self.router.outputs[nodeid]
+        self.setting_up += 1
+        if not running.in_lane:
+            self.phase = nodeid
+        try:
+            report, _ = self.phases.run(
+                item,
+                "setup",
+                lambda: ihook.pytest_runtest_setup(item=item),
+                ihook=ihook,
+                before_report=lambda: output.add_sections(item, "setup"),
+            )
+        finally:
+            self.setting_up -= 1
+            self.phase = None
+            if self.exclusive is running:
+                self.exclusive = None
+            self.state.current_item = None
+        running.reports.append((report, None))
+        if not report.passed:
+            output.when = "teardown"
+            self.tear_down(running, self._nextitem(running, running.nextitem))
+            return
+        output.when = "call"
+        output.lane = None
+        if not running.in_lane:
+            setup_stack.set_aside(item)
+        self._start(running)
+
+    def _start(self, running: Running) -> None:
+        """Start the test's task through pytest's call hook, in the group's loop."""
+        item = running.item
+        loop = self.use_loop(item)
+        running.start, running.clock = time.time(), time.perf_counter()
+        state = self.state
+        if state.ended_fixtures:
+            message = ended.failure_of(state, item, started=False)
+            if message is not None:
+                running.start_error = pytest.fail.Exception(message, pytrace=False)
+                self.mark_done(running)
+                return
+        try:
+            running.ihook.pytest_pyfunc_call(pyfuncitem=item)
+        except BaseException as exc:  # the call could not start: it fails with that error
+            running.start_error = exc
+            self.mark_done(running)
+        task = running.task
+        if task is not None:
+            task.add_done_callback(lambda _: self.task_done(running))
+            self.arm(running, loop)
+
+    def finish(self, running: Running, keeper: pytest.Function | None) -> None:
+        """The test's task is done: its call's report, then its teardown (in its lane)."""
+        item, ihook = running.item, running.ihook
+        output = self.router.outputs[running.nodeid]
+        running.call.outcome = self._outcome(running)
+        times = (running.start, running.stop or time.time(), running.duration)
+        report, call = self.phases.run(
+            item,
+            "call",
+            lambda: ihook.pytest_runtest_call(item=item),
+            ihook=ihook,
+            times=times,
+            before_report=lambda: output.add_sections(item, "call"),
+        )
+        running.reports.append((report, call))
+        output.when = "teardown"
+        self.in_lane(running, self.tear_down, self._nextitem(running, keeper))
+
+    def _outcome(self, running: Running) -> BaseException | None:
+        """What the test's call delivers; the failure of a test stopped by its fixture."""
+        state, task = self.state, running.task
+        if state.ended_fixtures and task is not None and task.cancelled():
+            message = ended.failure_of(state, running.item, started=True)
+            if message is not None:
+                return pytest.fail.Exception(message, pytrace=False)
+        return outcome(running)
+
+    def _nextitem(self, running: Running, keeper: pytest.Item | None) -> pytest.Item | None:
+        """What the teardown keeps set up: another test of the group, the next one, or neither."""
+        other = self.keeper(running)
+        if other is not None:
+            if self.draining and running.item is self.last:
+                self.held = running  # it ends the module or class once the others are done
+            return other
+        return keeper if keeper is not None else self.final_next
+
+    def tear_down(self, running: Running, nextitem: pytest.Item | None) -> None:
+        """pytest's teardown phase of the test, towards ``nextitem``; then its reports."""
+        item, ihook = running.item, running.ihook
+        output = self.router.outputs[running.nodeid]
+        setup_stack.put_back(item)
+        if not running.in_lane:
+            self.phase = running.nodeid
+        try:
+            if self.held is running:  # reported once the module's or class's teardown is done
+                running.held_call = self._call(item, ihook, nextitem)
+                return
+            report, call = self.phases.run(
+                item,
+                "teardown",
+                lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem),
+                ihook=ihook,
+                before_report=lambda: output.add_sections(item, "teardown"),
+            )
+        finally:
+            self.phase = None
+            output.lane = None
+        running.reports.append((report, call))
+        self.log_reports(running)
+
+    def _call(self, item: pytest.Function, ihook: Any, nextitem: pytest.Item | None) -> Any:
+        return pytest.CallInfo.from_call(
+            lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem),
+            when="teardown",
+            reraise=self.phases.reraise,
+        )
+
+    def release_held(self) -> None:
+        """When the held test is the last one left, end the module or class with its teardown."""
+        held = self.held
+        if held is None or len(self.running) > 1:
+            return
+        if self.lanes is not None and self.lanes.paused():
+            return
+        self.held = None
+        self.in_lane(held, self._end_of_parents)
+
+    def _end_of_parents(self, held: Running) -> None:
+        item, ihook = held.item, held.ihook
+        output = self.router.outputs[held.nodeid]
+        first = held.held_call
+        assert first is not None
+        config = self.state.config
+        capture.resume(config, "", "")
+        try:
+            second = pytest.CallInfo.from_call(
+                lambda: setup_stack.tear_down_rest(item, self.final_next),
+                when="teardown",
+                reraise=self.phases.reraise,
+            )
+        finally:
+            out, err = capture.pause(config)
+        item.add_report_section("teardown", "stdout", out)
+        item.add_report_section("teardown", "stderr", err)
+        errors = [c.excinfo.value for c in (second, first) if c.excinfo is not None]
+
+        def raise_both() -> None:  # as pytest raises the errors of one teardown
+            if len(errors) == 1:
+                raise errors[0]
+            if errors:
+                raise BaseExceptionGroup("errors during test teardown", errors)
+
+        output.lane = None
+        report, call = self.phases.run(
+            item,
+            "teardown",
+            raise_both,
+            ihook=ihook,
+            times=(first.start, second.stop, first.duration + second.duration),
+            before_report=lambda: output.add_sections(item, "teardown"),
+        )
+        held.reports.append((report, call))
+        self.log_reports(held)
+
+    def tear_down_now(self, running: Running) -> None:
+        """Ctrl-C (or nothing left to run): tear the test down here, without its reports."""
+        item = running.item
+        setup_stack.put_back(item)
+        self.phase = running.nodeid
+        try:
+            item.ihook.pytest_runtest_teardown(item=item, nextitem=self.keeper(running))
+        except Exception as exc:  # pragma: no cover - shown, the others still run
+            self.host.say([f"{item.nodeid}: teardown failed: {exc!r}"])
+        finally:
+            self.phase = None
+        self.done_with(running)
+
+    def log_reports(self, running: Running) -> None:
+        """Log the test's reports together, as pytest's runner logs them; it leaves the group."""
+        item, ihook, nodeid = running.item, running.ihook, running.nodeid
+        location = item.location
+        with reporting_for(item):
+            ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+            for report, call in running.reports:
+                log(item, report, call, ihook=ihook)
+            ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+        output = self.router.outputs.get(nodeid)
+        if output is not None:
+            for message in output.warnings:
+                record_warning(ihook, message, nodeid)
+        self.done_with(running)
