@@ -80,3 +80,18 @@ def test_what_concurrent_tests_need_is_there(pytester: pytest.Pytester) -> None:
     """The setup stack and fixture caches concurrent tests use (else concurrency stays off)."""
     (item,) = pytester.getitems(MODULE)
     assert setup_stack.can_run_concurrently(item.session)
+
+
+def test_a_report_section_is_extended_not_repeated(pytester: pytest.Pytester) -> None:
+    (item,) = pytester.getitems(MODULE)
+    item.add_report_section("teardown", "stdout", "first\n")
+    internals.extend_report_section(item, "teardown", "stdout", "second\n")
+    internals.extend_report_section(item, "teardown", "stderr", "")
+    internals.extend_report_section(item, "teardown", "stderr", "other\n")
+    report = pytest.TestReport.from_item_and_call(
+        item, pytest.CallInfo.from_call(lambda: None, when="teardown")
+    )
+    assert report.sections == [
+        ("Captured stdout teardown", "first\nsecond\n"),
+        ("Captured stderr teardown", "other\n"),
+    ]

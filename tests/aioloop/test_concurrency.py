@@ -530,3 +530,43 @@ def test_a_reported_test_keeps_nothing_of_its_task(pytester: pytest.Pytester) ->
     result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
     result.assert_outcomes(passed=11)
     result.stdout.fnmatch_lines(["asyncio: 10 async tests ran together*"])
+
+
+@pytest.mark.parametrize("scope", ["function", "module", "session"])
+def test_function_fixtures_run_in_the_loop_of_their_test(
+    pytester: pytest.Pytester, scope: str
+) -> None:
+    # asyncio_default_fixture_loop_scope = function (as pytest-asyncio 1.x asks) gave a
+    # concurrent test's function-scoped fixtures a loop of their own: a fixture's background
+    # task never ran during the test.
+    pytester.makeini(f"[pytest]\nasyncio_default_fixture_loop_scope = {scope}\n")
+    pytester.makepyfile(
+        """
+        import asyncio
+
+        import pytest
+        import pytest_aioloop
+
+
+        @pytest_aioloop.fixture
+        async def listener():
+            heard = []
+            task = asyncio.create_task(asyncio.sleep(0, result="heard"))
+            task.add_done_callback(lambda t: heard.append(t.result()))
+            yield asyncio.get_running_loop(), heard
+            await task
+
+
+        @pytest.mark.asyncio(concurrency=4)
+        class TestTogether:
+            @pytest.mark.parametrize("n", range(4))
+            async def test_uses_its_fixture_loop(self, listener, n):
+                loop, heard = listener
+                assert asyncio.get_running_loop() is loop
+                await asyncio.sleep(0.01)
+                assert heard == ["heard"]
+        """
+    )
+    result = pytester.runpytest_inprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=4)
+    result.stdout.fnmatch_lines(["asyncio: 4 async tests ran together*"])

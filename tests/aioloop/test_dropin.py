@@ -62,6 +62,60 @@ def test_sync_test_drives_the_loop_of_its_async_server_fixture(pytester: pytest.
     result.assert_outcomes(passed=2)
 
 
+def test_keyboard_interrupt_thrown_into_a_client_lets_it_say_goodbye(
+    pytester: pytest.Pytester,
+) -> None:
+    """A sync test throws KeyboardInterrupt into a client's async generator, in a task of its
+    server fixture's loop: the client's last message reaches the server before its teardown."""
+    pytester.makeini(STRICT_WARNINGS)
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        @pytest_aioloop.fixture
+        async def server():
+            got = []
+            async def handle(reader, writer):
+                while line := await reader.readline():
+                    got.append(line)
+                writer.close()
+            srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+            yield srv.sockets[0].getsockname()[1], got
+            await asyncio.sleep(0.05)
+            assert got == [b"ping\\n", b"bye\\n"], got
+            srv.close()
+            await srv.wait_closed()
+
+        async def client(port):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                while True:
+                    writer.write(b"ping\\n")
+                    await writer.drain()
+                    yield
+            except KeyboardInterrupt:
+                writer.write(b"bye\\n")
+                await writer.drain()
+                writer.close()
+                raise
+
+        def test_graceful(server):
+            port, got = server
+            loop = asyncio.get_event_loop()
+            agen = client(port)
+            loop.run_until_complete(agen.__anext__())
+            async def interrupt():
+                await agen.athrow(KeyboardInterrupt)
+            with pytest.raises(KeyboardInterrupt):
+                loop.run_until_complete(loop.create_task(interrupt()))
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_tasks_a_fixture_starts_during_the_test_belong_to_the_fixture(
     pytester: pytest.Pytester,
 ) -> None:

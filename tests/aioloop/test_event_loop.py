@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 
@@ -64,6 +66,7 @@ async def test_two(event_loop, in_loop):
         pytester.makepyfile(header + body)
     else:
         pytester.makepyfile(header + fixture.format(scope="module") + body)
+    gc.collect()  # earlier tests' garbage is not this in-process run's
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error")
     result.assert_outcomes(passed=2)
 

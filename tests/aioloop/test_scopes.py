@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+
 import pytest
 
 
@@ -176,6 +178,7 @@ def test_pinned_test_runs_in_its_loop_beside_fixtures_of_another(
 ) -> None:
     """As with pytest-asyncio: no error, no warning; a 'different loop' failure is explained."""
     pytester.makepyfile(PINNED)
+    gc.collect()  # earlier tests' garbage is not this in-process run's
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error")
     result.assert_outcomes(passed=1, failed=1, warnings=0)
     result.stdout.fnmatch_lines(

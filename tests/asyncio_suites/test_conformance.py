@@ -12,6 +12,7 @@ import pytest
 from tests.aioloop.reports import run_collecting as _run
 
 SUITE = Path(__file__).parent / "conformance"
+_DEFAULT = "asyncio_default_fixture_loop_scope"
 
 
 #: Each test's outcome, run alone (pinned, so that a test that fails in both modes cannot hide).
@@ -44,11 +45,19 @@ def _outcome_of(reports: Mapping[tuple[str, str], tuple[str, object]], nodeid: s
     return call + ("+error" if phases.get("teardown") == "failed" else "")
 
 
-def test_conformance_same_reports_with_and_without_concurrency(pytester: pytest.Pytester) -> None:
-    """Outcome, phase and captured sections of every report are the same; only order differs."""
+@pytest.mark.parametrize("fixture_loop_scope", ["unset", "function", "module", "session"])
+def test_conformance_same_reports_with_and_without_concurrency(
+    pytester: pytest.Pytester, fixture_loop_scope: str
+) -> None:
+    """Outcome, phase and captured sections of every report are the same; only order differs.
+
+    Under every ``asyncio_default_fixture_loop_scope`` (pytest-asyncio 1.x asks its users to
+    set one), with the same pinned outcomes.
+    """
     shutil.copytree(SUITE, pytester.path, dirs_exist_ok=True)
-    alone, alone_reports = _run(pytester)
-    together, together_reports = _run(pytester, "-o", "asyncio_concurrency=8")
+    scope = () if fixture_loop_scope == "unset" else ("-o", f"{_DEFAULT}={fixture_loop_scope}")
+    alone, alone_reports = _run(pytester, *scope)
+    together, together_reports = _run(pytester, "-o", "asyncio_concurrency=8", *scope)
     assert alone_reports.seen == together_reports.seen
     outcomes = alone.parseoutcomes()
     assert outcomes == together.parseoutcomes()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import shutil
 from pathlib import Path
@@ -52,6 +53,7 @@ def test_every_tutorial_file_has_an_expected_outcome() -> None:
 @pytest.mark.parametrize("name", sorted(OUTCOMES))
 def test_tutorial_file_runs_alone(pytester: pytest.Pytester, name: str) -> None:
     copy_examples(pytester, name)
+    gc.collect()  # earlier tests' garbage is not this in-process run's
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error")
     result.assert_outcomes(passed=OUTCOMES[name])
 
@@ -110,6 +112,7 @@ def test_performance_page_snippet_runs(pytester: pytest.Pytester) -> None:
     assert snippets
     for i, body in enumerate(snippets):
         pytester.makepyfile(**{f"test_snippet_{i}": body})
+    gc.collect()  # earlier tests' garbage is not this in-process run's
     result = pytester.runpytest("-p", "no:cacheprovider", "-W", "error")
     result.assert_outcomes(passed=len(snippets))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from typing import TYPE_CHECKING
 
 import pytest
@@ -299,6 +300,7 @@ def test_registry_off(
 ) -> None:
     pytester.makepyfile(REGISTRY_TEST)
     args = _give(pytester, monkeypatch, route, "ports_registry", "off")
+    gc.collect()  # earlier tests' garbage is not this in-process run's
     result = pytester.runpytest("-p", "no:cacheprovider", "-s", "-W", "error", *args)
     result.assert_outcomes(passed=1)
     result.stdout.fnmatch_lines(["*REGISTRY None"])

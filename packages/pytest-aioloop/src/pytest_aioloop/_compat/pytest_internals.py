@@ -294,3 +294,23 @@ def taken_option_names(parser: pytest.Parser, group: str) -> set[str]:
         if callable(names):
             found.update(names())
     return found
+
+
+def extend_report_section(item: pytest.Item, when: str, key: str, content: str) -> None:
+    """Add ``content`` to ``item``'s section of phase ``when`` (a new one if it has none).
+
+    Why private: pytest adds one "Captured stdout teardown" section per phase, and a test
+    whose teardown runs in two parts (concurrency: its own fixtures, then its module's, once
+    the others are done) must show one, as without concurrency. ``add_report_section`` always
+    adds a new section; the sections live in ``Item._report_sections``. Where that list has
+    gone, a second section is added.
+    """
+    if not content:
+        return
+    sections = getattr(item, "_report_sections", None)
+    if isinstance(sections, list):
+        for i, (seen_when, seen_key, seen) in enumerate(sections):
+            if (seen_when, seen_key) == (when, key):
+                sections[i] = (when, key, seen + content)
+                return
+    item.add_report_section(when, key, content)

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._compat import capture, setup_stack
-from pytest_aioloop._compat.pytest_internals import record_warning
+from pytest_aioloop._compat.pytest_internals import extend_report_section, record_warning
 from pytest_aioloop._compat.xdist import reporting_for
 from pytest_aioloop._concurrency.lanes import Lanes
 from pytest_aioloop._concurrency.phases import Phases, log
@@ -244,8 +244,8 @@ class TestFlow:
             )
         finally:
             out, err = capture.pause(config)
-        item.add_report_section("teardown", "stdout", out)
-        item.add_report_section("teardown", "stderr", err)
+        extend_report_section(item, "teardown", "stdout", out)
+        extend_report_section(item, "teardown", "stderr", err)
         errors = [c.excinfo.value for c in (second, first) if c.excinfo is not None]
 
         def raise_both() -> None:  # as pytest raises the errors of one teardown

@@ -76,6 +76,10 @@ class Lane:
         self.out = ""
         self.err = ""
 
+    def runs_now(self) -> bool:
+        """Whether the calling code runs in this lane (then pytest's capture is its phase's)."""
+        return self.glet is greenlet.getcurrent()
+
 
 class Lanes:
     """The lanes of one group, and the main flow they switch back to."""

@@ -107,7 +107,10 @@ class Router:
             return self.outputs.get(nodeid) if nodeid is not None else None
         if owner.nodeid == self.phase:
             return None
-        return self.outputs.get(owner.nodeid)
+        output = self.outputs.get(owner.nodeid)
+        if output is not None and output.lane is not None and output.lane.runs_now():
+            return None  # a fixture step that its lane runs itself: pytest captures its phase
+        return output
 
     # -- the group's lifetime: logging ------------------------------------------------------
     def start(self) -> None:

@@ -41,7 +41,8 @@ def begin(state: SessionState, item: pytest.Function, plan: ItemPlan) -> None:
     kind = plan_kind(state, item, plan)
     call = plan.call
     if call is not None and call.shared_loop is not None:
-        testrun.loop, testrun.release = call.shared_loop, None
+        loop = testrun.loop = call.shared_loop
+        testrun.release = state.loops.lend_to_test(item, loop)
     else:
         testrun.loop, testrun.release = state.loops.acquire_for_test(kind, item)
     if call is None or call.sets_current_loop:

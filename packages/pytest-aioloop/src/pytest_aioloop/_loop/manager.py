@@ -177,6 +177,23 @@ class LoopManager:
         self._departing.append((owner, finish))
         return loop, nothing
 
+    def lend_to_test(
+        self, item: pytest.Item, loop: asyncio.AbstractEventLoop
+    ) -> Callable[[], None]:
+        """Make ``loop`` (a loop shared by tests run together) ``item``'s function-scope loop.
+
+        Its function-scoped async fixtures then run in the loop the test runs in, as they
+        would in a loop of the test's own. Return what takes it back (the lender closes it).
+        """
+        key = ("function", item.nodeid, None)
+        self._scoped[key] = loop
+
+        def take_back() -> None:
+            if self._scoped.get(key) is loop:
+                del self._scoped[key]
+
+        return take_back
+
     def _scoped_loop(
         self,
         scope: Scope,
