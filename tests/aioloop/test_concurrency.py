@@ -206,6 +206,41 @@ def test_a_leak_is_attributed_to_its_test_only(pytester: pytest.Pytester) -> Non
     result.stdout.no_fnmatch_line("*::test_many[[]16[]]*")
 
 
+def test_a_fixture_leak_in_overlapping_setups_is_attributed_to_its_test_only(
+    pytester: pytest.Pytester,
+) -> None:
+    # The tests set up together (their fixtures wait): each fixture's tasks are recorded from
+    # its first step, also for tests set up before the group's first test started.
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        pytestmark = pytest.mark.asyncio(concurrency=20)
+        KEEP = []
+
+        @pytest_aioloop.fixture
+        async def connection(request):
+            await asyncio.sleep(0.01)
+            if request.node.callspec.params["i"] == 3:
+                KEEP.append(asyncio.ensure_future(asyncio.Event().wait()))
+            yield
+            await asyncio.sleep(0.01)
+
+        @pytest.mark.parametrize("i", range(10))
+        async def test_many(connection, i):
+            await asyncio.sleep(0.01)
+        """
+    )
+    result, _ = _run(pytester, "--asyncio-mode=auto")
+    result.assert_outcomes(passed=10)
+    result.stdout.fnmatch_lines(
+        ["*= asyncio safety nets (pytest-aioloop) =*", "*::test_many[[]3[]]", "1 leaked task*"]
+    )
+    result.stdout.no_fnmatch_line("*::test_many[[]2[]]*")
+
+
 def test_maxfail_starts_nothing_new_and_reports_the_running(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

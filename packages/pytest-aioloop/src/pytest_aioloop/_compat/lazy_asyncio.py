@@ -21,6 +21,7 @@ from typing import Any
 USERS = (
     "pytest_aioloop._compat.asyncio_internals",  # first: imported with the plugin (``check``)
     "pytest_aioloop._concurrency.group",
+    "pytest_aioloop._concurrency.lanes",
     "pytest_aioloop._concurrency.running",
     "pytest_aioloop._fixtures.user_event_loop",
     "pytest_aioloop._loop.manager",

@@ -127,6 +127,7 @@ class Group(TestFlow):
             runner.lanes = lanes
             lanes.on_ready = self.wake
             lanes.after_switch = router.refilter
+            router.stepping = lanes.stepping
 
     def _phase_routing(self) -> contextlib.AbstractContextManager[None]:
         return self.router.routing(phase=self.phase)

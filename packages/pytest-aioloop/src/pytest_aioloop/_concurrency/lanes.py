@@ -50,6 +50,10 @@ except ImportError:  # pragma: no cover - the extra is not installed
 if TYPE_CHECKING:
     import asyncio
 
+    from pytest_aioloop._run.owners import Owner
+else:
+    from pytest_aioloop._compat.lazy_asyncio import asyncio
+
 #: Whether lanes can run (the ``greenlet`` package is installed).
 AVAILABLE = greenlet is not None
 
@@ -119,6 +123,17 @@ class Lanes:
         """The loop times by which the waiting lanes' steps time out (for the watchdog)."""
         return [step.at for step in self.steps]
 
+    def stepping(self) -> str | None:
+        """The test whose lane waits for the step the current task runs, if any."""
+        try:
+            task = asyncio.current_task()
+        except RuntimeError:  # no loop runs
+            return None
+        for lane in self.live.values():
+            if lane.task is task and task is not None:
+                return lane.item.nodeid
+        return None
+
     def waiting_tasks(self) -> list[asyncio.Task[Any]]:
         """The tasks of the fixture steps the lanes wait for (Ctrl-C cancels them)."""
         return [lane.task for lane in self.live.values() if lane.task is not None]
@@ -170,16 +185,21 @@ class Lanes:
         what: str,
         until: asyncio.Future[Any] | None,
         related: Callable[[], list[asyncio.Task[Any]]],
+        owner: Owner | None = None,
     ) -> Any:
         """Wait, in a lane, for a fixture's step; return its result (the runner's ``drive``).
 
-        Returns :data:`NOT_IN_LANE` when not called from a lane of this group.
+        Returns :data:`NOT_IN_LANE` when not called from a lane of this group. ``owner`` (the
+        fixture, at its first step: none of its code ran yet) has its tasks recorded as they
+        are created, so that its end need not look through every task of the group's loop.
         """
         lane = self.live.get(greenlet.getcurrent())
         if lane is None or not _is_test_loop(lane.item, loop):
             # Not in a lane; or a step of a fixture in another loop than the group's (a wider
             # fixture's): the lane runs that loop itself, the group's loop stands still.
             return NOT_IN_LANE
+        if owner is not None:
+            self.state.nets.track_from_now(owner, loop)
         self.loop = loop
         awaited = task if until is None else until
         deadline = _StepDeadline(loop, task, timeout, related) if timeout else None

@@ -15,6 +15,7 @@ import io
 import logging
 import sys
 import warnings
+from collections.abc import Callable
 from typing import Any, TextIO
 
 import pytest
@@ -69,6 +70,8 @@ class Router:
         self.outputs: dict[str, Output] = {}
         #: The test whose setup, call report or teardown is running (its text is pytest's).
         self.phase: str | None = None
+        #: The test whose lane waits for the step the current task runs (see ``lanes``).
+        self.stepping: Callable[[], str | None] | None = None
         self._formatter = logging.Formatter(log_format, date_format)
         self._level = level
         self._handler: _LogHandler | None = None
@@ -108,6 +111,11 @@ class Router:
         if owner.nodeid == self.phase:
             return None
         output = self.outputs.get(owner.nodeid)
+        if output is None and self.stepping is not None:
+            # A wider fixture's step, for another test than the one it began with (the test
+            # that tears a module down): the test whose lane waits for the step.
+            nodeid = self.stepping()
+            output = self.outputs.get(nodeid) if nodeid is not None else None
         if output is not None and output.lane is not None and output.lane.runs_now():
             return None  # a fixture step that its lane runs itself: pytest captures its phase
         return output

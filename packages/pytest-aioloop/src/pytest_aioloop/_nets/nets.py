@@ -149,6 +149,19 @@ class Nets:
         if self._watch_leaks and loop not in self._factories:
             self._factories[loop] = tracking_factory(loop)
 
+    def track_from_now(self, owner: Owner, loop: asyncio.AbstractEventLoop) -> None:
+        """Record the tasks ``owner`` creates in ``loop`` from now on (it has created none).
+
+        For owners that began before the loop of tests running together got its recording
+        factory (the fixtures of tests that set up before the group's first test started).
+        """
+        if not self._watch_leaks or owner.tracker is not None:
+            return
+        self.record_owners(loop)
+        factory = self._factories.get(loop)
+        if factory is not None and loop.get_task_factory() is factory:
+            owner.tracker = factory
+
     # -- unhandled errors -----------------------------------------------------------------
     def adopt(self, loop: asyncio.AbstractEventLoop) -> None:
         """Put the error net on ``loop`` (once), before whatever handler it has."""

@@ -35,6 +35,7 @@ class Owner:
         "name",
         "nodeid",
         "scope",
+        "stepped",
         "task",
         "tasks",
         "tracker",
@@ -66,6 +67,9 @@ class Owner:
         self.tasks: weakref.WeakSet[asyncio.Task[Any]] | None = None
         #: The task factory that records them (``None``: the loop has another; scan instead).
         self.tracker: object = None
+        #: Whether a step of its code ran (or was handed to a lane) yet: before that, it has
+        #: created no task.
+        self.stepped = False
         #: A test's own task, once its call started it (weakly: the task's context holds the
         #: owner, and a cycle would wait for the garbage collector).
         self.task: weakref.ref[asyncio.Task[Any]] | None = None

@@ -286,8 +286,15 @@ class Runner:
         try:
             lanes = self.lanes
             if lanes is not None:
+                first, owner.stepped = not owner.stepped, True
                 result = lanes.step(
-                    loop, task, timeout=timeout, what=what, until=until, related=related
+                    loop,
+                    task,
+                    timeout=timeout,
+                    what=what,
+                    until=until,
+                    related=related,
+                    owner=owner if first else None,
                 )
                 if result is not NOT_IN_LANE:
                     return result
@@ -328,8 +335,12 @@ class LaneHost(Protocol):
         what: str,
         until: asyncio.Future[Any] | None,
         related: Callable[[], list[asyncio.Task[Any]]],
+        owner: Owner | None,
     ) -> Any:
-        """Wait for the step in the calling lane; :data:`NOT_IN_LANE` outside lanes."""
+        """Wait for the step in the calling lane; :data:`NOT_IN_LANE` outside lanes.
+
+        ``owner`` is given at its first step, before any of its code ran.
+        """
         ...
 
 
