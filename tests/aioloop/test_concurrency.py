@@ -567,7 +567,7 @@ def test_a_reported_test_keeps_nothing_of_its_task(pytester: pytest.Pytester) ->
     result.stdout.fnmatch_lines(["asyncio: 10 async tests ran together*"])
 
 
-@pytest.mark.parametrize("scope", ["function", "module", "session"])
+@pytest.mark.parametrize("scope", ["function", "module", "session", "fixture-scope"])
 def test_function_fixtures_run_in_the_loop_of_their_test(
     pytester: pytest.Pytester, scope: str
 ) -> None:

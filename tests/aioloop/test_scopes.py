@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import builtins
 import gc
 
 import pytest
+
+from pytest_aioloop._compat.asyncio_internals import save_current_loop
 
 
 @pytest.mark.parametrize("scope", ["class", "module", "package", "session"])
@@ -398,6 +401,35 @@ def test_interrupted_run_still_tears_down_in_the_loop_then_closes_it(
     result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
     result.stdout.fnmatch_lines(["*teardown ran in the loop*", "*loop closed at exit: True*"])
     result.stdout.no_fnmatch_line("*unclosed*")
+
+
+def test_exit_in_a_test_closes_its_loop_and_puts_the_current_loop_back(
+    pytester: pytest.Pytester,
+) -> None:
+    # pytest.exit() skips the test's teardown hooks: the loop is given back at the session's
+    # end, else it stays open and current, and a later test collects it (ResourceWarning).
+    pytester.makepyfile(
+        """
+        import asyncio
+        import builtins
+        import pytest
+
+        @pytest.mark.asyncio
+        async def test_exits():
+            builtins.AIOKIT_EXIT_LOOP = asyncio.get_running_loop()
+            pytest.exit("stopped")
+        """
+    )
+    before = save_current_loop()[1]
+    try:
+        result = pytester.runpytest("-p", "no:cacheprovider")
+        loop = builtins.AIOKIT_EXIT_LOOP  # type: ignore[attr-defined]
+    finally:
+        builtins.__dict__.pop("AIOKIT_EXIT_LOOP", None)
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    assert loop.is_closed()
+    after = save_current_loop()[1]
+    assert after is before or (after is None and before is not None and before.is_closed())
 
 
 def test_sync_fixtures_of_an_async_test_see_its_loop_as_current(

@@ -45,7 +45,9 @@ def _outcome_of(reports: Mapping[tuple[str, str], tuple[str, object]], nodeid: s
     return call + ("+error" if phases.get("teardown") == "failed" else "")
 
 
-@pytest.mark.parametrize("fixture_loop_scope", ["unset", "function", "module", "session"])
+@pytest.mark.parametrize(
+    "fixture_loop_scope", ["unset", "function", "module", "session", "fixture-scope"]
+)
 def test_conformance_same_reports_with_and_without_concurrency(
     pytester: pytest.Pytester, fixture_loop_scope: str
 ) -> None:

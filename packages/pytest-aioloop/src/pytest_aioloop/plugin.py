@@ -267,9 +267,20 @@ def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> Non
 
 @pytest.hookimpl(trylast=True)  # after pytest has torn down what the run left set up
 def pytest_sessionfinish(session: pytest.Session) -> None:
-    """Close loops of tests run without ``event_loop`` that an interrupted run left open."""
+    """Close loops of tests run without ``event_loop`` that an interrupted run left open.
+
+    Also the function loop of the test that ``pytest.exit()`` or Ctrl-C interrupted.
+    """
     state = session.config.stash.get(STATE_KEY, None)
-    if state is not None and state.made("loops"):
+    if state is None:
+        return
+    item = state.current_item
+    if item is not None and state.parts is not None:  # its teardown hooks never ran
+        from pytest_aioloop._items.lifecycle import finish_interrupted
+
+        state.current_item = None
+        finish_interrupted(state, item)
+    if state.made("loops"):
         state.loops.close_departed(None)
 
 

@@ -20,18 +20,30 @@ from typing import Any
 
 import pytest
 
+#: pytest's capture manager, once found usable (``None``: no capture, or not usable).
+_MANAGER = pytest.StashKey[Any]()
 
-def _manager(config: pytest.Config) -> Any:
+
+def _usable_manager(config: pytest.Config) -> Any:
     manager: Any = config.pluginmanager.get_plugin("capturemanager")
     if manager is None or not getattr(manager, "is_globally_capturing", lambda: False)():
-        return None
-    if getattr(manager, "_global_capturing", None) is None:  # not started, or stopped
         return None
     if not all(
         hasattr(manager, name)
         for name in ("read_global_capture", "suspend_global_capture", "resume_global_capture")
     ):  # pragma: no cover - pytest changed
         return None
+    return manager
+
+
+def _manager(config: pytest.Config) -> Any:
+    stash = config.stash
+    if _MANAGER in stash:
+        manager = stash[_MANAGER]
+    else:
+        manager = stash[_MANAGER] = _usable_manager(config)
+    if manager is None or getattr(manager, "_global_capturing", None) is None:
+        return None  # no capture; or not started, or stopped
     return manager
 
 

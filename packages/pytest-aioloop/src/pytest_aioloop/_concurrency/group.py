@@ -107,7 +107,10 @@ class Group(TestFlow):
         self.wider_params: dict[str, object] = {}
         #: Whether the tests of one fixture closure use an async fixture (``closure_of``).
         self._async_closures: dict[object, bool] = {}
-        self._saved_loop: SavedLoop | None = None
+        #: The current loop from before the group (its tests' setups may change it), put back
+        #: when it closes.
+        self._saved_loop: SavedLoop | None = save_current_loop()
+        self._recording = False
         self._wakeup: asyncio.Future[None] | None = None
         self.last: pytest.Function | None = None
         #: The ``nextitem`` of the last test a draining group tears down.
@@ -192,8 +195,8 @@ class Group(TestFlow):
             self.loop = run.loop
         loop = self.loop
         assert loop is not None
-        if self._saved_loop is None:  # the group's first test
-            self._saved_loop = save_current_loop()
+        if not self._recording:  # the group's first test
+            self._recording = True
             self.state.nets.record_owners(loop)
         set_current_loop(loop)  # for sync code of the group's tests and fixtures
         return loop

@@ -31,7 +31,7 @@ from pytest_aioloop._compat.asyncio_internals import abandon_task
 from pytest_aioloop._concurrency.routing import LANE_OF
 from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._loop.manager import GRACE_SECONDS
-from pytest_aioloop._run.runner import NOT_IN_LANE
+from pytest_aioloop._run.lane_host import NOT_IN_LANE
 from pytest_aioloop._run.stacks import describe_tasks
 from pytest_aioloop._run.timeouts import (
     blocked,
@@ -154,7 +154,8 @@ class Lanes:
             capture.resume(config, lane.out, lane.err)
             sys.stdout, sys.stderr, warnings.showwarning = lane.stdio
             state.current_item = lane.current
-            _set_current_test(lane.test)
+            if lane.test != main_test:
+                _set_current_test(lane.test)
             lane.out = lane.err = ""
         try:
             glet.switch()
@@ -171,7 +172,8 @@ class Lanes:
             setup_stack.set_aside(lane.item)
             sys.stdout, sys.stderr, warnings.showwarning = main_stdio
             state.current_item = main_current
-            _set_current_test(main_test)
+            if _current_test() != main_test:
+                _set_current_test(main_test)
             if self.after_switch is not None:
                 self.after_switch()
 

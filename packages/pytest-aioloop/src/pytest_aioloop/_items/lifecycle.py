@@ -94,6 +94,25 @@ def finish(state: SessionState, item: pytest.Item) -> list[str]:
     return deliver(item, findings, actions, summary, test_where=location_of(item))
 
 
+def finish_interrupted(state: SessionState, item: pytest.Item) -> None:
+    """Give back the loop of a test whose teardown hooks never ran (``pytest.exit()``, Ctrl-C).
+
+    pytest re-raises ``Exit`` and ``KeyboardInterrupt`` out of the test's call, so its
+    ``pytest_runtest_teardown`` (and :func:`finish`) never runs; its fixtures are torn down at
+    the session's end. Without this its loop stays open, and the current loop of the process.
+    """
+    stash = item.stash
+    testrun = stash[PLAN_KEY].run if PLAN_KEY in stash else None
+    if testrun is None:
+        return
+    stash[PLAN_KEY].run = None
+    state.nets.end(testrun.owner)
+    if testrun.saved is not None:
+        restore_current_loop(testrun.saved)
+    if testrun.release is not None:
+        testrun.release()
+
+
 def location_of(item: pytest.Item) -> tuple[str, int]:
     """Return the file and line of the test's function (where its warnings point)."""
     func, _ = unwrap_test_function(getattr(item, "obj", None))

@@ -19,7 +19,7 @@ import contextlib
 import contextvars
 import sys
 from collections.abc import Callable, Coroutine, Iterator
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pytest
 
@@ -33,6 +33,7 @@ from pytest_aioloop._compat.asyncio_internals import (
 )
 from pytest_aioloop._loop.manager import nothing
 from pytest_aioloop._run.held import HeldFixture
+from pytest_aioloop._run.lane_host import NOT_IN_LANE, LaneHost
 from pytest_aioloop._run.outcomes import unwrap
 from pytest_aioloop._run.owners import OWNER, Owner, pending_tasks
 from pytest_aioloop._run.stacks import TRANSPARENT_CODE
@@ -321,31 +322,6 @@ class Runner:
             if unwrapped is error:
                 raise
             raise unwrapped from None
-
-
-class LaneHost(Protocol):
-    """Where a fixture step called from a test's lane waits (``_concurrency.lanes``)."""
-
-    def step(
-        self,
-        loop: asyncio.AbstractEventLoop,
-        task: asyncio.Task[Any],
-        *,
-        timeout: float | None,
-        what: str,
-        until: asyncio.Future[Any] | None,
-        related: Callable[[], list[asyncio.Task[Any]]],
-        owner: Owner | None,
-    ) -> Any:
-        """Wait for the step in the calling lane; :data:`NOT_IN_LANE` outside lanes.
-
-        ``owner`` is given at its first step, before any of its code ran.
-        """
-        ...
-
-
-#: What :meth:`LaneHost.step` returns when it is not called from a lane.
-NOT_IN_LANE: Any = object()
 
 
 def owned_context(owner: Owner | None) -> contextvars.Context:
