@@ -133,3 +133,30 @@ def test_another_parameter_of_a_wider_fixture_waits_for_the_running_tests(
     )
     result, _ = _run(pytester)
     result.assert_outcomes(passed=6)
+
+
+def test_more_tests_than_the_limit_keep_the_shared_loop(pytester: pytest.Pytester) -> None:
+    # Tests whose loop is the shared one (function-scoped async fixtures, no loop scope) that
+    # all end at once leave no lease on it while their teardowns wait: the group keeps one.
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+        import pytest_aioloop
+
+        pytestmark = pytest.mark.asyncio(concurrency=4)
+
+        @pytest_aioloop.fixture
+        async def transaction():
+            await asyncio.sleep(0.01)
+            yield
+            await asyncio.sleep(0.01)
+
+        @pytest.mark.parametrize("n", range(12))
+        async def test_in_a_transaction(transaction, n):
+            await asyncio.sleep(0.01)
+        """
+    )
+    result, _ = _run(pytester)
+    result.assert_outcomes(passed=12)
+    result.stdout.fnmatch_lines(["asyncio: 12 async tests ran together*"])

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
 import pytest
@@ -111,6 +112,7 @@ class Group(TestFlow):
         #: when it closes.
         self._saved_loop: SavedLoop | None = save_current_loop()
         self._recording = False
+        self._release_loop: Callable[[], None] | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self.last: pytest.Function | None = None
         #: The ``nextitem`` of the last test a draining group tears down.
@@ -193,6 +195,8 @@ class Group(TestFlow):
             run = item.stash[PLAN_KEY].run
             assert run is not None
             self.loop = run.loop
+            if self.loop is not None:  # a shared loop outlives the tests that took it first
+                self._release_loop = self.state.loops.lease_shared(self.loop)
         loop = self.loop
         assert loop is not None
         if not self._recording:  # the group's first test
@@ -340,6 +344,9 @@ class Group(TestFlow):
             self._saved_loop = None
         if self.own_loop is not None:
             self.state.loops.close(self.own_loop, f"the tests run together in {self.parent}")
+        release, self._release_loop = self._release_loop, None
+        if release is not None:
+            release()
         self.host.closed(self)
 
     def interrupt(self) -> None:

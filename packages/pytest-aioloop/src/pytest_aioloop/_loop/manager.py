@@ -245,6 +245,18 @@ class LoopManager:
         entry[1] += 1
         return entry[0]  # type: ignore[no-any-return]
 
+    def lease_shared(self, loop: asyncio.AbstractEventLoop) -> Callable[[], None] | None:
+        """Take one more lease on ``loop`` if it is a shared loop; return what gives it back.
+
+        For tests run together in the shared loop: their group holds it until it ends, so
+        that the loop outlives the tests that took it first.
+        """
+        for factory_key, entry in self._shared.items():
+            if entry[0] is loop:
+                entry[1] += 1
+                return functools.partial(self.release_shared, factory_key, loop)
+        return None
+
     def release_shared(self, factory_key: object, loop: asyncio.AbstractEventLoop) -> None:
         """Give back a lease; the last one closes the shared loop."""
         entry = self._shared.get(factory_key)
