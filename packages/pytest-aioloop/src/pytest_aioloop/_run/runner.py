@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import pytest
 
 from pytest_aioloop._compat.asyncio_internals import (
+    SavedLoop,
     installed,
     is_current_loop,
     restore_current_loop,
@@ -234,9 +235,7 @@ class Runner:
         names the work in a timeout's message, ``name`` the task. The loop runs until the task
         is done, or ``until`` is (then its result is returned); ``on_task`` is given the task.
         """
-        saved = None if is_current_loop(loop) else save_current_loop()
-        if saved is not None:
-            set_current_loop(loop)
+        saved = _make_current(loop)
         try:
             try:
                 if context is None:
@@ -264,9 +263,7 @@ class Runner:
         what: str,
     ) -> Any:
         """Run ``loop`` (made current meanwhile) until the running ``task`` is done."""
-        saved = None if is_current_loop(loop) else save_current_loop()
-        if saved is not None:
-            set_current_loop(loop)
+        saved = _make_current(loop)
         try:
             return self._drive(loop, task, owner, timeout, what)
         finally:
@@ -322,6 +319,15 @@ class Runner:
             if unwrapped is error:
                 raise
             raise unwrapped from None
+
+
+def _make_current(loop: asyncio.AbstractEventLoop) -> SavedLoop | None:
+    """Make ``loop`` the current loop unless it is; return what to put back (``None``: nothing)."""
+    if is_current_loop(loop):
+        return None
+    saved = save_current_loop()
+    set_current_loop(loop)
+    return saved
 
 
 def owned_context(owner: Owner | None) -> contextvars.Context:
