@@ -160,3 +160,51 @@ def test_more_tests_than_the_limit_keep_the_shared_loop(pytester: pytest.Pyteste
     result, _ = _run(pytester)
     result.assert_outcomes(passed=12)
     result.stdout.fnmatch_lines(["asyncio: 12 async tests ran together*"])
+
+
+def test_ctrl_c_while_setups_wait_ends_the_run_cleanly(pytester: pytest.Pytester) -> None:
+    # Ctrl-C while four tests' fixtures wait in their setups (each paused in its lane).
+    pytester.makepyfile(
+        """
+        import asyncio
+        import os
+        import signal
+        import pytest
+        import pytest_aioloop
+
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+        pytestmark = pytest.mark.asyncio(concurrency=10)
+        ARRIVED = []
+
+        @pytest_aioloop.fixture
+        async def slow_connection():
+            ARRIVED.append(1)
+            if len(ARRIVED) == 4:
+                asyncio.get_running_loop().call_later(0.05, os.kill, os.getpid(), signal.SIGINT)
+            await asyncio.sleep(20)
+            yield
+
+        @pytest.mark.parametrize("i", range(4))
+        async def test_never_starts(slow_connection, i):
+            raise AssertionError("the setup cannot have ended")
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "-W", "error::ResourceWarning", timeout=60
+    )
+    assert result.ret == pytest.ExitCode.INTERRUPTED
+    result.stdout.fnmatch_lines(
+        [
+            "asyncio: interrupted while 4 test(s) ran together:",
+            "*::test_never_starts[[]0[]] was in its setup, waiting here:",
+            "task \"async fixture 'slow_connection'\" was suspended at:",
+            "*await asyncio.sleep(20)",
+            "*KeyboardInterrupt*",
+        ]
+    )
+    output = "\n".join(result.outlines + result.errlines)
+    assert "the setup cannot have ended" not in output
+    assert "Task was destroyed" not in output
+    assert "unclosed" not in output
+    assert "INTERNALERROR" not in output

@@ -355,7 +355,13 @@ class Group(TestFlow):
         running = list(self.running.values())
         lines = [f"asyncio: interrupted while {len(running)} test(s) ran together:"]
         for entry in running:
-            if entry.task is not None and loop is not None:
+            step = self.lanes.step_of(entry.item) if self.lanes is not None else None
+            if step is not None:  # its setup or teardown waits for a fixture, in its lane
+                output = self.router.outputs.get(entry.nodeid)
+                phase = output.when if output is not None else "setup"
+                lines.append(f"{entry.item.nodeid} was in its {phase}, waiting here:")
+                lines.append(describe_tasks([step]))
+            elif entry.task is not None and loop is not None:
                 lines.append(f"{entry.item.nodeid} was waiting here:")
                 lines.append(describe_tasks([entry.task, *pending_tasks(loop, entry.owner)]))
         self.host.say(lines)

@@ -134,6 +134,13 @@ class Lanes:
                 return lane.item.nodeid
         return None
 
+    def step_of(self, item: pytest.Item) -> asyncio.Task[Any] | None:
+        """The task of the fixture step ``item``'s lane waits for, if it waits."""
+        for lane in self.live.values():
+            if lane.item is item and lane.task is not None:
+                return lane.task
+        return None
+
     def waiting_tasks(self) -> list[asyncio.Task[Any]]:
         """The tasks of the fixture steps the lanes wait for (Ctrl-C cancels them)."""
         return [lane.task for lane in self.live.values() if lane.task is not None]
