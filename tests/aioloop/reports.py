@@ -24,3 +24,13 @@ def run_collecting(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunRes
         "-p", "no:cacheprovider", "-p", "no:randomly", *args, plugins=[reports]
     )
     return result, reports
+
+
+def concurrency_options(spec: str) -> tuple[str, ...]:
+    """Options for a concurrency ``spec``: ``"5"``, or ``"5-off"`` (tests that fail beside
+    others are reported so, not run again alone: the failures of the group itself)."""
+    count, _, conflicts = spec.partition("-")
+    options: tuple[str, ...] = ("-o", f"asyncio_concurrency={count}")
+    if conflicts:
+        options += ("-o", f"asyncio_concurrency_conflicts={conflicts}")
+    return options

@@ -155,7 +155,10 @@ def test_a_pytest_without_the_internals_it_needs_runs_tests_one_by_one(
     )
 
 
-def test_a_hung_test_times_out_alone(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("conflicts", ["rerun", "off"])
+def test_a_hung_test_times_out_alone(pytester: pytest.Pytester, conflicts: str) -> None:
+    """Its timeout cancels it without stopping the others (``off``: its report is the group's;
+    ``rerun``: it times out again alone, and that is its report)."""
     pytester.makepyfile(
         """
         import asyncio
@@ -171,7 +174,9 @@ def test_a_hung_test_times_out_alone(pytester: pytest.Pytester) -> None:
             await asyncio.sleep(0.05)
         """
     )
-    result, _ = _run(pytester, "--asyncio-mode=auto")
+    result, _ = _run(
+        pytester, "--asyncio-mode=auto", "-o", f"asyncio_concurrency_conflicts={conflicts}"
+    )
     result.assert_outcomes(passed=8, failed=1)
     result.stdout.fnmatch_lines(
         [

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from tests.aioloop.reports import concurrency_options
+
 #: asyncio.timeout() and asyncio.TaskGroup, the scopes these tests enter, are Python 3.11+.
 needs_311 = pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.timeout is 3.11+")
 
@@ -43,7 +45,7 @@ def test_setup_and_teardown_run_in_one_task(pytester: pytest.Pytester) -> None:
 
 
 @needs_311
-@pytest.mark.parametrize("concurrency", ["1", "5"])
+@pytest.mark.parametrize("concurrency", ["1", "5", "5-off"])
 def test_a_timeout_around_yield_cancels_the_test(
     pytester: pytest.Pytester, concurrency: str
 ) -> None:
@@ -67,9 +69,7 @@ def test_a_timeout_around_yield_cancels_the_test(
             await asyncio.sleep(30)
         """
     )
-    result = pytester.runpytest(
-        "-p", "no:cacheprovider", "-o", f"asyncio_concurrency={concurrency}"
-    )
+    result = pytester.runpytest("-p", "no:cacheprovider", *concurrency_options(concurrency))
     result.assert_outcomes(failed=1, passed=1)
     result.stdout.fnmatch_lines(
         [

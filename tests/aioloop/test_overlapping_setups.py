@@ -44,7 +44,8 @@ def test_the_fixtures_of_five_tests_wait_at_the_same_time(pytester: pytest.Pytes
     result.stdout.fnmatch_lines(["asyncio: 5 async tests ran together*"])
 
 
-def test_a_fixture_step_times_out_in_its_lane(pytester: pytest.Pytester) -> None:
+@pytest.mark.parametrize("conflicts", ["rerun", "off"])
+def test_a_fixture_step_times_out_in_its_lane(pytester: pytest.Pytester, conflicts: str) -> None:
     pytester.makepyfile(
         """
         import asyncio
@@ -65,7 +66,7 @@ def test_a_fixture_step_times_out_in_its_lane(pytester: pytest.Pytester) -> None
             await asyncio.sleep(0.01)
         """
     )
-    result, _ = _run(pytester)
+    result, _ = _run(pytester, "-o", f"asyncio_concurrency_conflicts={conflicts}")
     result.assert_outcomes(passed=3, errors=1)
     result.stdout.fnmatch_lines(
         [

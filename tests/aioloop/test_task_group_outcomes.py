@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from tests.aioloop.reports import concurrency_options
+
 needs_311 = pytest.mark.skipif(sys.version_info < (3, 11), reason="asyncio.TaskGroup is 3.11+")
 
 OUTCOMES = """
@@ -69,11 +71,11 @@ async def test_fixture_skips(resource):
 
 
 @needs_311
-@pytest.mark.parametrize("concurrency", ["1", "5"])
+@pytest.mark.parametrize("concurrency", ["1", "5", "5-off"])
 def test_outcomes_in_a_task_group(pytester: pytest.Pytester, concurrency: str) -> None:
     pytester.makepyfile(OUTCOMES)
     result = pytester.runpytest(
-        "-p", "no:cacheprovider", "-rsxf", "-o", f"asyncio_concurrency={concurrency}"
+        "-p", "no:cacheprovider", "-rsxf", *concurrency_options(concurrency)
     )
     result.assert_outcomes(skipped=3, xfailed=1, failed=2)
     result.stdout.fnmatch_lines_random(

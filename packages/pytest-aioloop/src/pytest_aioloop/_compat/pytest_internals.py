@@ -16,6 +16,7 @@ import pytest
 __all__ = [
     "add_fixture_finalizer",
     "callspec_param",
+    "clear_report_sections",
     "closure_of",
     "drop_registration_history",
     "finish_with",
@@ -314,3 +315,16 @@ def extend_report_section(item: pytest.Item, when: str, key: str, content: str) 
                 sections[i] = (when, key, seen + content)
                 return
     item.add_report_section(when, key, content)
+
+
+def clear_report_sections(item: pytest.Item) -> None:
+    """Forget what ``item``'s earlier run added to its reports, before it runs again.
+
+    Why private: captured output is added to ``Item._report_sections``, which only grows; a
+    test that failed beside others runs again alone (concurrency), and that run's reports
+    must show that run's output only, as a run alone would. pytest has no public way to
+    reset the list.
+    """
+    sections = getattr(item, "_report_sections", None)
+    if isinstance(sections, list):
+        sections.clear()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import inspect
+import sys
 
 import pytest
 
@@ -12,9 +14,15 @@ from pytest_aioloop._session import SessionState
 from pytest_aioloop._settings.fixture import options_of
 from pytest_aioloop._settings.marker import concurrency_of
 
+#: What keeps a test that asks for ``monkeypatch`` itself alone. (A test that gets it only
+#: through its fixtures runs with others: they patch at setup, and the undo waits for the
+#: group's other tests, see ``.patches``.)
+MONKEYPATCH_IN_TEST = (
+    "it uses monkeypatch in its body (process-wide attributes and environment; monkeypatch in "
+    "its fixtures only would let it run with others)"
+)
 #: Fixtures that change process-wide state, and why that keeps their tests alone.
 PROCESS_WIDE = {
-    "monkeypatch": "it uses monkeypatch (process-wide attributes and environment)",
     "capsys": "it uses capsys (it replaces sys.stdout and sys.stderr)",
     "capsysbinary": "it uses capsysbinary (it replaces sys.stdout and sys.stderr)",
     "capfd": "it uses capfd (it captures file descriptors 1 and 2)",
@@ -22,6 +30,19 @@ PROCESS_WIDE = {
     "caplog": "it uses caplog (the root logger's level and handlers)",
     "recwarn": "it uses recwarn (warning filters and records are process-wide)",
     "event_loop": "it uses the event_loop fixture (a loop of its own)",
+    # Other plugins' fixtures that patch the whole process for one test:
+    "mocker": "it uses mocker (pytest-mock patches attributes for the whole process)",
+    "respx_mock": "it uses respx_mock (respx routes every httpx request of the process)",
+    "httpx_mock": "it uses httpx_mock (pytest-httpx routes every httpx request of the process)",
+    "aioresponses": "it uses aioresponses (it routes every aiohttp request of the process)",
+    "time_machine": "it uses time_machine (it moves the clock of the whole process)",
+    "freezer": "it uses freezer (freezegun freezes the clock of the whole process)",
+}
+#: Markers of other plugins that patch the whole process for one test.
+PROCESS_WIDE_MARKS = {
+    "freeze_time": "it is marked freeze_time (freezegun freezes the clock of the whole process)",
+    "respx": "it is marked respx (respx routes every httpx request of the process)",
+    "httpx_mock": "it is marked httpx_mock (pytest-httpx routes every httpx request)",
 }
 #: Options under which no test runs concurrently, and why.
 RUN_OFF = {
@@ -96,19 +117,73 @@ def reason_alone(
             by_closure[key] = why
     if why is not None:
         return why
+    if "monkeypatch" in getattr(item, "fixturenames", ()) and _asks_for(item, "monkeypatch"):
+        return MONKEYPATCH_IN_TEST
     obj = getattr(item, "obj", None)
     if getattr(obj, "patchings", None):
         return "it is decorated with unittest.mock.patch (it patches the whole process)"
+    if _calls_mock_patch(getattr(item, "function", None)):
+        return "it calls unittest.mock.patch in its body (it patches the whole process)"
     _, hypothesis = unwrap_test_function(obj)
     if hypothesis:
         return "it uses Hypothesis (many examples in one call)"
-    if any(mark.name == "filterwarnings" for mark in getattr(item, "own_markers", ())):
-        return "it has a filterwarnings mark of its own (warning filters are process-wide)"
+    for mark in getattr(item, "own_markers", ()):
+        if mark.name == "filterwarnings":
+            return "it has a filterwarnings mark of its own (warning filters are process-wide)"
+    for name, why in PROCESS_WIDE_MARKS.items():
+        if item.get_closest_marker(name) is not None:
+            return why
     if plugins.rerunfailures and (plugins.reruns_all or item.get_closest_marker("flaky")):
         return "pytest-rerunfailures may rerun it (a rerun runs alone)"
     if plugins.timeout and (plugins.timeout_all or item.get_closest_marker("timeout")):
         return "pytest-timeout applies to it (its timer measures one test at a time)"
     return None
+
+
+def _calls_mock_patch(function: object) -> bool:
+    """Whether ``function``'s own code uses ``unittest.mock``'s ``patch`` (``with patch(...)``).
+
+    Read from its bytecode: a global ``patch`` bound to ``unittest.mock.patch``, or ``.patch``
+    looked up on a global bound to ``unittest.mock`` (or ``mock``), or on ``unittest.mock``.
+    An HTTP client's ``.patch()`` is not mistaken for it; helpers it calls are not looked into.
+    """
+    code = getattr(function, "__code__", None)
+    if code is None or "patch" not in code.co_names:
+        return False
+    mock = sys.modules.get("unittest.mock")
+    if mock is None:
+        return False
+    import dis
+
+    scope = getattr(function, "__globals__", {})
+    modules = [mock, *(m for m in (sys.modules.get("mock"),) if m is not None)]
+    previous: list[tuple[str, object]] = []
+    for instruction in dis.get_instructions(code):
+        name, value = instruction.opname, instruction.argval
+        if name in ("LOAD_GLOBAL", "LOAD_NAME") and value == "patch":
+            if scope.get("patch") is mock.patch:
+                return True
+        elif name in ("LOAD_ATTR", "LOAD_METHOD") and value == "patch" and previous:
+            before, owner = previous[-1]
+            if before in ("LOAD_GLOBAL", "LOAD_NAME") and any(
+                scope.get(str(owner)) is module for module in modules
+            ):
+                return True
+            if before in ("LOAD_ATTR", "LOAD_METHOD") and owner == "mock":
+                return True  # unittest.mock.patch
+        previous = [(name, value)]
+    return False
+
+
+def _asks_for(item: pytest.Item, name: str) -> bool:
+    """Whether the test function itself has an argument ``name`` (not only its fixtures)."""
+    function = getattr(item, "function", None)
+    if function is None:
+        return True
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # pragma: no cover - no signature: assume it does
+        return True
 
 
 def _fixtures_reason(state: SessionState, item: pytest.Item) -> str | None:

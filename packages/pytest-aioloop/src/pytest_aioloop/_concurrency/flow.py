@@ -20,10 +20,12 @@ import pytest
 from pytest_aioloop._compat import capture, setup_stack
 from pytest_aioloop._compat.pytest_internals import extend_report_section, record_warning
 from pytest_aioloop._compat.xdist import reporting_for
+from pytest_aioloop._concurrency.conflicts import Conflicts, first_error
 from pytest_aioloop._concurrency.lanes import Lanes
+from pytest_aioloop._concurrency.patches import Patches
 from pytest_aioloop._concurrency.phases import Phases, log
 from pytest_aioloop._concurrency.routing import Router
-from pytest_aioloop._concurrency.running import Running, outcome
+from pytest_aioloop._concurrency.running import Running, outcome, stalled
 from pytest_aioloop._items import ended
 from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._session import SessionState
@@ -53,6 +55,11 @@ class TestFlow:
     final_next: pytest.Item | None
     draining: bool
     phase: str | None
+    members: list[pytest.Function]
+    patches: Patches
+    reported_at: dict[pytest.Function, int]
+    conflicts: Conflicts | None
+    parent: object
 
     def in_lane(self, running: Running, step: Callable[..., None], *args: Any) -> None:
         """Run ``step(running, *args)``: in a lane of its own, or here (no lanes, or no need)."""
@@ -66,6 +73,11 @@ class TestFlow:
             output.lane = lane
         lanes.enter(lane)
 
+    def _last_to_end(self, running: Running) -> bool:
+        """Whether no other test of the group runs (the held one is torn down already)."""
+        held = self.held
+        return all(other is running or other is held for other in self.running.values())
+
     def keeper(self, exclude: Running) -> pytest.Function | None:
         """Another test of the group: a ``nextitem`` that keeps the shared parents set up."""
         for item in self.running:
@@ -77,6 +89,7 @@ class TestFlow:
         """``running`` is reported: it leaves the group."""
         item, nodeid = running.item, running.nodeid
         self.running.pop(item, None)
+        self.reported_at[item] = len(self.members)
         self.state.active.pop(nodeid, None)
         self.router.discard(nodeid)
         setup_stack.forget_request(item)
@@ -84,6 +97,10 @@ class TestFlow:
 
     def use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
         """The group's loop, made current (see the group)."""
+        raise NotImplementedError
+
+    def beside(self, running: Running) -> list[str]:
+        """Who ran beside the test (see the group)."""
         raise NotImplementedError
 
     def mark_done(self, running: Running) -> None:
@@ -120,6 +137,7 @@ class TestFlow:
                 self.exclusive = None
             self.state.current_item = None
         running.reports.append((report, None))
+        self.patches.defer(item, running.index, lambda: self._last_to_end(running))
         if not report.passed:
             output.when = "teardown"
             self.tear_down(running, self._nextitem(running, running.nextitem))
@@ -186,13 +204,35 @@ class TestFlow:
             if self.draining and running.item is self.last:
                 self.held = running  # it ends the module or class once the others are done
             return other
-        return keeper if keeper is not None else self.final_next
+        return self._keep_for_reruns(running, keeper if keeper is not None else self.final_next)
+
+    def _keep_for_reruns(self, running: Running, towards: pytest.Item | None) -> pytest.Item | None:
+        """``towards``, or a test of the group while tests wait to run again alone in it.
+
+        Those tests run once the group is done, in the same module or class, which stays set
+        up for them: a teardown that would end it goes towards a test of the group instead.
+        """
+        conflicts = self.conflicts
+        if conflicts is None or (towards is not None and towards.parent is self.parent):
+            return towards
+        if not (conflicts.waiting() or self._failed_beside(running)):
+            return towards
+        return next((item for item in self.members if item is not running.item), towards)
+
+    def _failed_beside(self, running: Running) -> bool:
+        """Whether the test failed so far while others ran beside it."""
+        held = running.held_call
+        failed = (held is not None and held.excinfo is not None) or any(
+            report.failed for report, _ in running.reports
+        )
+        return failed and bool(self.beside(running))
 
     def tear_down(self, running: Running, nextitem: pytest.Item | None) -> None:
         """pytest's teardown phase of the test, towards ``nextitem``; then its reports."""
         item, ihook = running.item, running.ihook
         output = self.router.outputs[running.nodeid]
         setup_stack.put_back(item)
+        running.towards = nextitem
         if not running.in_lane:
             self.phase = running.nodeid
         try:
@@ -235,10 +275,11 @@ class TestFlow:
         first = held.held_call
         assert first is not None
         config = self.state.config
+        towards = held.towards = self._keep_for_reruns(held, self.final_next)
         capture.resume(config, "", "")
         try:
             second = pytest.CallInfo.from_call(
-                lambda: setup_stack.tear_down_rest(item, self.final_next),
+                lambda: setup_stack.tear_down_rest(item, towards),
                 when="teardown",
                 reraise=self.phases.reraise,
             )
@@ -279,8 +320,33 @@ class TestFlow:
             self.phase = None
         self.done_with(running)
 
+    def _rerun_later(self, running: Running) -> bool:
+        """Keep a test that failed beside others for a run alone (``conflicts``), if it did.
+
+        Not when its teardown ended its module or class: running it alone would set them up
+        a second time.
+        """
+        conflicts, towards = self.conflicts, running.towards
+        if conflicts is None or towards is None or towards.parent is not self.parent:
+            return False
+        error = first_error(report for report, _ in running.reports)
+        beside = self.beside(running) if error is not None else None
+        if not beside:
+            return False
+        if running.stalled is not None:
+            error = stalled(running)
+        assert error is not None
+        conflicts.hold(running.item, beside, error)
+        return True
+
     def log_reports(self, running: Running) -> None:
-        """Log the test's reports together, as pytest's runner logs them; it leaves the group."""
+        """Log the test's reports together, as pytest's runner logs them; it leaves the group.
+
+        A test that failed beside others is not logged: it runs again alone (``conflicts``).
+        """
+        if self._rerun_later(running):
+            self.done_with(running)
+            return
         item, ihook, nodeid = running.item, running.ihook, running.nodeid
         location = item.location
         with reporting_for(item):

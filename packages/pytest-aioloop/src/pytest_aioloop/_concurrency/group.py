@@ -27,8 +27,10 @@ from pytest_aioloop._compat.asyncio_internals import (
 )
 from pytest_aioloop._compat.pytest_internals import closure_of, fixturedefs_of_item, is_set_up
 from pytest_aioloop._concurrency.calls import GroupCall
+from pytest_aioloop._concurrency.conflicts import Conflicts
 from pytest_aioloop._concurrency.flow import TestFlow
 from pytest_aioloop._concurrency.lanes import Lanes
+from pytest_aioloop._concurrency.patches import Patches
 from pytest_aioloop._concurrency.phases import Phases
 from pytest_aioloop._concurrency.routing import Router
 from pytest_aioloop._concurrency.running import Running
@@ -61,6 +63,10 @@ class GroupHost(Protocol):
         """The group is drained or interrupted: nothing of it runs any more."""
         ...
 
+    def settling(self) -> bool:
+        """Whether a failure must run again alone before another test starts (``--maxfail``)."""
+        ...
+
 
 class Group(TestFlow):
     """Tests of one parent (module or class) running at the same time in one loop."""
@@ -77,6 +83,7 @@ class Group(TestFlow):
         limit: int,
         own_loop: asyncio.AbstractEventLoop | None,
         lanes: Lanes | None,
+        conflicts: Conflicts | None = None,
     ) -> None:
         self.host = host
         self.state = state
@@ -94,6 +101,16 @@ class Group(TestFlow):
             state.nets.record_owners(own_loop)
         #: Admitted and not reported yet, in pytest's order.
         self.running: dict[pytest.Function, Running] = {}
+        #: Every test admitted, in pytest's order, and how many were admitted when each was
+        #: reported (who ran beside whom: :meth:`beside`).
+        self.members: list[pytest.Function] = []
+        self.reported_at: dict[pytest.Function, int] = {}
+        #: The ``monkeypatch`` undos that wait until no other test of the group runs.
+        self.patches = Patches()
+        #: Where a test that fails beside others waits to run again alone (``None``: never).
+        self.conflicts = conflicts
+        #: Seconds without progress after which the running tests are cancelled (``None``: off).
+        self.stall = state.settings.concurrency_stall
         #: Tests whose task is done (or given up on), in the order they finished.
         self.finished: list[Running] = []
         #: Tests setting up now (their lane waits for a fixture), and the one setting up wider
@@ -163,12 +180,16 @@ class Group(TestFlow):
         return found
 
     # -- admission ------------------------------------------------------------------------
-    def admit(self, item: pytest.Function, nextitem: pytest.Item | None) -> None:
-        """Set ``item`` up and start it, once there is room (finishing others meanwhile)."""
+    def admit(self, item: pytest.Function, nextitem: pytest.Item | None) -> bool:
+        """Set ``item`` up and start it, once there is room (finishing others meanwhile).
+
+        Return ``False`` if it was not started: pytest stops, or a failure waits to run again
+        alone first (``GroupHost.settling``).
+        """
         while len(self.running) >= self.limit or self.exclusive is not None:
             self.wait(keeper=item)
-        if self.host.stopping(item):
-            return
+        if self.host.stopping(item) or self.host.settling():
+            return False
         in_lane = self.lanes is not None and self._may_wait_in_setup(item)
         exclusive = in_lane and _sets_up_wider_fixtures(item)
         while exclusive and self.setting_up:
@@ -182,12 +203,15 @@ class Group(TestFlow):
         running = self.running[item] = Running(item, nodeid, ihook, call)
         running.nextitem = nextitem
         running.in_lane = in_lane
+        running.index = len(self.members)
+        self.members.append(item)
         if exclusive:
             self.exclusive = running
         self.last = item
         self.count += 1
         self.peak = max(self.peak, len(self.running))
         self.in_lane(running, self.set_up)
+        return True
 
     def use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
         """The group's loop (the first test's, unless the group has its own), made current."""
@@ -223,6 +247,42 @@ class Group(TestFlow):
         running.stacks = describe_tasks([task, *pending_tasks(loop, running.owner)])
         task.cancel()
         running.timers.append(loop.call_later(GRACE_SECONDS, self._give_up, running))
+
+    def beside(self, running: Running) -> list[str]:
+        """The names of the tests that ran beside ``running`` (so far), in pytest's order.
+
+        (Names, not node ids: they all belong to the group's module or class.)
+        """
+        index, reported_at = running.index, self.reported_at
+        members = self.members
+        before = [item for item in members[:index] if reported_at.get(item, len(members)) > index]
+        return [item.name for item in (*before, *members[index + 1 :])]
+
+    def _stalled(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Nothing happened for the stall limit: cancel the tests that wait beside others.
+
+        Each is named with where it waited, and fails with that; it then runs again alone
+        (``conflicts``). A test that never had another beside it is left to run, as it would
+        alone.
+        """
+        seconds = self.stall or 0.0
+        steps = []
+        for running in self.running.values():
+            if running.finished or not self.beside(running):
+                continue
+            step = self.lanes.step_of(running.item) if self.lanes is not None else None
+            task = running.task
+            if step is not None:  # its setup or teardown waits for a fixture, in its lane
+                running.stalled = seconds
+                running.stacks = describe_tasks([step])
+                steps.append(step)
+            elif task is not None and not task.done():
+                running.stalled = seconds
+                running.stacks = describe_tasks([task, *pending_tasks(loop, running.owner)])
+                task.cancel()
+                running.timers.append(loop.call_later(GRACE_SECONDS, self._give_up, running))
+        for step in steps:
+            step.cancel()
 
     def _give_up(self, running: Running) -> None:
         task = running.task
@@ -292,6 +352,7 @@ class Group(TestFlow):
             deadlines += self.lanes.deadlines()
         if deadlines:
             token = dog.arm(max(0.0, min(deadlines) - loop.time()) + GRACE_SECONDS + 0.5)
+        stall = loop.call_later(self.stall, self._stalled, loop) if self.stall else None
         self._wakeup = wakeup = loop.create_future()
         # Slow callbacks are looked for while the group's tests run (the test of the task that
         # runs at the time is named).
@@ -309,6 +370,8 @@ class Group(TestFlow):
             self.interrupt()
             raise
         finally:
+            if stall is not None:
+                stall.cancel()
             if watch is not None:
                 watch.stop()
             self._wakeup = None
@@ -339,6 +402,7 @@ class Group(TestFlow):
         if self.lanes is not None and runner.lanes is self.lanes:
             runner.lanes = None
         self.router.stop()
+        self.patches.settle()
         if self._saved_loop is not None:
             restore_current_loop(self._saved_loop)
             self._saved_loop = None

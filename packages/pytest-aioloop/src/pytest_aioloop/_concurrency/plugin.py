@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 
 from pytest_aioloop._compat import setup_stack
-from pytest_aioloop._compat.pytest_internals import pytest_option
+from pytest_aioloop._compat.pytest_internals import clear_report_sections, pytest_option
+from pytest_aioloop._compat.xdist import reporting_for
 from pytest_aioloop._concurrency import lanes
 from pytest_aioloop._concurrency.admission import (
     Plugins,
@@ -25,6 +26,7 @@ from pytest_aioloop._concurrency.admission import (
     reason_alone,
     run_off_reason,
 )
+from pytest_aioloop._concurrency.conflicts import Conflicts
 from pytest_aioloop._concurrency.group import Group
 from pytest_aioloop._concurrency.lanes import Lanes
 from pytest_aioloop._concurrency.phases import Phases
@@ -58,6 +60,12 @@ class Concurrency:
         #: Tests that would have run with others but for ``off_because``.
         self.held_off = 0
         self.phases = Phases(config)
+        #: Tests that failed beside others, run again alone; the conflicts found and remembered.
+        self.conflicts = Conflicts(config, fail=state.settings.concurrency_conflicts == "fail")
+        #: The test running again alone now (pytest's own protocol runs it).
+        self._alone: pytest.Item | None = None
+        #: ``-x``/``--maxfail``: a failure runs again alone before another test starts.
+        self._maxfail = bool(pytest_option(config, "maxfail", 0))
         self.router = Router(
             str(config.getini("log_format")),
             config.getini("log_date_format") or None,
@@ -70,6 +78,8 @@ class Concurrency:
         self, item: pytest.Item, nextitem: pytest.Item | None
     ) -> bool | None:
         """Start ``item`` in the group, or finish the group and let pytest run it as usual."""
+        if item is self._alone:
+            return None
         admitted = self._admission(item) if isinstance(item, pytest.Function) else None
         group = self.group
         if group is not None and (admitted is None or not group.accepts(item, *admitted)):  # type: ignore[arg-type]
@@ -80,7 +90,12 @@ class Concurrency:
         group = self.group
         if group is None:
             group = self.group = self._new_group(item, *admitted)
-        group.admit(item, nextitem)
+        if not group.admit(item, nextitem) and not self.stopping(item):
+            self.drain(nextitem=item)  # a failure runs again alone first (--maxfail)
+            if self.stopping(item):
+                return True  # it failed alone: pytest stops here
+            group = self.group = self._new_group(item, *admitted)
+            group.admit(item, nextitem)
         if nextitem is None or self.stopping(item):
             self.drain(nextitem=None if self.stopping(item) else nextitem)
         return True
@@ -97,6 +112,9 @@ class Concurrency:
             limit=limit,
             own_loop=own,
             lanes=Lanes(self.state, self.config) if lanes.AVAILABLE else None,
+            conflicts=None
+            if self.state.settings.concurrency_conflicts == "off"
+            else self.conflicts,
         )
         where = getattr(item.parent, "nodeid", "") or "the session"
         self.say_verbose([f"asyncio: up to {limit} tests at once in {where}"])
@@ -128,6 +146,11 @@ class Concurrency:
         reason = reason_alone(
             state, item, plan, concurrent=concurrent, plugins=plugins, by_closure=self._by_closure
         )
+        if reason is None and self.conflicts.remembered(item.nodeid):
+            reason = (
+                "it conflicted with tests running beside it in an earlier run (remembered in "
+                "pytest's cache; --cache-clear forgets)"
+            )
         if reason is not None:
             self.alone[reason] += 1
             self.say_verbose([f"asyncio: {item.nodeid} runs alone: {reason}"])
@@ -163,12 +186,29 @@ class Concurrency:
                 f"(up to {group.peak} at once)"
             ]
         )
+        if self.conflicts.waiting():
+            self.conflicts.run_again(self._run_alone, nextitem)
+
+    def _run_alone(self, item: pytest.Function, nextitem: pytest.Item | None) -> None:
+        """Run ``item`` again alone, through pytest's own protocol (which reports it)."""
+        self.say_verbose([f"asyncio: {item.nodeid} failed beside other tests: it runs again alone"])
+        self._alone = item
+        clear_report_sections(item)
+        try:
+            with reporting_for(item):
+                item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
+        finally:
+            self._alone = None
 
     # -- what a group tells its host -------------------------------------------------------------
     def stopping(self, item: pytest.Item) -> bool:
         """Whether ``-x``/``--maxfail`` or an interruption asks pytest to stop."""
         session = item.session
         return bool(session.shouldfail or session.shouldstop)
+
+    def settling(self) -> bool:
+        """Whether a failure must run again alone before another test starts (``--maxfail``)."""
+        return self._maxfail and self.conflicts.waiting()
 
     def closed(self, group: Group) -> None:
         """``group`` is drained or interrupted: the next test starts a new one."""
@@ -206,6 +246,8 @@ class Concurrency:
             reasons = ", ".join(f"{why} ({n})" for why, n in self.alone.most_common())
             parts.append(f"{sum(self.alone.values())} ran alone: {reasons}")
         terminalreporter.write_line("asyncio: " + "; ".join(parts) + ".")
+        for line in self.conflicts.summary(verbose=self.config.get_verbosity() > 0):
+            terminalreporter.write_line(line)
         if self.together and not lanes.AVAILABLE:
             terminalreporter.write_line(
                 "asyncio: their setups and teardowns ran one test at a time; install "
@@ -214,7 +256,8 @@ class Concurrency:
 
     @pytest.hookimpl(trylast=True)  # after pytest's own session end, before loops close
     def pytest_sessionfinish(self) -> None:
-        """Finish a group that an exception left running (nothing is left behind)."""
+        """Finish a group that an exception left running; remember this run's conflicts."""
+        self.conflicts.save()
         group = self.group
         if group is None:
             return

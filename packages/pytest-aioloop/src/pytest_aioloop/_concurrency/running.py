@@ -42,16 +42,19 @@ class Running:
         "held_call",
         "ihook",
         "in_lane",
+        "index",
         "item",
         "nextitem",
         "nodeid",
         "reports",
         "stacks",
+        "stalled",
         "start",
         "start_error",
         "stop",
         "timeout",
         "timers",
+        "towards",
     )
 
     def __init__(self, item: pytest.Function, nodeid: str, ihook: Any, call: GroupCall) -> None:
@@ -79,6 +82,12 @@ class Running:
         self.held_call: pytest.CallInfo[Any] | None = None
         #: Sets up and tears down in a lane of its own (``lanes``), not in the main flow.
         self.in_lane = False
+        #: Its position among the group's tests (who ran beside it: ``Group.beside``).
+        self.index = 0
+        #: The ``nextitem`` its teardown went towards (what stayed set up after it).
+        self.towards: pytest.Item | None = None
+        #: Cancelled because its group made no progress for the stall limit (seconds).
+        self.stalled: float | None = None
 
     @property
     def owner(self) -> Owner:
@@ -93,6 +102,15 @@ class Running:
         return self.call.task
 
 
+def stalled(running: Running) -> str:
+    """The failure of a test cancelled because its group made no progress."""
+    return (
+        f"No test of its group made progress for {running.stalled or 0:g} s while this test "
+        "ran beside others (asyncio_concurrency_stall), so it was cancelled. It was waiting "
+        f"here:\n{running.stacks or '  (not recorded)'}"
+    )
+
+
 def outcome(running: Running) -> BaseException | None:
     """Return what the call of a finished test delivers to pytest: its error, or ``None``."""
     what, timeout = "The test", running.timeout or 0.0
@@ -101,10 +119,16 @@ def outcome(running: Running) -> BaseException | None:
     if running.blocked is not None:
         text = blocked(what, timeout, running.blocked, loop_closed=False)
         return pytest.fail.Exception(text, pytrace=False)
+    task = running.task
+    if running.stalled is not None:  # it fails so, unless it raised an error of its own
+        done = task is not None and task.done() and not task.cancelled()
+        exc = task.exception() if done and task is not None and not running.gave_up else None
+        if exc is not None:
+            return unwrap(exc)
+        return pytest.fail.Exception(stalled(running), pytrace=False)
     if running.gave_up:
         text = ignored_timeout(what, timeout, running.stacks or "", loop_closed=False)
         return pytest.fail.Exception(text, pytrace=False)
-    task = running.task
     assert task is not None
     if task.cancelled():
         if running.stacks is not None:

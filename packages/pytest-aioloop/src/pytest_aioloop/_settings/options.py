@@ -146,6 +146,26 @@ OPTIONS: tuple[Option, ...] = (
         "1",
     ),
     Option(
+        "asyncio_concurrency_conflicts",
+        "--asyncio-concurrency-conflicts",
+        "ACTION",
+        "What becomes of a test that fails while other tests run beside it, and passes when it "
+        "runs again alone (a concurrency conflict): rerun (default: it is reported as it runs "
+        "alone, the summary lists it, and it runs alone from the next run on), fail (it is "
+        "reported as failed), or off (a test that fails beside others is reported so, without "
+        "running it again).",
+        "rerun",
+    ),
+    Option(
+        "asyncio_concurrency_stall",
+        "--asyncio-concurrency-stall",
+        "SECONDS",
+        "When tests running together make no progress for this long (none ends, no setup or "
+        "teardown goes on), they are cancelled, named with where each waited, and run again "
+        "alone; 0 turns it off. Default: 60.",
+        "60",
+    ),
+    Option(
         "asyncio_loop_scope_mismatch",
         "--asyncio-loop-scope-mismatch",
         "ACTION",
@@ -183,6 +203,8 @@ class Settings:
 
     __slots__ = _FIELDS = (
         "concurrency",
+        "concurrency_conflicts",
+        "concurrency_stall",
         "debug",
         "default_fixture_loop_scope",
         "default_test_loop_scope",
@@ -211,6 +233,8 @@ class Settings:
         loop_scope_mismatch: str = "explain",
         concurrency: int = 1,
         loop_factory: str = "asyncio",
+        concurrency_conflicts: str = "rerun",
+        concurrency_stall: float | None = 60.0,
     ) -> None:
         self.mode = mode
         self.debug = debug
@@ -229,6 +253,10 @@ class Settings:
         self.loop_scope_mismatch = loop_scope_mismatch
         self.concurrency = concurrency
         self.loop_factory = loop_factory
+        #: What a concurrency conflict is reported as: ``rerun`` (its run alone) or ``fail``.
+        self.concurrency_conflicts = concurrency_conflicts
+        #: Seconds without progress after which a group's tests are cancelled (``None``: off).
+        self.concurrency_stall = concurrency_stall
 
     @property
     def auto(self) -> bool:
@@ -363,6 +391,14 @@ def read_settings(config: pytest.Config) -> Settings:
         ),
         concurrency=parse_count("asyncio_concurrency", _value(config, "asyncio_concurrency")),
         loop_factory=str(_value(config, "asyncio_loop_factory") or "asyncio").strip(),
+        concurrency_conflicts=_one_of(
+            "asyncio_concurrency_conflicts",
+            _value(config, "asyncio_concurrency_conflicts"),
+            ("rerun", "fail", "off"),
+        ),
+        concurrency_stall=parse_seconds(
+            "asyncio_concurrency_stall", _value(config, "asyncio_concurrency_stall")
+        ),
     )
 
 
