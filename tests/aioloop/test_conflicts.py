@@ -170,6 +170,53 @@ def test_an_autouse_setenv_lets_tests_run_together_and_is_undone_after_them(
     together.stdout.no_fnmatch_line("*concurrency conflict*")
 
 
+MODULE_EVENT_LOOP = """
+import asyncio
+import pytest
+
+@pytest.fixture(scope="module")
+def event_loop():
+    loop = asyncio.new_event_loop()
+    yield loop
+    loop.close()
+
+LOOPS = set()
+ARRIVED = []
+
+@pytest.mark.asyncio
+@pytest.mark.parametrize("n", range(5))
+async def test_in_the_module_loop(n):
+    LOOPS.add(asyncio.get_running_loop())
+    ARRIVED.append(n)
+    assert len(LOOPS) == 1
+
+@pytest.mark.asyncio
+async def test_asks_for_it(event_loop):
+    assert asyncio.get_running_loop() is event_loop
+
+def test_one_loop_for_all():
+    assert len(LOOPS) == 1
+"""
+
+
+@pytest.mark.parametrize("scope", ["module", "function"])
+def test_tests_sharing_a_module_scoped_event_loop_run_together_in_it(
+    pytester: pytest.Pytester, scope: str
+) -> None:
+    pytester.makepyfile(MODULE_EVENT_LOOP.replace('scope="module"', f'scope="{scope}"'))
+    expected = {"passed": 7} if scope == "module" else {"passed": 2, "failed": 5}
+    alone, _ = run_collecting(pytester)
+    together, _ = run_collecting(pytester, "-o", "asyncio_concurrency=50", "-v")
+    assert _outcomes(alone) == expected
+    assert _outcomes(together) == expected
+    if scope == "module":
+        together.stdout.fnmatch_lines(["asyncio: 6 async tests ran together."])
+    else:
+        together.stdout.fnmatch_lines(
+            ["asyncio: 0 async tests ran together; 6 ran alone: it uses an event_loop of its own*"]
+        )
+
+
 def test_a_test_that_asks_for_monkeypatch_itself_runs_alone(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         """

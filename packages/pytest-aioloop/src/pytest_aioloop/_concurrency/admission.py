@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import fixturedefs_of_item, pytest_option
-from pytest_aioloop._items.plan import ItemPlan, unwrap_test_function
+from pytest_aioloop._items.plan import ItemPlan, collector_facts, unwrap_test_function
+from pytest_aioloop._loop.policy import overrides_builtin
 from pytest_aioloop._session import SessionState
 from pytest_aioloop._settings.fixture import options_of
 from pytest_aioloop._settings.marker import concurrency_of
@@ -106,8 +107,11 @@ def reason_alone(
     """
     if not concurrent:
         return "it is marked concurrent=False"
-    if not plan.loop_from_setup:
-        return "it uses an event_loop or event_loop_policy of its own, or loop factories"
+    if not plan.loop_from_setup and not shares_user_loop(item, plan):
+        return (
+            "it uses an event_loop of its own for each test, an event_loop_policy of its own, "
+            "or loop factories"
+        )
     key = plan.closure
     if key is not None and key in by_closure:
         why = by_closure[key]
@@ -138,6 +142,27 @@ def reason_alone(
     if plugins.timeout and (plugins.timeout_all or item.get_closest_marker("timeout")):
         return "pytest-timeout applies to it (its timer measures one test at a time)"
     return None
+
+
+def shares_user_loop(item: pytest.Item, plan: ItemPlan) -> bool:
+    """Whether ``item`` runs in a user-defined ``event_loop`` wider than a test (shared).
+
+    A module-scoped ``event_loop`` (pytest-asyncio 0.21 style) is one loop for the module's
+    tests: they can run together in it. A function-scoped one, a policy of one's own and loop
+    factories give each test a loop of its own.
+    """
+    if not plan.is_async_test or plan.factory_name is not None or plan.spec.loop_scope:
+        return False
+    facts = collector_facts(item.parent) if item.parent is not None else None
+    if facts is None or facts.policy_overridden or facts.factories_hooked:
+        return False
+    return facts.loop_overridden and _wide_user_loop(item)
+
+
+def _wide_user_loop(item: pytest.Item) -> bool:
+    """Whether the ``event_loop`` that ``item`` sees is a user's, wider than a function."""
+    defs = fixturedefs_of_item(item).get("event_loop")
+    return defs is not None and overrides_builtin(defs) and defs[-1].scope != "function"
 
 
 def _calls_mock_patch(function: object) -> bool:
@@ -190,7 +215,7 @@ def _fixtures_reason(state: SessionState, item: pytest.Item) -> str | None:
     """Why the fixtures ``item`` uses keep it alone, if they do."""
     names = getattr(item, "fixturenames", ())
     for name, why in PROCESS_WIDE.items():
-        if name in names:
+        if name in names and not (name == "event_loop" and _wide_user_loop(item)):
             return why
     defs = fixturedefs_of_item(item)
     for name in names:

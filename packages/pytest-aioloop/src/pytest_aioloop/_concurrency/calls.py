@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from pytest_aioloop._compat.pytest_internals import replace_test_function
+from pytest_aioloop._compat.pytest_internals import funcarg, replace_test_function
 from pytest_aioloop._items.call import explain_different_loop, fail_on_call_findings
 from pytest_aioloop._items.plan import ItemPlan, unwrap_test_function
 from pytest_aioloop._session import SessionState
@@ -50,8 +50,8 @@ class GroupCall:
     ) -> Callable[[], None]:
         testrun = plan.run
         assert testrun is not None  # set at the test's setup
-        loop = testrun.loop
-        assert loop is not None  # tests in a group always get their loop without a fixture
+        # The group's loop; or a user-defined event_loop wider than a test, shared by the group.
+        loop = testrun.loop or self.shared_loop or funcarg(item, "event_loop")
         owner = testrun.owner
         inner: Callable[..., Any] = unwrap_test_function(item.obj)[0]  # type: ignore[assignment]
         state.nets.begin(owner, loop)

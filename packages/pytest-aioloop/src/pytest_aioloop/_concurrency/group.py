@@ -25,7 +25,12 @@ from pytest_aioloop._compat.asyncio_internals import (
     save_current_loop,
     set_current_loop,
 )
-from pytest_aioloop._compat.pytest_internals import closure_of, fixturedefs_of_item, is_set_up
+from pytest_aioloop._compat.pytest_internals import (
+    closure_of,
+    fixturedefs_of_item,
+    funcarg,
+    is_set_up,
+)
 from pytest_aioloop._concurrency.calls import GroupCall
 from pytest_aioloop._concurrency.conflicts import Conflicts
 from pytest_aioloop._concurrency.flow import TestFlow
@@ -221,6 +226,8 @@ class Group(TestFlow):
             self.loop = run.loop
             if self.loop is not None:  # a shared loop outlives the tests that took it first
                 self._release_loop = self.state.loops.lease_shared(self.loop)
+            else:  # a user-defined event_loop wider than a test, which its fixture owns
+                self.loop = funcarg(item, "event_loop")
         loop = self.loop
         assert loop is not None
         if not self._recording:  # the group's first test
