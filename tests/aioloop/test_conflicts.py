@@ -566,3 +566,24 @@ def test_tests_that_patch_the_process_run_alone(pytester: pytest.Pytester) -> No
             "asyncio: 2 async tests ran together; 5 ran alone: *",
         ]
     )
+
+
+@pytest.mark.parametrize("dist", ["load", "loadfile", "loadscope"])
+def test_xdist_workers_rerun_and_the_controller_sums_up_and_remembers(
+    pytester: pytest.Pytester, dist: str
+) -> None:
+    pytester.makepyfile(GLOBAL_CACHE)
+    args = ("-p", "no:randomly", "--asyncio-mode=auto", "-n", "2", "--dist", dist)
+    first = pytester.runpytest_subprocess(*args, "-o", "asyncio_concurrency=50")
+    first.assert_outcomes(passed=10, failed=1)
+    first.stdout.fnmatch_lines(
+        ["asyncio: * concurrency conflict(s)*", "    It failed while * other test(s) ran *"]
+    )
+    remembered = json.loads(
+        (pytester.path / ".pytest_cache/v/aioloop/concurrency-conflicts").read_text()
+    )
+    assert remembered
+    second = pytester.runpytest_subprocess(*args, "-o", "asyncio_concurrency=50")
+    second.assert_outcomes(passed=10, failed=1)
+    if dist != "load":  # the module stays on one worker: the same tests run together again
+        second.stdout.no_fnmatch_line("*concurrency conflict(s)*")

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 #: The markers this plugin registers (the docs' reference reads it).
 MARKERS = (MARKER_LINE,)
 _CONCURRENCY = "aioloop-concurrency"
+_CONFLICTS = "aioloop-concurrency-conflicts"
 
 
 class _Parts:
@@ -93,8 +94,22 @@ def _run_concurrently(config: pytest.Config, state: SessionState) -> None:
     # Imported here: a run without concurrency never loads it.
     from pytest_aioloop._concurrency.plugin import Concurrency
 
-    if not config.pluginmanager.has_plugin(_CONCURRENCY):
-        config.pluginmanager.register(Concurrency(state, config), _CONCURRENCY)
+    manager = config.pluginmanager
+    if not manager.has_plugin(_CONCURRENCY):
+        manager.register(Concurrency(state, config), _CONCURRENCY)
+    if _xdist_controller(config) and not manager.has_plugin(_CONFLICTS):
+        from pytest_aioloop._concurrency.conflicts import ControllerSummary
+
+        fail = state.settings.concurrency_conflicts == "fail"
+        manager.register(ControllerSummary(fail=fail), _CONFLICTS)
+
+
+def _xdist_controller(config: pytest.Config) -> bool:
+    """Whether this is pytest-xdist's controller, which runs no test but shows the summary."""
+    return not hasattr(config, "workerinput") and config.getoption("dist", "no") not in (
+        "no",
+        None,
+    )
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

@@ -80,23 +80,13 @@ class Conflicts:
         """Whether ``nodeid`` conflicted in an earlier run (pytest's cache)."""
         found = self._remembered
         if found is None:
-            found = self._remembered = set(self._load())
+            found = self._remembered = set(load(self.config))
         return nodeid in found
 
-    def _load(self) -> list[str]:
-        cache = getattr(self.config, "cache", None)  # absent with -p no:cacheprovider
-        if cache is None:
-            return []
-        value = cache.get(CACHE_KEY, [])
-        return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
-
     def save(self) -> None:
-        """Add this run's conflicts to pytest's cache (merged: xdist workers share it)."""
-        found = [a.item.nodeid for a in self.rerun if a.passed_alone]
-        cache = getattr(self.config, "cache", None)
-        if not found or cache is None:
-            return
-        cache.set(CACHE_KEY, sorted({*self._load(), *found}))
+        """Add this run's conflicts to pytest's cache (pytest-xdist's controller does that)."""
+        if not hasattr(self.config, "workerinput"):
+            save(self.config, [a.item.nodeid for a in self.rerun if a.passed_alone])
 
     # -- first attempts and reruns ------------------------------------------------------------
     def hold(self, item: pytest.Function, beside: Sequence[str], error: str) -> None:
@@ -139,6 +129,8 @@ class Conflicts:
             attempt.passed_alone = False
         elif report.when == "teardown" and attempt.passed_alone is None:
             attempt.passed_alone = True
+        if report.when == "teardown":  # for pytest-xdist's controller
+            setattr(report, REPORT_ATTRIBUTE, [attempt.describe(), bool(attempt.passed_alone)])
         if report.when == "call" or (report.when == "setup" and not report.passed):
             report.sections.append(
                 ("asyncio: ran again alone", attempt.describe() + "\nIt ran again alone.")
@@ -154,30 +146,91 @@ class Conflicts:
     # -- the summary ----------------------------------------------------------------------------
     def summary(self, *, verbose: bool) -> list[str]:
         """Lines for the terminal summary: the conflicts, and the tests that failed alone too."""
-        if not self.rerun:
-            return []
-        conflicts = [a for a in self.rerun if a.passed_alone]
-        alone_too = len(self.rerun) - len(conflicts)
-        lines = []
-        if conflicts:
-            verdict = "reported as failed" if self.fail else "reported as passed"
-            lines.append(
-                f"asyncio: {len(conflicts)} concurrency conflict(s): test(s) that failed while "
-                f"others ran beside them and passed alone ({verdict}; they run alone from the "
-                "next run on, until the cache is cleared with --cache-clear):"
-            )
-            shown = conflicts if verbose else conflicts[:SHOWN_CONFLICTS]
-            for attempt in shown:
-                lines.append(f"  {attempt.item.nodeid}")
-                lines.extend("    " + line for line in attempt.describe().splitlines())
-            if len(shown) < len(conflicts):
-                lines.append(f"  ... and {len(conflicts) - len(shown)} more (-v shows them all)")
-        if alone_too:
-            lines.append(
-                f"asyncio: {alone_too} test(s) failed while running together and failed alone "
-                "too: reported as they fail alone."
-            )
-        return lines
+        results = [
+            (a.item.nodeid, a.describe(), bool(a.passed_alone))
+            for a in self.rerun
+            if a.passed_alone is not None
+        ]
+        return summary_lines(results, fail=self.fail, verbose=verbose)
+
+
+#: The attribute of a rerun's teardown report that says how it went (it reaches
+#: pytest-xdist's controller with the report): ``[what the first attempt was, passed alone]``.
+REPORT_ATTRIBUTE = "aioloop_rerun"
+
+
+class ControllerSummary:
+    """pytest-xdist's controller: the summary of the conflicts its workers found.
+
+    Registered only in a controller with ``asyncio_concurrency`` set; it reads one attribute
+    of each report the workers send.
+    """
+
+    def __init__(self, *, fail: bool) -> None:
+        self.fail = fail
+        self.results: list[tuple[str, str, bool]] = []
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        """Keep what a worker's rerun says about itself."""
+        found = getattr(report, REPORT_ATTRIBUTE, None)
+        if isinstance(found, list) and len(found) == 2:
+            self.results.append((report.nodeid, str(found[0]), bool(found[1])))
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """Remember the workers' conflicts in pytest's cache."""
+        save(session.config, [nodeid for nodeid, _, passed in self.results if passed])
+
+    def pytest_terminal_summary(self, terminalreporter: Any, config: pytest.Config) -> None:
+        """Write the conflicts of all workers."""
+        verbose = config.get_verbosity() > 0
+        for line in summary_lines(self.results, fail=self.fail, verbose=verbose):
+            terminalreporter.write_line(line)
+
+
+def load(config: pytest.Config) -> list[str]:
+    """The node ids of the tests that conflicted in earlier runs, from pytest's cache."""
+    cache = getattr(config, "cache", None)  # absent with -p no:cacheprovider
+    if cache is None:
+        return []
+    value = cache.get(CACHE_KEY, [])
+    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def save(config: pytest.Config, found: Sequence[str]) -> None:
+    """Add ``found`` to the conflicts in pytest's cache."""
+    cache = getattr(config, "cache", None)
+    if found and cache is not None:
+        cache.set(CACHE_KEY, sorted({*load(config), *found}))
+
+
+def summary_lines(
+    results: Sequence[tuple[str, str, bool]], *, fail: bool, verbose: bool
+) -> list[str]:
+    """The summary of tests that ran again alone: ``(node id, description, passed alone)``."""
+    if not results:
+        return []
+    conflicts = [r for r in results if r[2]]
+    alone_too = len(results) - len(conflicts)
+    lines = []
+    if conflicts:
+        verdict = "reported as failed" if fail else "reported as passed"
+        lines.append(
+            f"asyncio: {len(conflicts)} concurrency conflict(s): test(s) that failed while "
+            f"others ran beside them and passed alone ({verdict}; they run alone from the "
+            "next run on, until the cache is cleared with --cache-clear):"
+        )
+        shown = conflicts if verbose else conflicts[:SHOWN_CONFLICTS]
+        for nodeid, text, _ in shown:
+            lines.append(f"  {nodeid}")
+            lines.extend("    " + line for line in text.splitlines())
+        if len(shown) < len(conflicts):
+            lines.append(f"  ... and {len(conflicts) - len(shown)} more (-v shows them all)")
+    if alone_too:
+        lines.append(
+            f"asyncio: {alone_too} test(s) failed while running together and failed alone "
+            "too: reported as they fail alone."
+        )
+    return lines
 
 
 def _order(attempt: Attempt) -> int:
