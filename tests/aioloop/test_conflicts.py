@@ -587,3 +587,51 @@ def test_xdist_workers_rerun_and_the_controller_sums_up_and_remembers(
     second.assert_outcomes(passed=10, failed=1)
     if dist != "load":  # the module stays on one worker: the same tests run together again
         second.stdout.no_fnmatch_line("*concurrency conflict(s)*")
+
+
+REPORTED = """
+import asyncio
+import pytest
+
+CACHE = {}
+
+@pytest.mark.parametrize("n", range(4))
+async def test_cache(n):
+    CACHE["user"] = n
+    await asyncio.sleep(0)
+    assert CACHE["user"] == n
+
+@pytest.mark.parametrize("n", range(6))
+async def test_waits(n):
+    await asyncio.sleep(0.05)
+
+async def test_patches_env(monkeypatch):
+    monkeypatch.setenv("A", "1")
+
+@pytest.mark.asyncio(concurrent=False)
+async def test_marked_alone():
+    pass
+"""
+
+
+@pytest.mark.parametrize("xdist", [False, True], ids=["one-process", "xdist"])
+def test_the_concurrency_report_per_module(pytester: pytest.Pytester, xdist: bool) -> None:
+    pytester.makepyfile(test_reported=REPORTED)
+    args = ["-p", "no:randomly", "--asyncio-mode=auto", "--asyncio-concurrency=50"]
+    args.append("--asyncio-concurrency-report")
+    if xdist:
+        result = pytester.runpytest_subprocess(*args, "-n", "1", "-p", "no:cacheprovider")
+    else:
+        result, _ = run_collecting(pytester, *args)
+    result.assert_outcomes(passed=12)
+    result.stdout.fnmatch_lines(
+        [
+            "*= asyncio concurrency report =*",
+            "test_reported.py: 10 ran together, 2 alone, 3 conflict(s); tests took * s in all, "
+            "the module * s: * s saved",
+            "  alone (1): it uses monkeypatch in its body *",
+            "  alone (1): it is marked concurrent=False",
+            "  conflict: test_cache[[]0[]] failed while 9 other test(s) ran beside it "
+            "(test_cache[[]1[]], test_cache[[]2[]], test_cache[[]3[]] and 6 more)",
+        ]
+    )

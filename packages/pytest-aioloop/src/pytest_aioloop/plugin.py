@@ -95,13 +95,22 @@ def _run_concurrently(config: pytest.Config, state: SessionState) -> None:
     from pytest_aioloop._concurrency.plugin import Concurrency
 
     manager = config.pluginmanager
-    if not manager.has_plugin(_CONCURRENCY):
-        manager.register(Concurrency(state, config), _CONCURRENCY)
-    if _xdist_controller(config) and not manager.has_plugin(_CONFLICTS):
+    if manager.has_plugin(_CONCURRENCY):
+        return
+    concurrency = Concurrency(state, config)
+    manager.register(concurrency, _CONCURRENCY)
+    controller = _xdist_controller(config)
+    if controller:
         from pytest_aioloop._concurrency.conflicts import ControllerSummary
 
         fail = state.settings.concurrency_conflicts == "fail"
         manager.register(ControllerSummary(fail=fail), _CONFLICTS)
+    if state.settings.concurrency_report:
+        from pytest_aioloop._concurrency import report
+
+        manager.register(report.Tagging(concurrency.how), "aioloop-concurrency-tagging")
+        if not hasattr(config, "workerinput"):
+            manager.register(report.Report(), "aioloop-concurrency-report")
 
 
 def _xdist_controller(config: pytest.Config) -> bool:

@@ -64,6 +64,9 @@ class Concurrency:
         self.conflicts = Conflicts(config, fail=state.settings.concurrency_conflicts == "fail")
         #: The test running again alone now (pytest's own protocol runs it).
         self._alone: pytest.Item | None = None
+        #: How each async test ran, by node id (for the concurrency report, when it is on).
+        self.how: dict[str, str] = {}
+        self._tag = state.settings.concurrency_report
         #: ``-x``/``--maxfail``: a failure runs again alone before another test starts.
         self._maxfail = bool(pytest_option(config, "maxfail", 0))
         self.router = Router(
@@ -133,6 +136,8 @@ class Concurrency:
         if self.off_because is not None:
             if limit_of(item, state.settings.concurrency) > 1:
                 self.held_off += 1
+                if self._tag:
+                    self.how[item.nodeid] = f"concurrency is off with {self.off_because}"
             return None
         plan = plan_at_setup(state, item)
         if plan is None or not plan.is_async_test or plan.error is not None:
@@ -154,12 +159,16 @@ class Concurrency:
         if reason is not None:
             self.alone[reason] += 1
             self.say_verbose([f"asyncio: {item.nodeid} runs alone: {reason}"])
+            if self._tag:
+                self.how[item.nodeid] = reason
             return None
         try:
             kind = plan_kind(state, item, plan)
         except pytest.fail.Exception:
             return None  # its setup fails with the message
         self.together += 1
+        if self._tag:
+            self.how[item.nodeid] = "together"
         return kind, limit
 
     def _concurrency_of(self, item: pytest.Function) -> tuple[int, bool]:

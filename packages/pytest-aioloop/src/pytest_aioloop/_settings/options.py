@@ -166,6 +166,16 @@ OPTIONS: tuple[Option, ...] = (
         "60",
     ),
     Option(
+        "asyncio_concurrency_report",
+        "--asyncio-concurrency-report",
+        None,
+        "With concurrency on, add a report to the terminal summary: per module, how many async "
+        "tests ran together, which ran alone and why, which conflicted and with whom, and the "
+        "time saved (default: false).",
+        "false",
+        kind="bool",
+    ),
+    Option(
         "asyncio_loop_scope_mismatch",
         "--asyncio-loop-scope-mismatch",
         "ACTION",
@@ -204,6 +214,7 @@ class Settings:
     __slots__ = _FIELDS = (
         "concurrency",
         "concurrency_conflicts",
+        "concurrency_report",
         "concurrency_stall",
         "debug",
         "default_fixture_loop_scope",
@@ -235,6 +246,7 @@ class Settings:
         loop_factory: str = "asyncio",
         concurrency_conflicts: str = "rerun",
         concurrency_stall: float | None = 60.0,
+        concurrency_report: bool = False,
     ) -> None:
         self.mode = mode
         self.debug = debug
@@ -257,6 +269,8 @@ class Settings:
         self.concurrency_conflicts = concurrency_conflicts
         #: Seconds without progress after which a group's tests are cancelled (``None``: off).
         self.concurrency_stall = concurrency_stall
+        #: Whether the concurrency report is written in the terminal summary.
+        self.concurrency_report = concurrency_report
 
     @property
     def auto(self) -> bool:
@@ -398,6 +412,9 @@ def read_settings(config: pytest.Config) -> Settings:
         ),
         concurrency_stall=parse_seconds(
             "asyncio_concurrency_stall", _value(config, "asyncio_concurrency_stall")
+        ),
+        concurrency_report=_flag(
+            "asyncio_concurrency_report", _value(config, "asyncio_concurrency_report")
         ),
     )
 
