@@ -101,6 +101,17 @@ class Counter:
         return (counts[1] - counts[0]) / (n2 - n1)
 
 
+#: Concurrency 200 without what guards outcomes (reruns alone, the stall watch): the key of its
+#: count, and its options.
+UNGUARDED = "200-unguarded"
+UNGUARDED_OPTIONS = (
+    "-o",
+    "asyncio_concurrency_conflicts=off",
+    "-o",
+    "asyncio_concurrency_stall=0",
+)
+
+
 def measure(pythons: dict[str, str], *, smoke: bool, trivial_n: int, log: Any) -> dict[str, Any]:
     """Count everything scenario 8 reports; return it as JSON-ready data."""
     WORKDIR.mkdir(exist_ok=True)
@@ -127,6 +138,9 @@ def measure(pythons: dict[str, str], *, smoke: bool, trivial_n: int, log: Any) -
         )
         for limit in (1, 200)
     }
+    concurrency[UNGUARDED] = counter.count(
+        pythons[AIOKIT.name], trivial, "-o", "asyncio_concurrency=200", *UNGUARDED_OPTIONS
+    )
     log("scenario 8: done")
     return {
         "sizes": list(counter.sizes),
@@ -183,6 +197,14 @@ def markdown(data: dict[str, Any]) -> list[str]:
         f"{off / 1e6:,.1f}M instructions, concurrency 200 {on / 1e6:,.1f}M "
         f"({(on - off) / off * 100:+.1f} %).",
     ]
+    unguarded = data["concurrency"].get(UNGUARDED)
+    if unguarded:
+        lines.append(
+            f"What keeps outcomes as they are alone (a failure runs again alone, the stall "
+            f"watch) costs {(on - unguarded) / unguarded * 100:+.2f} % there: concurrency 200 "
+            f"with both off (`asyncio_concurrency_conflicts = off`, `asyncio_concurrency_stall "
+            f"= 0`) takes {unguarded / 1e6:,.1f}M."
+        )
     modules = data.get("aiokit_modules") or {}
     if modules:
         total = sum(modules.values())
