@@ -193,6 +193,48 @@ def test_aioloop_only_concurrency_without_greenlet(aioloop_only: Venv) -> None:
     )
 
 
+HANGS_IN_SETUP = """
+import asyncio
+import pytest
+import pytest_aioloop
+
+pytestmark = pytest.mark.asyncio(concurrency=5)
+
+SERVING = []
+
+@pytest_aioloop.fixture
+async def server(request):
+    SERVING.append(request.node.name)
+    try:
+        if len(SERVING) > 1:  # the port is taken: it waits for a handshake that never comes
+            await asyncio.Event().wait()
+        yield
+    finally:
+        SERVING.remove(request.node.name)
+
+@pytest.mark.parametrize("n", range(3))
+async def test_serves(server, n):
+    await asyncio.sleep(0.05)
+"""
+
+
+def test_aioloop_only_a_setup_that_waits_beside_others_is_stopped(aioloop_only: Venv) -> None:
+    # Without the extra, setups run in the main flow, one at a time, while the running tests
+    # go on: a setup that waits for ever there is cancelled at the stall limit, and runs
+    # again alone.
+    result = aioloop_only.pytest(
+        "-o", "asyncio_concurrency_stall=0.3", files={"test_stall.py": HANGS_IN_SETUP}
+    )
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(
+        [
+            "asyncio: 2 concurrency conflict(s)*",
+            "    setup: *Setup of async fixture 'server', waiting beside other tests "
+            "(asyncio_concurrency_stall), timed out after 0.3 s.",
+        ]
+    )
+
+
 def test_aioloop_concurrency_extra_overlaps_setups(aioloop_concurrency: Venv) -> None:
     result = aioloop_concurrency.pytest("-s", files={"test_overlap.py": OVERLAP_SUITE})
     result.assert_outcomes(passed=4)

@@ -150,6 +150,8 @@ class Group(TestFlow):
         # is routed to them. Code that runs outside the loop is the phase's own.
         runner = state.runner
         runner.around = self._phase_routing
+        if self.stall is not None:
+            runner.stall = self._stall_of_step
         if lanes is not None:
             runner.lanes = lanes
             lanes.on_ready = self.wake
@@ -158,6 +160,10 @@ class Group(TestFlow):
 
     def _phase_routing(self) -> contextlib.AbstractContextManager[None]:
         return self.router.routing(phase=self.phase)
+
+    def _stall_of_step(self) -> float | None:
+        """How long a fixture step in the main flow may wait: the stall limit, beside others."""
+        return self.stall if len(self.running) > 1 else None
 
     def accepts(self, item: pytest.Function, kind: LoopKind, limit: int) -> bool:
         """Whether ``item`` can join: same parent, loop and limit, same wider instances."""
@@ -406,6 +412,8 @@ class Group(TestFlow):
         runner = self.state.runner
         if runner.around == self._phase_routing:
             runner.around = None
+        if runner.stall == self._stall_of_step:
+            runner.stall = None
         if self.lanes is not None and runner.lanes is self.lanes:
             runner.lanes = None
         self.router.stop()

@@ -75,7 +75,7 @@ class FixtureRun:
 class Runner:
     """Runs tests' and async fixtures' coroutines, each as a task of its owner (one per session)."""
 
-    __slots__ = ("_on_give_up", "_watchdog", "around", "lanes")
+    __slots__ = ("_on_give_up", "_watchdog", "around", "lanes", "stall")
 
     def __init__(self, watchdog: Watchdog, on_give_up: GiveUp) -> None:
         self._watchdog = watchdog
@@ -86,6 +86,9 @@ class Runner:
         #: Where a fixture step waits instead of running the loop itself, when it is called
         #: from a test's lane (tests set up and tear down overlapping: ``_concurrency.lanes``).
         self.lanes: LaneHost | None = None
+        #: While tests run concurrently: how long a fixture step that runs the loop itself may
+        #: wait while other tests run (``None``: no limit now).
+        self.stall: Callable[[], float | None] | None = None
 
     def run_test(
         self,
@@ -300,6 +303,8 @@ class Runner:
             routing = around() if around is not None else None
             if routing is not None:
                 routing.__enter__()
+            if self.stall is not None:
+                timeout, what = _stall_limit(self.stall(), timeout, what)
             try:
                 return drive(
                     loop,
@@ -319,6 +324,13 @@ class Runner:
             if unwrapped is error:
                 raise
             raise unwrapped from None
+
+
+def _stall_limit(stall: float | None, timeout: float | None, what: str) -> tuple[float | None, str]:
+    """The step's timeout and its name, when waiting beside other tests has a limit."""
+    if stall is None or (timeout is not None and timeout <= stall):
+        return timeout, what
+    return stall, f"{what}, waiting beside other tests (asyncio_concurrency_stall),"
 
 
 def _make_current(loop: asyncio.AbstractEventLoop) -> SavedLoop | None:
