@@ -546,14 +546,10 @@ async def test_plain():
 
 def test_tests_that_patch_the_process_run_alone(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(PATCHERS)
+    # As freezegun's plugin registers it (a mark no plugin registered patches nothing).
+    pytester.makeini("[pytest]\nmarkers =\n    freeze_time(time): freeze the clock\n")
     result, _ = run_collecting(
-        pytester,
-        "--asyncio-mode=auto",
-        "-o",
-        "asyncio_concurrency=50",
-        "-v",
-        "-W",
-        "ignore::pytest.PytestUnknownMarkWarning",
+        pytester, "--asyncio-mode=auto", "-o", "asyncio_concurrency=50", "-v"
     )
     result.assert_outcomes(passed=7)
     result.stdout.fnmatch_lines_random(
@@ -635,3 +631,44 @@ def test_the_concurrency_report_per_module(pytester: pytest.Pytester, xdist: boo
             "(test_cache[[]1[]], test_cache[[]2[]], test_cache[[]3[]] and 6 more)",
         ]
     )
+
+
+MODULE_FIXTURE_ONCE = """
+import asyncio
+import pytest
+
+EVENTS = []
+RUNNING = set()
+
+@pytest.fixture(scope="module")
+async def database():
+    EVENTS.append("up")
+    yield
+    EVENTS.append("down")
+
+@pytest.mark.parametrize("n", range(3))
+async def test_slow(database, n):
+    RUNNING.add(n)
+    await asyncio.sleep(0.05)
+    RUNNING.discard(n)
+
+async def test_last_fails_beside_others(database):
+    # pytest's last test of the module: it ends first, while the others still run.
+    assert not RUNNING, f"{len(RUNNING)} tests ran beside it"
+"""
+
+AFTER_THE_MODULE = """
+from test_a import EVENTS
+
+def test_after_the_module():
+    assert EVENTS == ["up", "down"]
+"""
+
+
+def test_a_rerun_keeps_the_module_set_up_once(pytester: pytest.Pytester) -> None:
+    """The last test in pytest's order fails beside the others and runs again alone: the
+    module-scoped fixture is set up once and torn down once, after that run."""
+    pytester.makepyfile(test_a=MODULE_FIXTURE_ONCE, test_b=AFTER_THE_MODULE)
+    result, _ = run_collecting(pytester, "--asyncio-mode=auto", "-o", "asyncio_concurrency=50")
+    result.assert_outcomes(passed=5)
+    result.stdout.fnmatch_lines(["asyncio: 1 concurrency conflict(s)*"])

@@ -76,17 +76,24 @@ class Plugins:
     reruns_all: bool
     timeout: bool
     timeout_all: bool
+    #: The marks of :data:`PROCESS_WIDE_MARKS` that a plugin of the run registered (a mark no
+    #: plugin knows patches nothing).
+    marks: tuple[str, ...] = ()
 
     @classmethod
     def of(cls, config: pytest.Config) -> Plugins:
         """Look the plugins and their options up in ``config``."""
         rerun = config.pluginmanager.has_plugin("rerunfailures")
         timeout = config.pluginmanager.has_plugin("timeout")
+        registered = {
+            str(line).split(":", 1)[0].split("(", 1)[0].strip() for line in config.getini("markers")
+        }
         return cls(
             rerunfailures=rerun,
             reruns_all=rerun and bool(config.getoption("reruns", 0)),
             timeout=timeout,
             timeout_all=timeout and bool(config.getoption("timeout", None)),
+            marks=tuple(name for name in PROCESS_WIDE_MARKS if name in registered),
         )
 
 
@@ -134,9 +141,9 @@ def reason_alone(
     for mark in getattr(item, "own_markers", ()):
         if mark.name == "filterwarnings":
             return "it has a filterwarnings mark of its own (warning filters are process-wide)"
-    for name, why in PROCESS_WIDE_MARKS.items():
+    for name in plugins.marks:
         if item.get_closest_marker(name) is not None:
-            return why
+            return PROCESS_WIDE_MARKS[name]
     if plugins.rerunfailures and (plugins.reruns_all or item.get_closest_marker("flaky")):
         return "pytest-rerunfailures may rerun it (a rerun runs alone)"
     if plugins.timeout and (plugins.timeout_all or item.get_closest_marker("timeout")):

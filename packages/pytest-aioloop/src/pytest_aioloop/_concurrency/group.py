@@ -116,6 +116,11 @@ class Group(TestFlow):
         self.conflicts = conflicts
         #: Seconds without progress after which the running tests are cancelled (``None``: off).
         self.stall = state.settings.concurrency_stall
+        #: The loop time of the last progress (a test ended, a lane could go on), and the one
+        #: timer that looks for a stall (armed at the first wait).
+        self._progress = 0.0
+        self._stall_timer: asyncio.TimerHandle | None = None
+        self._clock: Callable[[], float] | None = None
         #: Tests whose task is done (or given up on), in the order they finished.
         self.finished: list[Running] = []
         #: Tests setting up now (their lane waits for a fixture), and the one setting up wider
@@ -271,6 +276,16 @@ class Group(TestFlow):
         before = [item for item in members[:index] if reported_at.get(item, len(members)) > index]
         return [item.name for item in (*before, *members[index + 1 :])]
 
+    def _look_for_stall(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The stall timer: act if nothing happened for the limit while the group waited."""
+        stall = self.stall or 0.0
+        idle = loop.time() - self._progress
+        if idle >= stall * 0.999 and self._wakeup is not None:  # in the group's own wait
+            self._stalled(loop)
+            self._progress, idle = loop.time(), 0.0
+        again = max(stall - idle, stall / 10)
+        self._stall_timer = loop.call_later(again, self._look_for_stall, loop)
+
     def _stalled(self, loop: asyncio.AbstractEventLoop) -> None:
         """Nothing happened for the stall limit: cancel the tests that wait beside others.
 
@@ -323,6 +338,9 @@ class Group(TestFlow):
 
     def wake(self) -> None:
         """Stop the group's run of the loop (a test finished, a lane can go on)."""
+        clock = self._clock
+        if clock is not None:
+            self._progress = clock()
         wakeup = self._wakeup
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
@@ -365,7 +383,11 @@ class Group(TestFlow):
             deadlines += self.lanes.deadlines()
         if deadlines:
             token = dog.arm(max(0.0, min(deadlines) - loop.time()) + GRACE_SECONDS + 0.5)
-        stall = loop.call_later(self.stall, self._stalled, loop) if self.stall else None
+        if self.stall:  # one timer for the group: a timer per wait costs more than a stall
+            self._progress = loop.time()
+            if self._stall_timer is None:
+                self._clock = loop.time
+                self._stall_timer = loop.call_later(self.stall, self._look_for_stall, loop)
         self._wakeup = wakeup = loop.create_future()
         # Slow callbacks are looked for while the group's tests run (the test of the task that
         # runs at the time is named).
@@ -383,8 +405,6 @@ class Group(TestFlow):
             self.interrupt()
             raise
         finally:
-            if stall is not None:
-                stall.cancel()
             if watch is not None:
                 watch.stop()
             self._wakeup = None
@@ -414,6 +434,9 @@ class Group(TestFlow):
             runner.around = None
         if runner.stall == self._stall_of_step:
             runner.stall = None
+        if self._stall_timer is not None:
+            self._stall_timer.cancel()
+            self._stall_timer = self._clock = None
         if self.lanes is not None and runner.lanes is self.lanes:
             runner.lanes = None
         self.router.stop()
