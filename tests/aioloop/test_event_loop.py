@@ -264,8 +264,11 @@ def test_loop_teardown_cancels_tasks_and_closes_async_generators(pytester: pytes
                 EVENTS.append("task cancelled")
                 raise
 
+        TASKS = []  # a strong reference, as asyncio asks: else the garbage collector may
+                    # destroy the pending task before the loop's teardown cancels it
+
         def test_sync_leaves_work(event_loop):
-            event_loop.create_task(forever())
+            TASKS.append(event_loop.create_task(forever()))
             agen = ticker()
             event_loop.run_until_complete(agen.__anext__())
             event_loop.run_until_complete(asyncio.sleep(0))
