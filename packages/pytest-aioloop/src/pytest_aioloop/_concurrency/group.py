@@ -20,7 +20,6 @@ import pytest
 from pytest_aioloop._compat import setup_stack
 from pytest_aioloop._compat.asyncio_internals import (
     SavedLoop,
-    abandon_task,
     restore_current_loop,
     save_current_loop,
     set_current_loop,
@@ -39,6 +38,7 @@ from pytest_aioloop._concurrency.patches import Patches
 from pytest_aioloop._concurrency.phases import Phases
 from pytest_aioloop._concurrency.routing import Router
 from pytest_aioloop._concurrency.running import Running
+from pytest_aioloop._concurrency.watch import Watch
 from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._loop.manager import GRACE_SECONDS
@@ -73,7 +73,7 @@ class GroupHost(Protocol):
         ...
 
 
-class Group(TestFlow):
+class Group(Watch, TestFlow):
     """Tests of one parent (module or class) running at the same time in one loop."""
 
     def __init__(
@@ -114,13 +114,7 @@ class Group(TestFlow):
         self.patches = Patches()
         #: Where a test that fails beside others waits to run again alone (``None``: never).
         self.conflicts = conflicts
-        #: Seconds without progress after which the running tests are cancelled (``None``: off).
-        self.stall = state.settings.concurrency_stall
-        #: The loop time of the last progress (a test ended, a lane could go on), and the one
-        #: timer that looks for a stall (armed at the first wait).
-        self._progress = 0.0
-        self._stall_timer: asyncio.TimerHandle | None = None
-        self._clock: Callable[[], float] | None = None
+        self.init_watch(state.settings.concurrency_stall)
         #: Tests whose task is done (or given up on), in the order they finished.
         self.finished: list[Running] = []
         #: Tests setting up now (their lane waits for a fixture), and the one setting up wider
@@ -156,7 +150,7 @@ class Group(TestFlow):
         runner = state.runner
         runner.around = self._phase_routing
         if self.stall is not None:
-            runner.stall = self._stall_of_step
+            runner.stall = self.stall_of_step
         if lanes is not None:
             runner.lanes = lanes
             lanes.on_ready = self.wake
@@ -165,10 +159,6 @@ class Group(TestFlow):
 
     def _phase_routing(self) -> contextlib.AbstractContextManager[None]:
         return self.router.routing(phase=self.phase)
-
-    def _stall_of_step(self) -> float | None:
-        """How long a fixture step in the main flow may wait: the stall limit, beside others."""
-        return self.stall if len(self.running) > 1 else None
 
     def accepts(self, item: pytest.Function, kind: LoopKind, limit: int) -> bool:
         """Whether ``item`` can join: same parent, loop and limit, same wider instances."""
@@ -247,79 +237,6 @@ class Group(TestFlow):
         set_current_loop(loop)  # for sync code of the group's tests and fixtures
         return loop
 
-    # -- timeouts ---------------------------------------------------------------------------
-    def arm(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
-        """Cancel the test's task at its timeout (a timer per test)."""
-        plan = running.item.stash[PLAN_KEY]
-        timeout = plan.spec.timeout_or(self.state.settings.timeout)
-        if timeout is None:
-            return
-        running.timeout = timeout
-        running.deadline = loop.time() + timeout
-        running.timers.append(loop.call_later(timeout, self._expire, running, loop))
-
-    def _expire(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
-        task = running.task
-        if task is None or task.done():
-            return
-        running.stacks = describe_tasks([task, *pending_tasks(loop, running.owner)])
-        task.cancel()
-        running.timers.append(loop.call_later(GRACE_SECONDS, self._give_up, running))
-
-    def beside(self, running: Running) -> list[str]:
-        """The names of the tests that ran beside ``running`` (so far), in pytest's order.
-
-        (Names, not node ids: they all belong to the group's module or class.)
-        """
-        index, reported_at = running.index, self.reported_at
-        members = self.members
-        before = [item for item in members[:index] if reported_at.get(item, len(members)) > index]
-        return [item.name for item in (*before, *members[index + 1 :])]
-
-    def _look_for_stall(self, loop: asyncio.AbstractEventLoop) -> None:
-        """The stall timer: act if nothing happened for the limit while the group waited."""
-        stall = self.stall or 0.0
-        idle = loop.time() - self._progress
-        if idle >= stall * 0.999 and self._wakeup is not None:  # in the group's own wait
-            self._stalled(loop)
-            self._progress, idle = loop.time(), 0.0
-        again = max(stall - idle, stall / 10)
-        self._stall_timer = loop.call_later(again, self._look_for_stall, loop)
-
-    def _stalled(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Nothing happened for the stall limit: cancel the tests that wait beside others.
-
-        Each is named with where it waited, and fails with that; it then runs again alone
-        (``conflicts``). A test that never had another beside it is left to run, as it would
-        alone.
-        """
-        seconds = self.stall or 0.0
-        steps = []
-        for running in self.running.values():
-            if running.finished or not self.beside(running):
-                continue
-            step = self.lanes.step_of(running.item) if self.lanes is not None else None
-            task = running.task
-            if step is not None:  # its setup or teardown waits for a fixture, in its lane
-                running.stalled = seconds
-                running.stacks = describe_tasks([step])
-                steps.append(step)
-            elif task is not None and not task.done():
-                running.stalled = seconds
-                running.stacks = describe_tasks([task, *pending_tasks(loop, running.owner)])
-                task.cancel()
-                running.timers.append(loop.call_later(GRACE_SECONDS, self._give_up, running))
-        for step in steps:
-            step.cancel()
-
-    def _give_up(self, running: Running) -> None:
-        task = running.task
-        if task is None or task.done():
-            return
-        running.gave_up = True
-        abandon_task(task)
-        self.mark_done(running)
-
     def task_done(self, running: Running) -> None:
         """The test's task ended: it can be reported and torn down."""
         running.stop = time.time()
@@ -338,9 +255,7 @@ class Group(TestFlow):
 
     def wake(self) -> None:
         """Stop the group's run of the loop (a test finished, a lane can go on)."""
-        clock = self._clock
-        if clock is not None:
-            self._progress = clock()
+        self.progressed()
         wakeup = self._wakeup
         if wakeup is not None and not wakeup.done():
             wakeup.set_result(None)
@@ -383,11 +298,7 @@ class Group(TestFlow):
             deadlines += self.lanes.deadlines()
         if deadlines:
             token = dog.arm(max(0.0, min(deadlines) - loop.time()) + GRACE_SECONDS + 0.5)
-        if self.stall:  # one timer for the group: a timer per wait costs more than a stall
-            self._progress = loop.time()
-            if self._stall_timer is None:
-                self._clock = loop.time
-                self._stall_timer = loop.call_later(self.stall, self._look_for_stall, loop)
+        self.watch_stall(loop)
         self._wakeup = wakeup = loop.create_future()
         # Slow callbacks are looked for while the group's tests run (the test of the task that
         # runs at the time is named).
@@ -432,11 +343,9 @@ class Group(TestFlow):
         runner = self.state.runner
         if runner.around == self._phase_routing:
             runner.around = None
-        if runner.stall == self._stall_of_step:
+        if runner.stall == self.stall_of_step:
             runner.stall = None
-        if self._stall_timer is not None:
-            self._stall_timer.cancel()
-            self._stall_timer = self._clock = None
+        self.stop_watch()
         if self.lanes is not None and runner.lanes is self.lanes:
             runner.lanes = None
         self.router.stop()
