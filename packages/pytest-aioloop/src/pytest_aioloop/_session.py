@@ -9,6 +9,7 @@ imports the loop manager, the runner or the nets.
 from __future__ import annotations
 
 import functools
+import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +65,10 @@ class SessionState:
         self.ended_fixtures: dict[int, Any] = {}
         #: The plugin's per-test entry points into the parts async tests need (its business).
         self.parts: Any = None
+        #: Seconds pytest's debugger was stopped in this session, and since when it is
+        #: (``None``: it is not): timeouts do not count that time (:meth:`timeout_owed`).
+        self.debugger_total = 0.0
+        self.debugger_since: float | None = None
         #: What ``asyncio_loop_factory`` names, resolved now: a bad value is a usage error.
         self.loop_factory = _loop_factory(settings.loop_factory)
 
@@ -120,6 +125,34 @@ class SessionState:
     def _orphan(self, nodeid: str, finding: Finding) -> None:
         # A finding of no running test goes straight to the summary (made at the first).
         self.summary.add(nodeid, finding)
+
+    # -- pytest's debugger: timeouts do not count the time it is stopped ------------------------
+    def debugger_stopped(self) -> None:
+        """pytest's debugger stopped in a test: pause the clocks of timeouts."""
+        if self.debugger_since is None:
+            self.debugger_since = time.monotonic()
+        if self.made("watchdog"):
+            self.watchdog.pause()
+
+    def debugger_went_on(self) -> None:
+        """The test goes on: the clocks go on, without the time the debugger was stopped."""
+        since, self.debugger_since = self.debugger_since, None
+        if since is not None:
+            self.debugger_total += time.monotonic() - since
+        if self.made("watchdog"):
+            self.watchdog.resume()
+
+    def timeout_owed(self, seen: float) -> float | None:
+        """The seconds more a loop timer of a timeout must wait (``None``: its time has come).
+
+        ``seen`` is :attr:`debugger_total` when the timer was armed (or last put off). While
+        the debugger is stopped (the user steps through code that runs the loop), it looks
+        again half a second later.
+        """
+        if self.debugger_since is not None:
+            return 0.5
+        extra = self.debugger_total - seen
+        return extra if extra > 0 else None
 
     def made(self, part: str) -> bool:
         """Whether the part called ``part`` was made (asked for) in this session."""

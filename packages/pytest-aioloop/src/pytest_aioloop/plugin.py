@@ -270,6 +270,21 @@ def pytest_fixture_setup(
     return (yield)  # a plain fixture, and no async fixture is live: nothing to do
 
 
+# -- the debugger -------------------------------------------------------------------------------
+def pytest_enter_pdb(config: pytest.Config) -> None:
+    """Pause the timeouts of async tests and fixtures while pytest's debugger is stopped."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.debugger_stopped()
+
+
+def pytest_leave_pdb(config: pytest.Config) -> None:
+    """Let the timeouts go on, without the time the debugger was stopped."""
+    state = config.stash.get(STATE_KEY, None)
+    if state is not None:
+        state.debugger_went_on()
+
+
 # -- the end ------------------------------------------------------------------------------------
 def pytest_sessionstart(session: pytest.Session) -> None:
     """On a pytest-xdist controller, take the nets' findings from the workers' reports."""

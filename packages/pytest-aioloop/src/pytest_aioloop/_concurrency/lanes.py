@@ -211,7 +211,7 @@ class Lanes:
             self.state.nets.track_from_now(owner, loop)
         self.loop = loop
         awaited = task if until is None else until
-        deadline = _StepDeadline(loop, task, timeout, related) if timeout else None
+        deadline = _StepDeadline(loop, task, timeout, related, self.state) if timeout else None
         gate: asyncio.Future[None] = loop.create_future()
 
         def open_gate(_: object = None) -> None:
@@ -271,7 +271,18 @@ def _result(awaited: asyncio.Future[Any], what: str) -> Any:
 class _StepDeadline:
     """A fixture step's timeout in a lane: cancel at the deadline, give up after the grace."""
 
-    __slots__ = ("at", "gave_up", "loop", "related", "stacks", "task", "timeout", "timers")
+    __slots__ = (
+        "at",
+        "gave_up",
+        "loop",
+        "paused_seen",
+        "related",
+        "stacks",
+        "state",
+        "task",
+        "timeout",
+        "timers",
+    )
 
     def __init__(
         self,
@@ -279,8 +290,12 @@ class _StepDeadline:
         task: asyncio.Task[Any],
         timeout: float,
         related: Callable[[], list[asyncio.Task[Any]]],
+        state: SessionState,
     ) -> None:
         self.loop, self.task, self.timeout, self.related = loop, task, timeout, related
+        self.state = state
+        #: The debugger's stopped time when armed (``SessionState.timeout_owed``).
+        self.paused_seen = state.debugger_total
         self.stacks: str | None = None
         self.gave_up = False
         self.timers: list[asyncio.TimerHandle] = []
@@ -290,6 +305,12 @@ class _StepDeadline:
     def arm(self, wake: Callable[[], None]) -> None:
         def expire() -> None:
             if self.task.done():
+                return
+            more = self.state.timeout_owed(self.paused_seen)
+            if more is not None:  # the debugger was stopped meanwhile: that does not count
+                self.paused_seen = self.state.debugger_total
+                self.at = self.loop.time() + more
+                self.timers.append(self.loop.call_later(more, expire))
                 return
             self.stacks = describe_tasks([self.task, *self.related()])
             self.task.cancel()

@@ -46,6 +46,7 @@ class Running:
         "item",
         "nextitem",
         "nodeid",
+        "paused_seen",
         "reports",
         "stacks",
         "stalled",
@@ -74,6 +75,8 @@ class Running:
         self.start = self.clock = self.stop = self.duration = 0.0
         self.timeout: float | None = None
         self.deadline: float | None = None
+        #: The debugger's stopped time when its timeout was armed (``_run.debugger``).
+        self.paused_seen = 0.0
         self.timers: list[TimerHandle] = []
         self.stacks: str | None = None
         self.gave_up = False

@@ -51,11 +51,18 @@ class Watch:
             return
         running.timeout = timeout
         running.deadline = loop.time() + timeout
+        running.paused_seen = self.state.debugger_total
         running.timers.append(loop.call_later(timeout, self._expire, running, loop))
 
     def _expire(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
         task = running.task
         if task is None or task.done():
+            return
+        more = self.state.timeout_owed(running.paused_seen)
+        if more is not None:  # the debugger was stopped meanwhile: that time does not count
+            running.paused_seen = self.state.debugger_total
+            running.deadline = loop.time() + more
+            running.timers.append(loop.call_later(more, self._expire, running, loop))
             return
         running.stacks = describe_tasks([task, *pending_tasks(loop, running.owner)])
         task.cancel()

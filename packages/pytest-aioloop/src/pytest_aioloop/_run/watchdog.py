@@ -73,6 +73,8 @@ class Watchdog:
         self._previous: Any = None
         #: The loops the thread looks at while they run.
         self._watched: list[Watched] = []
+        #: Since when the clock is paused (a debugger is stopped in the main thread).
+        self._paused_at: float | None = None
 
     def arm(
         self, seconds: float, time_up: Callable[[], None] | None = None, grace: float = 0.0
@@ -103,6 +105,25 @@ class Watchdog:
             if self._token == token:
                 self._deadline = self._soft = self._time_up = None
                 self._token += 1
+
+    def pause(self) -> None:
+        """Stop the clock: a debugger is stopped in the main thread (nothing fires meanwhile)."""
+        with self._cond:
+            if self._paused_at is None:
+                self._paused_at = time.monotonic()
+
+    def resume(self) -> None:
+        """Start the clock again: the armed deadlines move by the time it was paused."""
+        with self._cond:
+            paused_at, self._paused_at = self._paused_at, None
+            if paused_at is None:
+                return
+            paused = time.monotonic() - paused_at
+            if self._deadline is not None:
+                self._deadline += paused
+            if self._soft is not None:
+                self._soft += paused
+            self._cond.notify()
 
     def watch(self, watched: Watched) -> None:
         """Look at ``watched`` until :meth:`unwatch`."""
@@ -152,6 +173,10 @@ class Watchdog:
     def _run(self) -> None:
         with self._cond:
             while not self._closed:
+                if self._paused_at is not None:  # a debugger is stopped: wait for resume()
+                    self._wake_at = None
+                    self._cond.wait()
+                    continue
                 now = time.monotonic()
                 wake = [w.next_check(now) for w in self._watched]
                 if self._deadline is not None:
