@@ -672,3 +672,27 @@ def test_a_rerun_keeps_the_module_set_up_once(pytester: pytest.Pytester) -> None
     result, _ = run_collecting(pytester, "--asyncio-mode=auto", "-o", "asyncio_concurrency=50")
     result.assert_outcomes(passed=5)
     result.stdout.fnmatch_lines(["asyncio: 1 concurrency conflict(s)*"])
+
+
+def test_a_failure_waiting_to_run_again_is_reported_when_the_run_is_interrupted(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.makepyfile(
+        """
+        import asyncio
+
+        async def test_fails_beside_the_other():
+            await asyncio.sleep(0)
+            assert 1 == 2
+
+        async def test_interrupted():
+            await asyncio.sleep(0.05)
+            raise KeyboardInterrupt
+        """
+    )
+    result = pytester.runpytest_subprocess(
+        "-p", "no:cacheprovider", "--asyncio-mode=auto", "-o", "asyncio_concurrency=5"
+    )
+    result.stdout.fnmatch_lines(["*KeyboardInterrupt*"])
+    result.stdout.fnmatch_lines(["*1 failed*"])
+    result.stdout.fnmatch_lines(["FAILED *::test_fails_beside_the_other*"])

@@ -27,10 +27,18 @@ SHOWN_CONFLICTS = 10
 class Attempt:
     """The first attempt of a test that failed while others ran beside it."""
 
-    __slots__ = ("beside", "error", "item", "passed_alone")
+    __slots__ = ("beside", "error", "item", "log_first", "passed_alone")
 
-    def __init__(self, item: pytest.Function, beside: Sequence[str], error: str) -> None:
+    def __init__(
+        self,
+        item: pytest.Function,
+        beside: Sequence[str],
+        error: str,
+        log_first: Callable[[], None],
+    ) -> None:
         self.item = item
+        #: Logs the first attempt's reports (if the run ends before the test runs again).
+        self.log_first = log_first
         #: The names of the tests that ran beside it (in its module or class), in pytest's order.
         self.beside = beside
         #: What the first attempt failed with (one line, or a stall's stacks).
@@ -89,9 +97,24 @@ class Conflicts:
             save(self.config, [a.item.nodeid for a in self.rerun if a.passed_alone])
 
     # -- first attempts and reruns ------------------------------------------------------------
-    def hold(self, item: pytest.Function, beside: Sequence[str], error: str) -> None:
-        """Keep ``item``'s first attempt; it runs again alone when its group is done."""
-        self.pending.append(Attempt(item, beside, error))
+    def hold(
+        self,
+        item: pytest.Function,
+        beside: Sequence[str],
+        error: str,
+        log_first: Callable[[], None],
+    ) -> None:
+        """Keep ``item``'s first attempt; it runs again alone when its group is done.
+
+        ``log_first`` logs the first attempt's reports, if the run ends before that.
+        """
+        self.pending.append(Attempt(item, beside, error, log_first))
+
+    def report_unsettled(self) -> None:
+        """The run ends (Ctrl-C, an error) with tests waiting: report their first attempts."""
+        pending, self.pending = self.pending, []
+        for attempt in sorted(pending, key=_order):
+            attempt.log_first()
 
     def waiting(self) -> bool:
         """Whether a test waits to run again alone."""

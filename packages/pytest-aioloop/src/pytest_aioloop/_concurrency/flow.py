@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -336,7 +337,10 @@ class TestFlow:
         if running.stalled is not None:
             error = stalled(running)
         assert error is not None
-        conflicts.hold(running.item, beside, error)
+        output = self.router.outputs.get(running.nodeid)
+        warned = list(output.warnings) if output is not None else []
+        # If the run ends before it runs again (Ctrl-C), this attempt is reported after all.
+        conflicts.hold(running.item, beside, error, lambda: _log(running, warned))
         return True
 
     def log_reports(self, running: Running) -> None:
@@ -344,18 +348,20 @@ class TestFlow:
 
         A test that failed beside others is not logged: it runs again alone (``conflicts``).
         """
-        if self._rerun_later(running):
-            self.done_with(running)
-            return
-        item, ihook, nodeid = running.item, running.ihook, running.nodeid
-        location = item.location
-        with reporting_for(item):
-            ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
-            for report, call in running.reports:
-                log(item, report, call, ihook=ihook)
-            ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
-        output = self.router.outputs.get(nodeid)
-        if output is not None:
-            for message in output.warnings:
-                record_warning(ihook, message, nodeid)
+        if not self._rerun_later(running):
+            output = self.router.outputs.get(running.nodeid)
+            _log(running, output.warnings if output is not None else ())
         self.done_with(running)
+
+
+def _log(running: Running, warned: Iterable[warnings.WarningMessage]) -> None:
+    """Log the test's reports and warnings, as pytest's runner does."""
+    item, ihook, nodeid = running.item, running.ihook, running.nodeid
+    location = item.location
+    with reporting_for(item):
+        ihook.pytest_runtest_logstart(nodeid=nodeid, location=location)
+        for report, call in running.reports:
+            log(item, report, call, ihook=ihook)
+        ihook.pytest_runtest_logfinish(nodeid=nodeid, location=location)
+    for message in warned:
+        record_warning(ihook, message, nodeid)

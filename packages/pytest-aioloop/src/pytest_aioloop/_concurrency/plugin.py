@@ -265,15 +265,19 @@ class Concurrency:
 
     @pytest.hookimpl(trylast=True)  # after pytest's own session end, before loops close
     def pytest_sessionfinish(self) -> None:
-        """Finish a group that an exception left running; remember this run's conflicts."""
+        """Finish a group that an exception left running; remember this run's conflicts.
+
+        A test that waited to run again alone is reported as its first attempt went.
+        """
         self.conflicts.save()
         group = self.group
-        if group is None:
-            return
-        if group.running:
-            group.interrupt()
-        else:
-            group.close()
+        if group is not None:
+            if group.running:
+                group.interrupt()
+            else:
+                group.close()
+        if self.conflicts.waiting():
+            self.conflicts.report_unsettled()
 
 
 def _log_level(config: pytest.Config) -> int | None:
