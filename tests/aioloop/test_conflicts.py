@@ -340,6 +340,15 @@ def test_a_bad_conflicts_value_names_the_option(pytester: pytest.Pytester) -> No
     )
 
 
+#: Concurrency 50, and a stall limit short enough for a test.
+STALL_AT_03 = (
+    "--asyncio-mode=auto",
+    "-o",
+    "asyncio_concurrency=50",
+    "-o",
+    "asyncio_concurrency_stall=0.3",
+)
+
 HANGS_TOGETHER = """
 import asyncio
 import pytest
@@ -365,14 +374,7 @@ def test_a_test_that_hangs_only_together_is_named_and_passes_alone(
     pytester: pytest.Pytester,
 ) -> None:
     pytester.makepyfile(HANGS_TOGETHER)
-    result, _ = run_collecting(
-        pytester,
-        "--asyncio-mode=auto",
-        "-o",
-        "asyncio_concurrency=50",
-        "-o",
-        "asyncio_concurrency_stall=0.3",
-    )
+    result, _ = run_collecting(pytester, *STALL_AT_03)
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [
@@ -416,14 +418,7 @@ def test_a_setup_that_hangs_only_together_is_named_and_passes_alone(
 ) -> None:
     pytest.importorskip("greenlet")  # setups overlap only with pytest-aioloop[concurrency]
     pytester.makepyfile(HANGS_IN_SETUP)
-    result, _ = run_collecting(
-        pytester,
-        "--asyncio-mode=auto",
-        "-o",
-        "asyncio_concurrency=50",
-        "-o",
-        "asyncio_concurrency_stall=0.3",
-    )
+    result, _ = run_collecting(pytester, *STALL_AT_03)
     result.assert_outcomes(passed=3)
     result.stdout.fnmatch_lines(
         [

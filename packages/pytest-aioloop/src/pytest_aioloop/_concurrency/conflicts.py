@@ -97,18 +97,9 @@ class Conflicts:
             save(self.config, [a.item.nodeid for a in self.rerun if a.passed_alone])
 
     # -- first attempts and reruns ------------------------------------------------------------
-    def hold(
-        self,
-        item: pytest.Function,
-        beside: Sequence[str],
-        error: str,
-        log_first: Callable[[], None],
-    ) -> None:
-        """Keep ``item``'s first attempt; it runs again alone when its group is done.
-
-        ``log_first`` logs the first attempt's reports, if the run ends before that.
-        """
-        self.pending.append(Attempt(item, beside, error, log_first))
+    def hold(self, attempt: Attempt) -> None:
+        """Keep a test's first attempt; the test runs again alone when its group is done."""
+        self.pending.append(attempt)
 
     def report_unsettled(self) -> None:
         """The run ends (Ctrl-C, an error) with tests waiting: report their first attempts."""

@@ -21,7 +21,7 @@ import pytest
 from pytest_aioloop._compat import capture, setup_stack
 from pytest_aioloop._compat.pytest_internals import extend_report_section, record_warning
 from pytest_aioloop._compat.xdist import reporting_for
-from pytest_aioloop._concurrency.conflicts import Conflicts, first_error
+from pytest_aioloop._concurrency.conflicts import Attempt, Conflicts, first_error
 from pytest_aioloop._concurrency.lanes import Lanes
 from pytest_aioloop._concurrency.patches import Patches
 from pytest_aioloop._concurrency.phases import Phases, log
@@ -340,7 +340,7 @@ class TestFlow:
         output = self.router.outputs.get(running.nodeid)
         warned = list(output.warnings) if output is not None else []
         # If the run ends before it runs again (Ctrl-C), this attempt is reported after all.
-        conflicts.hold(running.item, beside, error, lambda: _log(running, warned))
+        conflicts.hold(Attempt(running.item, beside, error, lambda: _log(running, warned)))
         return True
 
     def log_reports(self, running: Running) -> None:
