@@ -12,6 +12,10 @@ into ``_fixtures.builtin``.
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import types
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -287,12 +291,41 @@ def pytest_leave_pdb(config: pytest.Config) -> None:
 
 # -- the end ------------------------------------------------------------------------------------
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """On a pytest-xdist controller, take the nets' findings from the workers' reports."""
+    """Trace hung tests on SIGTERM; on xdist's controller, take the workers' findings."""
+    _trace_on_sigterm(session.config)
     manager = session.config.pluginmanager
     if manager.has_plugin("dsession"):
         from pytest_aioloop._nets.reporter import take_workers_findings
 
         take_workers_findings(manager, session.config.stash[STATE_KEY].summary)
+
+
+def _trace_on_sigterm(config: pytest.Config) -> None:
+    """Write what runs when SIGTERM stops the run, where nothing else handles the signal."""
+    term = getattr(signal, "SIGTERM", None)
+    if (
+        term is None
+        or threading.current_thread() is not threading.main_thread()
+        or signal.getsignal(term) is not signal.SIG_DFL
+    ):
+        return
+
+    def on_sigterm(signum: int, frame: types.FrameType | None) -> None:
+        from pytest_aioloop._items.traces import write_trace  # only when it happens
+
+        try:
+            write_trace(config.stash[STATE_KEY], frame, "SIGTERM")
+        finally:  # then end as SIGTERM ends a process
+            signal.signal(term, signal.SIG_DFL)
+            os.kill(os.getpid(), term)
+
+    signal.signal(term, on_sigterm)
+    config.add_cleanup(lambda: _stop_tracing(term, on_sigterm))
+
+
+def _stop_tracing(term: int, handler: Any) -> None:
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(term) is handler:
+        signal.signal(term, signal.SIG_DFL)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:

@@ -11,6 +11,9 @@ a pausing lane takes its text out and suspends the capture; when it resumes, the
 resumed and the text written back through ``sys.stdout``/``sys.stderr``, so pytest reads each
 test's text at the end of that test's phase, in order. Where the manager or its methods have
 gone, nothing is split: text may then show in another test's report.
+
+The trace written when SIGTERM stops a run (``_items.traces``) also pauses the capture, to
+reach the real stderr in the middle of a test's phase.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ USERS = (
     "pytest_aioloop._concurrency.lanes",
     "pytest_aioloop._concurrency.running",
     "pytest_aioloop._fixtures.user_event_loop",
+    "pytest_aioloop._items.traces",
     "pytest_aioloop._loop.manager",
     "pytest_aioloop._nets.errors",
     "pytest_aioloop._nets.leaks",

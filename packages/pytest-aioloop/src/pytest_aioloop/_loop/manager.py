@@ -92,6 +92,10 @@ class LoopManager:
         #: protocol leaves their owner node (see :meth:`close_departed`).
         self._departing: list[tuple[pytest.Item | pytest.Collector, Callable[[], None]]] = []
 
+    def live(self) -> list[asyncio.AbstractEventLoop]:
+        """The scoped and shared loops open now (for a trace of a stopped run)."""
+        return [*self._scoped.values(), *(entry[0] for entry in self._shared.values())]
+
     def acquire(
         self,
         kind: LoopKind,
