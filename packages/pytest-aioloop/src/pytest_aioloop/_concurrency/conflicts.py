@@ -27,16 +27,19 @@ SHOWN_CONFLICTS = 10
 class Attempt:
     """The first attempt of a test that failed while others ran beside it."""
 
-    __slots__ = ("beside", "error", "item", "log_first", "passed_alone")
+    __slots__ = ("beside", "error", "item", "log_first", "order", "passed_alone")
 
     def __init__(
         self,
         item: pytest.Function,
+        order: int,
         beside: Sequence[str],
         error: str,
         log_first: Callable[[], None],
     ) -> None:
         self.item = item
+        #: Its position in its group, which is pytest's order (the reruns keep it).
+        self.order = order
         #: Logs the first attempt's reports (if the run ends before the test runs again).
         self.log_first = log_first
         #: The names of the tests that ran beside it (in its module or class), in pytest's order.
@@ -248,8 +251,4 @@ def summary_lines(
 
 
 def _order(attempt: Attempt) -> int:
-    session = attempt.item.session
-    try:
-        return session.items.index(attempt.item)
-    except ValueError:  # pragma: no cover - an item pytest was not given in items
-        return len(session.items)
+    return attempt.order

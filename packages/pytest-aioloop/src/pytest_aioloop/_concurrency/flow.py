@@ -340,7 +340,8 @@ class TestFlow:
         output = self.router.outputs.get(running.nodeid)
         warned = list(output.warnings) if output is not None else []
         # If the run ends before it runs again (Ctrl-C), this attempt is reported after all.
-        conflicts.hold(Attempt(running.item, beside, error, lambda: _log(running, warned)))
+        log_first = lambda: _log(running, warned)  # noqa: E731 - kept until it runs again
+        conflicts.hold(Attempt(running.item, running.index, beside, error, log_first))
         return True
 
     def log_reports(self, running: Running) -> None:

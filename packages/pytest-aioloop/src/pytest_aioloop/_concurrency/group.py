@@ -140,7 +140,6 @@ class Group(Watch, TestFlow):
         self.final_next: pytest.Item | None = None
         self.draining = False
         self._closed = False
-        self.count = 0
         self.peak = 0
         #: The test whose setup or teardown runs in the main flow now (without lanes).
         self.phase: str | None = None
@@ -214,7 +213,6 @@ class Group(Watch, TestFlow):
         if exclusive:
             self.exclusive = running
         self.last = item
-        self.count += 1
         self.peak = max(self.peak, len(self.running))
         self.in_lane(running, self.set_up)
         return True

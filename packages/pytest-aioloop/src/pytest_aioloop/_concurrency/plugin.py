@@ -190,7 +190,7 @@ class Concurrency:
         group.drain(nextitem)
         self.say_verbose(
             [
-                f"asyncio: {group.count} tests ran together in "
+                f"asyncio: {len(group.members)} tests ran together in "
                 f"{getattr(group.parent, 'nodeid', '') or 'the session'} "
                 f"(up to {group.peak} at once)"
             ]
