@@ -88,3 +88,82 @@ def test_an_xdist_worker_stopped_by_sigterm_leaves_its_own_trace(
     text = traces[0].read_text()
     assert "test_waits_for_a_reply" in text
     assert "await asyncio.Event().wait()" in text
+
+
+#: A test that waits for a line on a FIFO, which the outer test writes once it has read the
+#: stall report on the run's stderr.
+WAITS_FOR_THE_REPORT = """
+import asyncio
+import os
+import pytest
+
+@pytest.mark.asyncio
+async def test_waits_for_a_go():
+    go = asyncio.Event()
+
+    async def worker():
+        await go.wait()
+
+    task = asyncio.create_task(worker(), name="worker")
+    fd = os.open(os.environ["GO_FIFO"], os.O_RDONLY | os.O_NONBLOCK)
+    loop = asyncio.get_running_loop()
+    loop.add_reader(fd, go.set)
+    try:
+        await task
+    finally:
+        loop.remove_reader(fd)
+        os.close(fd)
+"""
+
+
+def _read_until(fd: int, wanted: str) -> list[str]:
+    """Read lines from ``fd`` until one starts with ``wanted`` (at most 200 reads of 60 s)."""
+    data = b""
+    for _ in range(200):
+        lines = data.decode(errors="replace").splitlines()
+        if any(line.startswith(wanted) for line in lines):
+            return lines
+        readable, _, _ = select.select([fd], [], [], 60)
+        assert readable, f"nothing more after: {lines}"
+        chunk = os.read(fd, 65536)
+        assert chunk, f"the stream ended before {wanted!r}: {lines}"
+        data += chunk
+    raise AssertionError(f"{wanted!r} never came: {data!r}")
+
+
+@pytest.mark.parametrize("args", [(), ("-s",)], ids=["captured", "not-captured"])
+def test_a_stall_writes_a_trace_and_the_run_goes_on(
+    pytester: pytest.Pytester, args: tuple[str, ...]
+) -> None:
+    pytester.makepyfile(test_stalls=WAITS_FOR_THE_REPORT)
+    fifo = pytester.path / "go.fifo"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-p", "no:randomly", "--asyncio-stall-report=0.2", *args],
+        cwd=pytester.path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "GO_FIFO": str(fifo)},
+    )
+    assert proc.stderr is not None
+    try:
+        lines = _read_until(proc.stderr.fileno(), "pytest-aioloop: this trace is also in ")
+        with open(fifo, "w") as go:  # the test goes on
+            go.write("go\n")
+        out, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, out
+    assert (
+        "pytest-aioloop: no test finished for 0.2 s while these tests ran: "
+        "test_stalls.py::test_waits_for_a_go"
+    ) in lines
+    assert "task 'worker' was suspended at:" in lines
+    assert "    await go.wait()" in lines
+    assert "    await task" in lines
+    if sys.version_info >= (3, 14):
+        assert "Which task awaits which (asyncio.capture_call_graph):" in lines
+    traces = list((pytester.path / ".pytest_cache/d/aioloop-traces").glob("main-*.txt"))
+    assert "await go.wait()" in traces[0].read_text()
+    assert "1 passed" in out

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
         AioloopWarning,
         LeakedTaskWarning,
         SlowCallbackWarning,
+        UnawaitedCoroutineWarning,
         UnhandledErrorWarning,
     )
 
@@ -26,6 +27,7 @@ __all__ = [
     "AioloopWarning",
     "LeakedTaskWarning",
     "SlowCallbackWarning",
+    "UnawaitedCoroutineWarning",
     "UnhandledErrorWarning",
     "__version__",
     "fixture",
@@ -39,6 +41,7 @@ _LAZY = {
     "AioloopWarning": "pytest_aioloop._warnings",
     "LeakedTaskWarning": "pytest_aioloop._warnings",
     "SlowCallbackWarning": "pytest_aioloop._warnings",
+    "UnawaitedCoroutineWarning": "pytest_aioloop._warnings",
     "UnhandledErrorWarning": "pytest_aioloop._warnings",
     "__version__": "pytest_aioloop._version",
 }

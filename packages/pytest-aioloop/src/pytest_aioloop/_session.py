@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable, Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import pytest
 
@@ -28,10 +28,19 @@ if TYPE_CHECKING:
     from pytest_aioloop._loop.manager import LoopManager
     from pytest_aioloop._nets.findings import Finding, Findings, Summary
     from pytest_aioloop._nets.nets import Nets
+    from pytest_aioloop._nets.unawaited import UnawaitedNet
     from pytest_aioloop._run.owners import Owner
     from pytest_aioloop._run.runner import Runner
     from pytest_aioloop._run.watchdog import Watchdog
     from pytest_aioloop._settings.marker import MarkerSpec
+
+    class Progress(Protocol):
+        """What is told that the run goes on: a test finished (see ``_items.traces``)."""
+
+        def progress(self) -> None:
+            """The run went on now."""
+            ...
+
 
 #: What the nets found during one test (from its setup to the end of its teardown).
 FINDINGS_KEY: pytest.StashKey[Findings] = pytest.StashKey()
@@ -69,6 +78,18 @@ class SessionState:
         #: (``None``: it is not): timeouts do not count that time (:meth:`timeout_owed`).
         self.debugger_total = 0.0
         self.debugger_since: float | None = None
+        #: Where unawaited coroutines go (made at the first one), and what gives Python's
+        #: warning back at the end of the session (``None``: not taken over).
+        self.unawaited: UnawaitedNet | None = None
+        self.stop_unawaited: Callable[[], None] | None = None
+        #: Whether a test's call records where coroutines are created (the unawaited net is on),
+        #: and whether that is on for the whole session instead (tests run concurrently).
+        self.track_origins = False
+        self.origins_all_session = False
+        #: The stall watch (``asyncio_stall_report``, ``_items.traces``; ``None``: off).
+        self.stall: Progress | None = None
+        #: A copy of stderr's file descriptor made at configuration, for the stall report.
+        self.stderr_copy: int | None = None
         #: What ``asyncio_loop_factory`` names, resolved now: a bad value is a usage error.
         self.loop_factory = _loop_factory(settings.loop_factory)
 
@@ -141,6 +162,8 @@ class SessionState:
             self.debugger_total += time.monotonic() - since
         if self.made("watchdog"):
             self.watchdog.resume()
+        if self.stall is not None:
+            self.stall.progress()
 
     def timeout_owed(self, seen: float) -> float | None:
         """The seconds more a loop timer of a timeout must wait (``None``: its time has come).
@@ -199,6 +222,21 @@ class SessionState:
             if loop is not None and kind is not None and kind.rank > rank and not loop.is_closed():
                 found, rank = loop, kind.rank
         return found
+
+    def unawaited_net(self, session: pytest.Session) -> UnawaitedNet:
+        """Where unawaited coroutines go: blamed on the tests of ``session`` that made them."""
+        net = self.unawaited
+        if net is None:
+            from pytest_aioloop._nets.unawaited import UnawaitedNet
+
+            net = self.unawaited = UnawaitedNet(
+                self.settings.unawaited,
+                items=lambda: session.items,
+                current=lambda: self.current_item,
+                active=lambda: self.active,
+                summary=self.summary,
+            )
+        return net
 
     # -- findings ---------------------------------------------------------------------------
     def findings(self, owner: Owner | None = None) -> Findings | None:

@@ -29,8 +29,18 @@ class SlowCallbackWarning(AioloopWarning):
     """A callback or task step held the event loop longer than asyncio_slow_callback."""
 
 
+class UnawaitedCoroutineWarning(AioloopWarning):
+    """A test created a coroutine that was never awaited (found later, in another test)."""
+
+
 # Shown and filtered by their public name (``pytest_aioloop.LeakedTaskWarning``).
-for _category in (AioloopWarning, LeakedTaskWarning, UnhandledErrorWarning, SlowCallbackWarning):
+for _category in (
+    AioloopWarning,
+    LeakedTaskWarning,
+    UnhandledErrorWarning,
+    SlowCallbackWarning,
+    UnawaitedCoroutineWarning,
+):
     _category.__module__ = "pytest_aioloop"
 
 

@@ -12,10 +12,6 @@ into ``_fixtures.builtin``.
 
 from __future__ import annotations
 
-import os
-import signal
-import threading
-import types
 from collections.abc import Generator, Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +20,8 @@ import pytest
 from pytest_aioloop import _coexist, hookspecs
 from pytest_aioloop._compat import lazy_asyncio
 from pytest_aioloop._compat.pytest_internals import fixture_name
-from pytest_aioloop._items import collection
+from pytest_aioloop._compat.unawaited import origins_back, origins_on
+from pytest_aioloop._items import collection, watches
 from pytest_aioloop._items.plan import CONCURRENCY_MARKED, PLAN_KEY, plan_at_setup
 from pytest_aioloop._session import STATE_KEY, SessionState
 from pytest_aioloop._settings.fixture import builtin
@@ -88,6 +85,7 @@ def pytest_configure(config: pytest.Config) -> None:
     _coexist.check(config)
     config.addinivalue_line("markers", MARKER_LINE)
     state = config.stash[STATE_KEY] = SessionState(config, read_settings(config))
+    watches.configure(config, state)
     if state.settings.auto:
         config.pluginmanager.register(collection.AutoMarker(), "aioloop-auto-marker")
     if state.settings.concurrency > 1:
@@ -103,6 +101,7 @@ def _run_concurrently(config: pytest.Config, state: SessionState) -> None:
         return
     concurrency = Concurrency(state, config)
     manager.register(concurrency, _CONCURRENCY)
+    watches.origins_for_session(config, state)
     controller = _xdist_controller(config)
     if controller:
         from pytest_aioloop._concurrency.conflicts import ControllerSummary
@@ -214,6 +213,18 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
 
 def _sync_call(state: SessionState, item: pytest.Function) -> Generator[None, object, object]:
+    if state.track_origins and not state.origins_all_session:
+        depth = origins_on()  # where the test creates coroutines (see _nets.unawaited)
+        try:
+            return (yield from _sync_call_in_loop(state, item))
+        finally:
+            origins_back(depth)
+    return (yield from _sync_call_in_loop(state, item))
+
+
+def _sync_call_in_loop(
+    state: SessionState, item: pytest.Function
+) -> Generator[None, object, object]:
     loop = state.loop_of_async_fixtures(item, item.fixturenames)
     if loop is not None:
         from pytest_aioloop._compat.asyncio_internals import installed
@@ -252,6 +263,10 @@ def pytest_runtest_teardown(
                 failures = state.parts.finish(state, item)
             if state.made("loops"):
                 state.loops.close_departed(nextitem)
+            if state.stall is not None:
+                state.stall.progress()
+            if state.unawaited is not None and state.unawaited.to_warn:
+                state.unawaited.deliver_warnings(item.config.hook)
             state.current_item = None
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)
@@ -291,41 +306,13 @@ def pytest_leave_pdb(config: pytest.Config) -> None:
 
 # -- the end ------------------------------------------------------------------------------------
 def pytest_sessionstart(session: pytest.Session) -> None:
-    """Trace hung tests on SIGTERM; on xdist's controller, take the workers' findings."""
-    _trace_on_sigterm(session.config)
+    """Trace hung tests on SIGTERM, blame unawaited coroutines; take xdist workers' findings."""
+    watches.start(session)
     manager = session.config.pluginmanager
     if manager.has_plugin("dsession"):
         from pytest_aioloop._nets.reporter import take_workers_findings
 
         take_workers_findings(manager, session.config.stash[STATE_KEY].summary)
-
-
-def _trace_on_sigterm(config: pytest.Config) -> None:
-    """Write what runs when SIGTERM stops the run, where nothing else handles the signal."""
-    term = getattr(signal, "SIGTERM", None)
-    if (
-        term is None
-        or threading.current_thread() is not threading.main_thread()
-        or signal.getsignal(term) is not signal.SIG_DFL
-    ):
-        return
-
-    def on_sigterm(signum: int, frame: types.FrameType | None) -> None:
-        from pytest_aioloop._items.traces import write_trace  # only when it happens
-
-        try:
-            write_trace(config.stash[STATE_KEY], frame, "SIGTERM")
-        finally:  # then end as SIGTERM ends a process
-            signal.signal(term, signal.SIG_DFL)
-            os.kill(os.getpid(), term)
-
-    signal.signal(term, on_sigterm)
-    config.add_cleanup(lambda: _stop_tracing(term, on_sigterm))
-
-
-def _stop_tracing(term: int, handler: Any) -> None:
-    if threading.current_thread() is threading.main_thread() and signal.getsignal(term) is handler:
-        signal.signal(term, signal.SIG_DFL)
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
@@ -354,6 +341,15 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         finish_interrupted(state, item)
     if state.made("loops"):
         state.loops.close_departed(None)
+    watches.stop_unawaited(state)
+    if state.unawaited is not None:
+        state.unawaited.deliver_warnings(session.config.hook)
+    if (
+        state.made("summary")
+        and state.summary.failing(state.settings.unawaited)
+        and session.exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED)
+    ):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:

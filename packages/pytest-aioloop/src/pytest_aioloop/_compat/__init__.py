@@ -10,8 +10,9 @@ public API serves, and degrades gracefully where the private attribute has gone.
 - ``asyncio_internals``: the current loop without creating one, task and handle contexts,
   policies, what a loop still holds;
 - ``frames``: the frame another thread is running (the watchdog's view of the main thread);
+- ``unawaited``: CPython's "coroutine ... was never awaited" hook, routed while the tests run;
 - ``lazy_asyncio``: ``asyncio`` imported on first use (no private access; a leaf every part uses).
 
 The tests in ``tests/aioloop/test_compat_internals.py`` exercise each function on every pytest of
-the matrix.
+the matrix (the unawaited hook: ``tests/aioloop/test_unawaited.py``, on every Python).
 """

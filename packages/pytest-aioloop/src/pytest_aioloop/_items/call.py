@@ -14,6 +14,7 @@ import pytest
 
 from pytest_aioloop._compat.asyncio_internals import set_current_loop
 from pytest_aioloop._compat.pytest_internals import funcarg, replace_test_function
+from pytest_aioloop._compat.unawaited import origins_back, origins_on
 from pytest_aioloop._items import ended
 from pytest_aioloop._items.lifecycle import plan_kind
 from pytest_aioloop._items.plan import ItemPlan, TestRun, unwrap_test_function
@@ -45,13 +46,16 @@ class SerialCall:
         runner, nets = state.runner, state.nets
         timeout = plan.spec.timeout_or(state.settings.timeout)
         nets.begin(owner, loop)
+        track_origins = state.track_origins and not state.origins_all_session
 
         def run_test(*args: object, **kwargs: object) -> None:
             if state.ended_fixtures:
                 fail_if_a_fixture_ended(state, item, started=False)
             call_ended = nets.call_started(owner, loop)
+            coro = inner(*args, **kwargs)
+            depth = origins_on() if track_origins else -1  # where the test creates coroutines
             try:
-                runner.run_test(loop, inner(*args, **kwargs), owner=owner, timeout=timeout)
+                runner.run_test(loop, coro, owner=owner, timeout=timeout)
             except Exception as exc:
                 explain_different_loop(exc, item, plan)
                 raise
@@ -60,6 +64,8 @@ class SerialCall:
                     fail_if_a_fixture_ended(state, item, started=True)
                 raise
             finally:
+                if depth >= 0:
+                    origins_back(depth)
                 call_ended()
             fail_on_call_findings(state, item)
 

@@ -20,16 +20,18 @@ from pytest_aioloop._warnings import (
     AioloopWarning,
     LeakedTaskWarning,
     SlowCallbackWarning,
+    UnawaitedCoroutineWarning,
     UnhandledErrorWarning,
     as_error,
 )
 
-Net = Literal["leaked_tasks", "unhandled_errors", "slow_callbacks"]
+Net = Literal["leaked_tasks", "unhandled_errors", "slow_callbacks", "unawaited"]
 #: The ``--junitxml`` property name of each net's findings.
 PROPERTY: dict[Net, str] = {
     "leaked_tasks": "asyncio_leaked_task",
     "unhandled_errors": "asyncio_unhandled_error",
     "slow_callbacks": "asyncio_slow_callback",
+    "unawaited": "asyncio_unawaited",
 }
 _NET_OF_PROPERTY = {name: net for net, name in PROPERTY.items()}
 #: How each net's findings are described in counts ("2 leaked tasks").
@@ -37,11 +39,13 @@ _NOUNS: dict[Net, tuple[str, str]] = {
     "leaked_tasks": ("leaked task", "leaked tasks"),
     "unhandled_errors": ("unhandled error", "unhandled errors"),
     "slow_callbacks": ("slow callback", "slow callbacks"),
+    "unawaited": ("unawaited coroutine", "unawaited coroutines"),
 }
 _OPTION: dict[Net, str] = {
     "leaked_tasks": "asyncio_leaked_tasks",
     "unhandled_errors": "asyncio_unhandled_errors",
     "slow_callbacks": "asyncio_slow_callback_action",
+    "unawaited": "asyncio_unawaited",
 }
 
 
@@ -49,6 +53,7 @@ CATEGORY: dict[Net, type[AioloopWarning]] = {
     "leaked_tasks": LeakedTaskWarning,
     "unhandled_errors": UnhandledErrorWarning,
     "slow_callbacks": SlowCallbackWarning,
+    "unawaited": UnawaitedCoroutineWarning,
 }
 
 
@@ -58,6 +63,7 @@ def net_actions(settings: Settings) -> dict[Net, str]:
         "leaked_tasks": settings.leaked_tasks,
         "unhandled_errors": settings.unhandled_errors,
         "slow_callbacks": settings.slow_callback_action,
+        "unawaited": settings.unawaited,
     }
 
 
@@ -148,32 +154,57 @@ class Summary:
         """Take the findings a teardown report carries."""
         for name, value in report.user_properties:
             net = _NET_OF_PROPERTY.get(name) if isinstance(name, str) else None
-            if net is not None:
+            if net == "unawaited":  # found during this test, blamed on the one it names first
+                creator, _, text = str(value).partition("\n")
+                self.entries.append((creator, net, text))
+            elif net is not None:
                 self.entries.append((report.nodeid, net, str(value)))
 
     def add(self, nodeid: str, finding: Finding) -> None:
         """Add a finding that no test report carries (found after the last test)."""
         self.entries.append((nodeid, finding.net, finding.text))
 
-    def lines(self, actions: dict[Net, str]) -> list[str]:
-        """Return the summary section's lines for the ``report`` findings (none: empty)."""
-        shown = [e for e in self.entries if actions[e[1]] == "report"]
-        if not shown:
+    def failing(self, unawaited: str) -> list[str]:
+        """The tests whose unawaited coroutines fail the run (``asyncio_unawaited = error``)."""
+        if unawaited != "error":
             return []
-        out: list[str] = []
-        last = None
-        for nodeid, _, text in shown:
-            if nodeid != last:
-                out.append(nodeid or "(outside any test)")
-                last = nodeid
-            out.extend("  " + line for line in text.splitlines())
-        counts: dict[Net, int] = {}
-        for _, net, _ in shown:
-            counts[net] = counts.get(net, 0) + 1
-        parts = [f"{n} {_NOUNS[net][0] if n == 1 else _NOUNS[net][1]}" for net, n in counts.items()]
-        options = " or ".join(sorted({_OPTION[net] for net in counts}))
-        out.append(
-            f"{', '.join(parts)}. Nothing failed because of them: set {options} = warn or "
-            "error (ini, or the --asyncio-... flag) to act on them."
-        )
+        return list(dict.fromkeys(e[0] for e in self.entries if e[1] == "unawaited"))
+
+    def lines(self, actions: dict[Net, str]) -> list[str]:
+        """Return the summary section's lines for the ``report`` findings (none: empty).
+
+        Unawaited coroutines that fail the run (``error``) are listed too, with that said.
+        """
+        out = _listing([e for e in self.entries if actions[e[1]] == "report"])
+        if out:
+            counts: dict[Net, int] = {}
+            for _, net, _ in self.entries:
+                if actions[net] == "report":
+                    counts[net] = counts.get(net, 0) + 1
+            parts = [
+                f"{n} {_NOUNS[net][0] if n == 1 else _NOUNS[net][1]}" for net, n in counts.items()
+            ]
+            options = " or ".join(sorted({_OPTION[net] for net in counts}))
+            out.append(
+                f"{', '.join(parts)}. Nothing failed because of them: set {options} = warn or "
+                "error (ini, or the --asyncio-... flag) to act on them."
+            )
+        failing = self.failing(actions["unawaited"])
+        if failing:
+            out += _listing([e for e in self.entries if e[1] == "unawaited"])
+            out.append(
+                "The run fails (asyncio_unawaited = error): coroutines that were never awaited "
+                f"were created by {', '.join(failing)}."
+            )
         return out
+
+
+def _listing(entries: list[tuple[str, Net, str]]) -> list[str]:
+    out: list[str] = []
+    last = None
+    for nodeid, _, text in entries:
+        if nodeid != last:
+            out.append(nodeid or "(outside any test)")
+            last = nodeid
+        out.extend("  " + line for line in text.splitlines())
+    return out

@@ -127,6 +127,26 @@ OPTIONS: tuple[Option, ...] = (
         "report",
     ),
     Option(
+        "asyncio_unawaited",
+        "--asyncio-unawaited",
+        "ACTION",
+        "What to do with a coroutine that was never awaited, found after the test that created "
+        "it: report (default: list it in the summary under that test), warn (a warning for "
+        "that test), error (fail the run, naming that test) or ignore (Python's own warning, "
+        "in whichever test it is found). The test running when it is found is never failed "
+        "for it.",
+        "report",
+    ),
+    Option(
+        "asyncio_stall_report",
+        "--asyncio-stall-report",
+        "SECONDS",
+        "When no test has finished for this long, write the tests running, where the main "
+        "thread is and every event loop's tasks with their await chains to stderr and to a file "
+        "in pytest's cache (once per stall; the run goes on); 0 turns it off (default).",
+        "0",
+    ),
+    Option(
         "asyncio_loop_factory",
         "--asyncio-loop-factory",
         "FACTORY",
@@ -225,7 +245,9 @@ class Settings:
         "mode",
         "slow_callback",
         "slow_callback_action",
+        "stall_report",
         "timeout",
+        "unawaited",
         "unhandled_errors",
     )
 
@@ -247,6 +269,8 @@ class Settings:
         concurrency_conflicts: str = "rerun",
         concurrency_stall: float | None = 60.0,
         concurrency_report: bool = False,
+        unawaited: str = "report",
+        stall_report: float | None = None,
     ) -> None:
         self.mode = mode
         self.debug = debug
@@ -271,6 +295,10 @@ class Settings:
         self.concurrency_stall = concurrency_stall
         #: Whether the concurrency report is written in the terminal summary.
         self.concurrency_report = concurrency_report
+        #: The unawaited-coroutine net's action: report, warn, error or ignore.
+        self.unawaited = unawaited
+        #: Seconds without a test finishing after which a trace is written (``None``: off).
+        self.stall_report = stall_report
 
     @property
     def auto(self) -> bool:
@@ -416,6 +444,8 @@ def read_settings(config: pytest.Config) -> Settings:
         concurrency_report=_flag(
             "asyncio_concurrency_report", _value(config, "asyncio_concurrency_report")
         ),
+        unawaited=_one_of("asyncio_unawaited", _value(config, "asyncio_unawaited"), NET_ACTIONS),
+        stall_report=parse_seconds("asyncio_stall_report", _value(config, "asyncio_stall_report")),
     )
 
 
