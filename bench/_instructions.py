@@ -46,6 +46,19 @@ NETS_ON = (
     "asyncio_unhandled_errors=error",
     "--asyncio-slow-callback=1",
 )
+#: Each feature that costs something per test, on (or off, where it is on by default): the
+#: report gives each one's difference from the defaults, function loops, pytest-aiokit.
+FEATURES: dict[str, tuple[str, ...]] = {
+    "unawaited coroutines off (asyncio_unawaited = ignore; on by default)": (
+        "-o",
+        "asyncio_unawaited=ignore",
+    ),
+    "slow-callback watch on, naming the line that holds the loop (asyncio_slow_callback = 1)": (
+        "--asyncio-slow-callback=1",
+    ),
+    "stall report on (asyncio_stall_report = 600)": ("--asyncio-stall-report=600",),
+    "virtual time on (asyncio_virtual_time = true)": ("--asyncio-virtual-time",),
+}
 CACHEGRIND = ("valgrind", "--tool=cachegrind", "--cache-sim=no", "--cachegrind-out-file=/dev/null")
 _IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
 
@@ -125,6 +138,11 @@ def measure(pythons: dict[str, str], *, smoke: bool, trivial_n: int, log: Any) -
         FLOOR.name: per_test["function"][FLOOR.name],
         AIOKIT.name: counter.per_test(AIOKIT, "function", *NETS_ON),
     }
+    features = (
+        {}
+        if smoke
+        else {name: counter.per_test(AIOKIT, "function", *args) for name, args in FEATURES.items()}
+    )
     startup = {
         c.name: counter.count(pythons[c.name], counter.suite(c, "startup", 1))
         for c in ((FLOOR, AIOKIT) if smoke else (FLOOR, AIOKIT, PYTEST_ASYNCIO, ANYIO))
@@ -145,6 +163,7 @@ def measure(pythons: dict[str, str], *, smoke: bool, trivial_n: int, log: Any) -
     return {
         "sizes": list(counter.sizes),
         "per_test": per_test,
+        "features": features,
         "startup": startup,
         "trivial_tests": trivial_n,
         "concurrency": concurrency,
@@ -153,6 +172,10 @@ def measure(pythons: dict[str, str], *, smoke: bool, trivial_n: int, log: Any) -
 
 def _k(value: float) -> str:
     return f"{value / 1000:,.0f}k"
+
+
+def _signed_k(value: float) -> str:
+    return f"{value / 1000:+,.0f}k"
 
 
 def markdown(data: dict[str, Any]) -> list[str]:
@@ -178,6 +201,19 @@ def markdown(data: dict[str, Any]) -> list[str]:
                 f"| {kind} | {name} | {_k(value)} | +{_k(value - base)} | "
                 f"{value / base:.3f}{TIMES} |"
             )
+    features = data.get("features") or {}
+    if features:
+        defaults = data["per_test"]["function"][AIOKIT.name]
+        lines += [
+            "",
+            "What each feature costs per test, pytest-aiokit, function loops, against its "
+            f"defaults ({_k(defaults)}):",
+            "",
+            "| Feature | instructions per test | against the defaults |",
+            "|---|--:|--:|",
+        ]
+        for name, value in features.items():
+            lines.append(f"| {name} | {_k(value)} | {_signed_k(value - defaults)} |")
     start = data["startup"]
     lines += [
         "",

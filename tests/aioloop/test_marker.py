@@ -60,7 +60,7 @@ def test_marks_function_method_staticmethod_class_and_module(pytester: pytest.Py
             "@pytest.mark.asyncio(loop_scop='module')",
             "*::test_bad: mark.asyncio accepts only keyword arguments*",
             "It got unknown argument(s) loop_scop. pytest-aioloop also takes 'timeout', "
-            "'concurrency' and 'concurrent'.*",
+            "'concurrency', 'concurrent' and 'virtual_time'.*",
         ),
         (
             "@pytest.mark.asyncio(loop_scope='galaxy')",
@@ -168,7 +168,7 @@ def test_markers_help_documents_the_signature(pytester: pytest.Pytester) -> None
     result.stdout.fnmatch_lines(
         [
             "@pytest.mark.asyncio(*, loop_scope=None, loop_factories=None, timeout=None, "
-            "concurrency=None, concurrent=True): *"
+            "concurrency=None, concurrent=True, virtual_time=None): *"
         ]
     )
 

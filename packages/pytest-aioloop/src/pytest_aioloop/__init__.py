@@ -1,8 +1,9 @@
 """asyncio for pytest: async tests and fixtures, loop scopes, and safety nets.
 
-The public API: :func:`fixture`, :func:`is_async_test`, the warning categories, and
-``__version__``. Fixtures (``event_loop``, ``event_loop_policy``), the ``asyncio`` marker and the
-options come with the pytest plugin, registered under the name ``aioloop``.
+The public API: :func:`fixture`, :func:`is_async_test`, the warning categories,
+:class:`VirtualClock` (what the ``virtual_clock`` fixture returns), and ``__version__``.
+Fixtures (``event_loop``, ``event_loop_policy``, ``virtual_clock``), the ``asyncio`` marker and
+the options come with the pytest plugin, registered under the name ``aioloop``.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     import pytest
 
+    from pytest_aioloop._loop.virtual_time import VirtualClock
     from pytest_aioloop._settings.fixture import fixture
     from pytest_aioloop._version import __version__
     from pytest_aioloop._warnings import (
@@ -29,6 +31,7 @@ __all__ = [
     "SlowCallbackWarning",
     "UnawaitedCoroutineWarning",
     "UnhandledErrorWarning",
+    "VirtualClock",
     "__version__",
     "fixture",
     "is_async_test",
@@ -43,6 +46,7 @@ _LAZY = {
     "SlowCallbackWarning": "pytest_aioloop._warnings",
     "UnawaitedCoroutineWarning": "pytest_aioloop._warnings",
     "UnhandledErrorWarning": "pytest_aioloop._warnings",
+    "VirtualClock": "pytest_aioloop._loop.virtual_time",
     "__version__": "pytest_aioloop._version",
 }
 

@@ -12,11 +12,15 @@ pytest-asyncio instead.
   its fixtures), and reads the options pytest-asyncio added through the same names.
 - A name the block cannot cover (say ``-p pytest_asyncio.plugin`` after pytest-aioloop): a
   ``UsageError`` at configure time says how to choose.
+
+looptime's pytest plugin works with pytest-asyncio only, so it is kept out the same way where
+looptime is installed (:func:`keep_looptime_out`); ``_items.looptime`` does its job.
 """
 
 from __future__ import annotations
 
 import importlib.metadata
+import importlib.util
 
 import pytest
 
@@ -45,6 +49,52 @@ def keep_out(pluginmanager: pytest.PytestPluginManager, parser: pytest.Parser) -
         if not pluginmanager.is_blocked(name):
             pluginmanager.set_blocked(name)
     return taken
+
+
+#: The names looptime's pytest plugin is registered under (entry point, module).
+LOOPTIME_NAMES = ("looptime_plugin", "looptime._internal.plugin")
+#: The option group looptime adds its flags to, and the option's destination.
+LOOPTIME_GROUP = "asyncio time contraction"
+LOOPTIME_DEST = "looptime"
+
+
+def keep_looptime_out(pluginmanager: pytest.PytestPluginManager, parser: pytest.Parser) -> None:
+    """Block looptime's pytest plugin; where looptime is installed, its flags are registered."""
+    loaded_first = [name for name in LOOPTIME_NAMES if pluginmanager.get_plugin(name) is not None]
+    for name in loaded_first:
+        plugin = pluginmanager.get_plugin(name)
+        pluginmanager.set_blocked(name)
+        drop_registration_history(pluginmanager, plugin)
+    for name in LOOPTIME_NAMES:
+        if not pluginmanager.is_blocked(name):
+            pluginmanager.set_blocked(name)
+    if loaded_first or importlib.util.find_spec("looptime") is None:
+        return  # its own plugin added the flags, or looptime is not installed
+    group = parser.getgroup(LOOPTIME_GROUP)
+    group.addoption(
+        "--no-looptime",
+        dest=LOOPTIME_DEST,
+        action="store_const",
+        const=False,
+        help="Run every test in real loop time, marked ones too (looptime's flag, served by "
+        "pytest-aioloop).",
+    )
+    group.addoption(
+        "--looptime",
+        dest=LOOPTIME_DEST,
+        action="store_const",
+        const=True,
+        help="Run unmarked async tests in looptime's fast-forwarding loop time too (looptime's "
+        "flag, served by pytest-aioloop).",
+    )
+
+
+def looptime_installed(config: pytest.Config) -> bool:
+    """Whether looptime is installed (its flags were registered, by it or by us)."""
+    return config.getoption(LOOPTIME_DEST, _MISSING) is not _MISSING
+
+
+_MISSING = object()
 
 
 def check(config: pytest.Config) -> None:

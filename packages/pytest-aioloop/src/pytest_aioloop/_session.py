@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
     from pytest_aioloop._loop.chooser import LoopChooser
     from pytest_aioloop._loop.factories import LoopFactory
     from pytest_aioloop._loop.manager import LoopManager
+    from pytest_aioloop._loop.virtual_time import VirtualClock
     from pytest_aioloop._nets.findings import Finding, Findings, Summary
     from pytest_aioloop._nets.nets import Nets
     from pytest_aioloop._nets.unawaited import UnawaitedNet
@@ -90,6 +92,12 @@ class SessionState:
         self.stall: Progress | None = None
         #: A copy of stderr's file descriptor made at configuration, for the stall report.
         self.stderr_copy: int | None = None
+        #: Told of each loop pytest-aioloop makes (looptime patches it: ``_items.looptime``).
+        self.loop_made: Callable[[asyncio.AbstractEventLoop], None] | None = None
+        #: The virtual clock of each loop that ran a test in virtual time (``_loop.virtual_time``).
+        self.virtual_clocks: weakref.WeakKeyDictionary[Any, VirtualClock] = (
+            weakref.WeakKeyDictionary()
+        )
         #: What ``asyncio_loop_factory`` names, resolved now: a bad value is a usage error.
         self.loop_factory = _loop_factory(settings.loop_factory)
 
@@ -107,6 +115,7 @@ class SessionState:
         from pytest_aioloop._loop.manager import LoopManager
 
         loops = LoopManager(debug=self.settings.debug, factory=self.loop_factory)
+        loops.on_new = self.loop_made
         loops.before_close = self.nets.loop_closing
         return loops
 
@@ -222,6 +231,15 @@ class SessionState:
             if loop is not None and kind is not None and kind.rank > rank and not loop.is_closed():
                 found, rank = loop, kind.rank
         return found
+
+    def virtual_clock(self, loop: asyncio.AbstractEventLoop) -> VirtualClock:
+        """The virtual clock of ``loop`` (made at the first ask; see ``_loop.virtual_time``)."""
+        clock = self.virtual_clocks.get(loop)
+        if clock is None:
+            from pytest_aioloop._loop.virtual_time import clock_of
+
+            clock = clock_of(self.virtual_clocks, loop)
+        return clock
 
     def unawaited_net(self, session: pytest.Session) -> UnawaitedNet:
         """Where unawaited coroutines go: blamed on the tests of ``session`` that made them."""

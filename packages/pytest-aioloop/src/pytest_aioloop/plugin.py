@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     import asyncio
 
     from pytest_aioloop._items.plan import CallStrategy
+    from pytest_aioloop._loop.virtual_time import VirtualClock
 
 #: The markers this plugin registers (the docs' reference reads it).
 MARKERS = (MARKER_LINE,)
@@ -76,6 +77,7 @@ def pytest_addhooks(pluginmanager: pytest.PytestPluginManager) -> None:
 def pytest_addoption(parser: pytest.Parser, pluginmanager: pytest.PytestPluginManager) -> None:
     """Register pytest-aioloop's options, keeping an installed pytest-asyncio out of the run."""
     add_options(parser, taken=_coexist.keep_out(pluginmanager, parser))
+    _coexist.keep_looptime_out(pluginmanager, parser)
 
 
 @pytest.hookimpl(tryfirst=True)  # stop before anything else runs if pytest-asyncio got in
@@ -88,8 +90,21 @@ def pytest_configure(config: pytest.Config) -> None:
     watches.configure(config, state)
     if state.settings.auto:
         config.pluginmanager.register(collection.AutoMarker(), "aioloop-auto-marker")
+    if _coexist.looptime_installed(config):
+        _serve_looptime(config, state)
     if state.settings.concurrency > 1:
         _run_concurrently(config, state)
+
+
+def _serve_looptime(config: pytest.Config, state: SessionState) -> None:
+    # Imported here: only where looptime is installed.
+    from pytest_aioloop._items.looptime import MARKER_LINE as LOOPTIME_MARKER
+    from pytest_aioloop._items.looptime import LooptimeBridge
+
+    bridge = LooptimeBridge(config)
+    config.addinivalue_line("markers", LOOPTIME_MARKER)
+    config.pluginmanager.register(bridge, "aioloop-looptime")
+    state.loop_made = bridge.loop_made
 
 
 def _run_concurrently(config: pytest.Config, state: SessionState) -> None:
@@ -395,3 +410,19 @@ def event_loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEvent
     from pytest_aioloop._fixtures import builtin as fixtures
 
     yield from fixtures.event_loop(request)
+
+
+@pytest.fixture
+def virtual_clock(request: pytest.FixtureRequest) -> VirtualClock:
+    """Return the virtual clock of the test's loop: the test's call runs in virtual time.
+
+    The clock jumps to the loop's next timer whenever nothing else is to be done, so
+    ``await asyncio.sleep(3600)`` returns at once. ``virtual_clock.time()`` is the loop's time,
+    ``virtual_clock.advance(seconds)`` moves it forward by hand, and
+    ``virtual_clock.autojump_threshold`` is how many real seconds the loop looks for I/O before
+    it jumps (default 0). With ``@pytest.mark.asyncio(virtual_time=False)`` the clock only moves
+    when advanced. Only asyncio's selector event loops can run in virtual time.
+    """
+    from pytest_aioloop._fixtures.builtin import virtual_clock as clock_of_test
+
+    return clock_of_test(request)

@@ -34,6 +34,7 @@ __all__ = [
     "restore_current_loop",
     "running_loop",
     "save_current_loop",
+    "selector_of",
     "set_current_loop",
     "set_policy",
     "task_context",
@@ -248,3 +249,17 @@ def may_have_executor(loop: asyncio.AbstractEventLoop) -> bool:
     ``None``, ``shutdown_default_executor()`` would be a loop round trip that does nothing.
     """
     return getattr(loop, "_default_executor", True) is not None
+
+
+def selector_of(loop: asyncio.AbstractEventLoop) -> Any:
+    """Return the selector a selector event loop waits for I/O with, or ``None``.
+
+    Why private: the virtual clock (``_loop.virtual_time``) replaces the loop's wait for I/O,
+    where the loop sleeps until its next timer; asyncio's selector loops keep their selector
+    in ``_selector``, and no public API reaches it (a selector can only be given to a loop
+    made by hand, not to the loops pytest-aioloop and its factories make).
+    """
+    if not isinstance(loop, asyncio.BaseEventLoop):
+        return None
+    selector = getattr(loop, "_selector", None)
+    return selector if callable(getattr(selector, "select", None)) else None

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import fixturedefs_of_item, pytest_option
+from pytest_aioloop._items.call import wants_virtual_time
 from pytest_aioloop._items.plan import ItemPlan, collector_facts, unwrap_test_function
 from pytest_aioloop._loop.policy import overrides_builtin
 from pytest_aioloop._session import SessionState
@@ -114,6 +115,10 @@ def reason_alone(
     """
     if not concurrent:
         return "it is marked concurrent=False"
+    if wants_virtual_time(state, item, plan):
+        return "it runs in virtual time (its clock's jumps would reach the tests beside it)"
+    if state.loop_made is not None and _in_looptime(item):
+        return "it runs in looptime's time (its clock's jumps would reach the tests beside it)"
     if not plan.loop_from_setup and not shares_user_loop(item, plan):
         return (
             "it uses an event_loop of its own for each test, an event_loop_policy of its own, "
@@ -205,6 +210,13 @@ def _calls_mock_patch(function: object) -> bool:
                 return True  # unittest.mock.patch
         previous = [(name, value)]
     return False
+
+
+def _in_looptime(item: pytest.Item) -> bool:
+    flag = item.config.getoption("looptime", None)
+    if flag is False:
+        return False
+    return flag is True or item.get_closest_marker("looptime") is not None
 
 
 def _asks_for(item: pytest.Item, name: str) -> bool:

@@ -32,6 +32,8 @@ from pytest_aioloop._session import STATE_KEY
 if TYPE_CHECKING:
     import asyncio
 
+    from pytest_aioloop._loop.virtual_time import VirtualClock
+
 
 def current_policy() -> asyncio.AbstractEventLoopPolicy:
     """The value of ``event_loop_policy``: the policy in place."""
@@ -88,3 +90,27 @@ def _policy_to_install(request: pytest.FixtureRequest) -> asyncio.AbstractEventL
             stacklevel=1,
         )
     return None if policy is get_policy() else policy
+
+
+def virtual_clock(request: pytest.FixtureRequest) -> VirtualClock:
+    """The virtual clock of the loop the requesting coroutine test runs in."""
+    item = request.node
+    stash = item.stash
+    plan: ItemPlan | None = stash[PLAN_KEY] if PLAN_KEY in stash else None
+    if plan is None or not plan.is_async_test:
+        pytest.fail(
+            f"{item.nodeid} asks for virtual_clock, which only a coroutine test run by "
+            "pytest-aioloop can use (its call runs in virtual time). Make it an 'async def' "
+            "test marked with @pytest.mark.asyncio.",
+            pytrace=False,
+        )
+    testrun = plan.run
+    loop = testrun.loop if testrun is not None else None
+    if loop is None:
+        loop = request.getfixturevalue("event_loop")
+    from pytest_aioloop._loop.virtual_time import VirtualTimeError
+
+    try:
+        return request.config.stash[STATE_KEY].virtual_clock(loop)
+    except VirtualTimeError as exc:
+        pytest.fail(f"{item.nodeid} asks for virtual time, but {exc}", pytrace=False)

@@ -25,6 +25,11 @@ from pytest_aioloop._session import FINDINGS_KEY, SessionState
 if TYPE_CHECKING:
     import asyncio
 
+    from pytest_aioloop._loop.virtual_time import VirtualClock
+
+#: The fixture that reads and moves the virtual clock; a test that asks for it runs in it.
+VIRTUAL_CLOCK = "virtual_clock"
+
 
 class SerialCall:
     """Run the test's coroutine to its end inside pytest's call, in the test's own loop."""
@@ -47,6 +52,7 @@ class SerialCall:
         timeout = plan.spec.timeout_or(state.settings.timeout)
         nets.begin(owner, loop)
         track_origins = state.track_origins and not state.origins_all_session
+        clock = _virtual_clock(state, item, plan, loop)
 
         def run_test(*args: object, **kwargs: object) -> None:
             if state.ended_fixtures:
@@ -54,6 +60,8 @@ class SerialCall:
             call_ended = nets.call_started(owner, loop)
             coro = inner(*args, **kwargs)
             depth = origins_on() if track_origins else -1  # where the test creates coroutines
+            if clock is not None:
+                clock.users += 1
             try:
                 runner.run_test(loop, coro, owner=owner, timeout=timeout)
             except Exception as exc:
@@ -64,6 +72,8 @@ class SerialCall:
                     fail_if_a_fixture_ended(state, item, started=True)
                 raise
             finally:
+                if clock is not None:
+                    clock.users -= 1
                 if depth >= 0:
                     origins_back(depth)
                 call_ended()
@@ -81,6 +91,29 @@ class SerialCall:
 
 #: The strategy of tests that run one after the other.
 SERIAL = SerialCall()
+
+
+def wants_virtual_time(state: SessionState, item: pytest.Item, plan: ItemPlan) -> bool:
+    """Whether the test's call runs in virtual time: its marker says so, else the ini option
+    or its asking for the virtual_clock fixture do."""
+    marked = plan.spec.virtual_time
+    if marked is not None:
+        return marked
+    return state.settings.virtual_time or VIRTUAL_CLOCK in getattr(item, "fixturenames", ())
+
+
+def _virtual_clock(
+    state: SessionState, item: pytest.Function, plan: ItemPlan, loop: asyncio.AbstractEventLoop
+) -> VirtualClock | None:
+    """The clock of the test's loop if the test runs in virtual time; fail it if it cannot."""
+    if not wants_virtual_time(state, item, plan):
+        return None
+    from pytest_aioloop._loop.virtual_time import VirtualTimeError
+
+    try:
+        return state.virtual_clock(loop)
+    except VirtualTimeError as exc:
+        pytest.fail(f"{item.nodeid} asks for virtual time, but {exc}", pytrace=False)
 
 
 def _loop_of(

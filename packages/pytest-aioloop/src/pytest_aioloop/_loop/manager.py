@@ -83,6 +83,8 @@ class LoopManager:
         self.before_close: (
             Callable[[asyncio.AbstractEventLoop], set[asyncio.Task[Any]] | None] | None
         ) = None
+        #: Told of each loop made here (``None``: nobody is).
+        self.on_new: Callable[[asyncio.AbstractEventLoop], None] | None = None
         #: Loops the timeout net closed itself because a task would not end.
         self.given_up: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
         self._scoped: dict[tuple[str, str, object], asyncio.AbstractEventLoop] = {}
@@ -147,6 +149,8 @@ class LoopManager:
         loop = make() if make is not None else asyncio.new_event_loop()
         if self.debug:
             loop.set_debug(True)
+        if self.on_new is not None:
+            self.on_new(loop)
         return loop
 
     def scoped(

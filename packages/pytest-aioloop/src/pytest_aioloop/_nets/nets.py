@@ -74,6 +74,8 @@ class Nets:
         self._ending: dict[int, list[Owner]] = {}
         #: The tests whose call is running (findings for them count as "during the call").
         self.running: set[Owner] = set()
+        #: Whether the watchdog thread looks at watched loops on its own cadence yet.
+        self._looking = False
 
     # -- owners ---------------------------------------------------------------------------
     def begin(self, owner: Owner, loop: asyncio.AbstractEventLoop) -> None:
@@ -205,7 +207,11 @@ class Nets:
             prefix = who.prefix() if who is not None else ""
             self._record(who, "slow_callbacks", prefix + text)
 
-        watch = slow_callbacks.BlockWatch(loop, threshold, self._watchdog(), sink)
+        watchdog = self._watchdog()
+        if not self._looking:
+            self._looking = True
+            watchdog.look_every(threshold / 4)
+        watch = slow_callbacks.BlockWatch(loop, threshold, watchdog, sink)
         watch.start()
         return watch
 

@@ -1,7 +1,8 @@
 """Slow callbacks: synchronous code that holds a loop longer than ``asyncio_slow_callback``.
 
 No debug mode: while a test's call runs, its loop runs a heartbeat, a timer every quarter of the
-threshold. The session's watchdog thread looks at the loop: when the heartbeat is late by more
+threshold (from the watchdog's first look at the call, a quarter of the threshold after it
+started). The session's watchdog thread looks at the loop: when the heartbeat is late by more
 than the threshold, something synchronous holds the loop, and the thread reads what the main
 thread is running at that moment: the line of user code, and the call it is in (also a C
 function, such as ``time.sleep``). When the loop runs again, the next heartbeat reports it with
@@ -10,6 +11,7 @@ how long the loop was held (to within a quarter of the threshold).
 
 from __future__ import annotations
 
+import contextlib
 import linecache
 import os
 import sysconfig
@@ -35,8 +37,24 @@ class BlockWatch:
     """Finds synchronous code that holds one loop too long while it is watched.
 
     :meth:`start` and :meth:`stop` bracket the watching (a test's call, a group's run); the
-    heartbeat runs in the loop, :meth:`check` in the watchdog thread.
+    heartbeat runs in the loop, :meth:`check` in the watchdog thread. A watch costs no timer
+    until the watchdog's first look at it, a quarter of the threshold after its start: most
+    calls are over by then. At that look the thread asks the loop for the first heartbeat.
     """
+
+    __slots__ = (
+        "_beating",
+        "_handle",
+        "_seen",
+        "_stopped",
+        "held",
+        "last",
+        "loop",
+        "period",
+        "sink",
+        "threshold",
+        "watchdog",
+    )
 
     def __init__(
         self, loop: asyncio.AbstractEventLoop, threshold: float, watchdog: Watchdog, sink: Sink
@@ -46,21 +64,24 @@ class BlockWatch:
         self.period = threshold / 4
         self.watchdog = watchdog
         self.sink = sink
-        #: When the heartbeat last ran (monotonic seconds).
+        #: When the heartbeat last ran, or when the watch started (monotonic seconds).
         self.last = 0.0
         #: What the watchdog saw while the loop was held (set in its thread, taken in the loop).
         self.held: tuple[float, str, asyncio.Task[Any] | None] | None = None
         self._seen = -1.0
         self._handle: asyncio.TimerHandle | None = None
+        #: Whether the watchdog asked the loop for the first heartbeat.
+        self._beating = False
+        self._stopped = False
 
     def start(self) -> None:
-        """Start the heartbeat and the watchdog's looking."""
+        """Start the watchdog's looking (the heartbeat starts at its first look)."""
         self.last = time.monotonic()
-        self._handle = self.loop.call_later(self.period, self._beat)
         self.watchdog.watch(self)
 
     def stop(self) -> None:
         """Stop both; report what was held since the last heartbeat, if anything was."""
+        self._stopped = True
         self.watchdog.unwatch(self)
         if self._handle is not None:
             self._handle.cancel()
@@ -68,6 +89,8 @@ class BlockWatch:
         self._report(time.monotonic())
 
     def _beat(self) -> None:
+        if self._stopped:
+            return
         now = time.monotonic()
         self._report(now)
         self.last = now
@@ -88,12 +111,23 @@ class BlockWatch:
     # -- in the watchdog thread ---------------------------------------------------------------
     def next_check(self, now: float) -> float:
         """When the heartbeat is late enough to count (or, once seen, a period from now)."""
+        if not self._beating:
+            return self.last + self.period
         if self._seen == self.last:
             return now + self.period
         return self.last + self.period + self.threshold
 
     def check(self, now: float, frame: types.FrameType | None) -> None:
         """If the heartbeat is late by the threshold, note what the main thread runs."""
+        if self._stopped:
+            return
+        if not self._beating:  # the first look: ask for the heartbeat (the start counts as one)
+            if now < self.last + self.period:
+                return
+            self._beating = True
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                self.loop.call_soon_threadsafe(self._beat)
+            return
         last = self.last
         if self._seen == last or now < last + self.period + self.threshold:
             return

@@ -113,7 +113,7 @@ class _Deadline(Generic[T]):
         """Run the task to its end, or fail the step at its timeout with its await chains."""
         loop, task, timeout = self.loop, self.task, self.timeout
         timer = None
-        if type(loop).time is asyncio.BaseEventLoop.time:
+        if _real_time_clock(loop):
             # The loop's clock is real time: the watchdog thread keeps it (no timer handle on
             # the loop per step). At the deadline it has the loop cancel the task, and it
             # interrupts code blocking the loop if the task still runs after the grace period.
@@ -151,6 +151,20 @@ class _Deadline(Generic[T]):
                 self.grace.cancel()
             dog.disarm(token)
         pytest.fail(message, pytrace=False)
+
+
+def _real_time_clock(loop: asyncio.AbstractEventLoop) -> bool:
+    """Whether a timeout on ``loop`` is kept in real time, by the watchdog thread.
+
+    It is where the loop's clock is asyncio's own (also under pytest-aioloop's virtual clock,
+    which is set on the loop object, not its class), and under looptime's: its tests are
+    bounded in loop time by its own ``end=``, and a timeout stays a net against hung tests.
+    A loop class with a clock of its own otherwise has its timeouts counted on that clock.
+    """
+    clock = type(loop).time
+    if clock is asyncio.BaseEventLoop.time:
+        return True
+    return str(getattr(clock, "__module__", "")).startswith("looptime.")
 
 
 def _note_interruption(

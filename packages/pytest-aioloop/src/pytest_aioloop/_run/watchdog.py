@@ -8,6 +8,7 @@ run its heartbeat for too long (:meth:`Watchdog.watch`, see ``_nets.slow_callbac
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import sys
 import threading
@@ -75,6 +76,9 @@ class Watchdog:
         self._watched: list[Watched] = []
         #: Since when the clock is paused (a debugger is stopped in the main thread).
         self._paused_at: float | None = None
+        #: How often the thread looks at the watched loops at the least (``None``: only when
+        #: they ask). With it, :meth:`watch` does not wake the thread (see :meth:`look_every`).
+        self._period: float | None = None
 
     def arm(
         self, seconds: float, time_up: Callable[[], None] | None = None, grace: float = 0.0
@@ -125,10 +129,27 @@ class Watchdog:
                 self._soft += paused
             self._cond.notify()
 
+    def look_every(self, seconds: float) -> None:
+        """Look at the watched loops at least every ``seconds``, watched or not.
+
+        A watch that starts then (each test's call, with slow callbacks watched) only joins the
+        list: the thread, which looks that often anyway, is not woken for it. Its first look
+        comes at most ``seconds`` later than the watch asked.
+        """
+        with self._cond:
+            self._period = seconds if self._period is None else min(self._period, seconds)
+        if self._thread is None:
+            self._start()
+
     def watch(self, watched: Watched) -> None:
         """Look at ``watched`` until :meth:`unwatch`."""
         if self._thread is None:
             self._start()
+        if self._period is not None:
+            # The thread looks again within the period: no lock, no wake-up (the thread reads
+            # a copy of the list, and appending to a list is atomic).
+            self._watched.append(watched)
+            return
         with self._cond:
             self._watched.append(watched)
             if self._wake_at is None or watched.next_check(time.monotonic()) < self._wake_at:
@@ -136,9 +157,8 @@ class Watchdog:
 
     def unwatch(self, watched: Watched) -> None:
         """Stop looking at ``watched``."""
-        with self._cond:
-            if watched in self._watched:
-                self._watched.remove(watched)
+        with contextlib.suppress(ValueError):
+            self._watched.remove(watched)  # atomic, as appending
 
     def close(self) -> None:
         """Stop the thread and give the signal back (at the end of the session)."""
@@ -178,11 +198,14 @@ class Watchdog:
                     self._cond.wait()
                     continue
                 now = time.monotonic()
-                wake = [w.next_check(now) for w in self._watched]
+                watching = list(self._watched)
+                wake = [w.next_check(now) for w in watching]
                 if self._deadline is not None:
                     wake.append(self._deadline)
                 if self._soft is not None:
                     wake.append(self._soft)
+                if self._period is not None:
+                    wake.append(now + self._period)
                 if not wake:
                     self._wake_at = None
                     self._cond.wait()
@@ -198,9 +221,9 @@ class Watchdog:
                         time_up()
                 if self._deadline is not None and now >= self._deadline:
                     self._interrupt()
-                if self._watched:
+                if watching:
                     frame = thread_frame(self._main or 0)
-                    for watched in list(self._watched):
+                    for watched in watching:
                         watched.check(now, frame)
 
     def _interrupt(self) -> None:

@@ -13,20 +13,30 @@ from pytest_aioloop._settings.options import parse_seconds
 
 MARKER_LINE = (
     "asyncio(*, loop_scope=None, loop_factories=None, timeout=None, concurrency=None, "
-    "concurrent=True): run this coroutine test in an asyncio event loop. loop_scope is one of "
+    "concurrent=True, virtual_time=None): run this coroutine test in an asyncio event loop. "
+    "loop_scope is one of "
     "function, class, module, package, session (default: the loop of the widest async fixture "
     "the test uses, else asyncio_default_test_loop_scope); loop_factories selects names "
     "returned by the pytest_asyncio_loop_factories hook; timeout is in seconds (0 disables); "
     "concurrency (on a module or class) lets that many of its tests run at once; "
-    "concurrent=False makes a test run alone."
+    "concurrent=False makes a test run alone; virtual_time=True runs its call in virtual time "
+    "(the loop's clock jumps to its next timer when nothing else is to be done)."
 )
-_KEYWORDS = ("loop_scope", "loop_factories", "timeout", "scope", "concurrency", "concurrent")
+_KEYWORDS = (
+    "loop_scope",
+    "loop_factories",
+    "timeout",
+    "scope",
+    "concurrency",
+    "concurrent",
+    "virtual_time",
+)
 
 
 class MarkerSpec:
     """The validated arguments of the closest ``asyncio`` marker."""
 
-    __slots__ = ("has_timeout", "loop_factories", "loop_scope", "timeout")
+    __slots__ = ("has_timeout", "loop_factories", "loop_scope", "timeout", "virtual_time")
 
     def __init__(
         self,
@@ -34,14 +44,23 @@ class MarkerSpec:
         loop_factories: tuple[str, ...] | None = None,
         timeout: float | None = None,
         has_timeout: bool = False,
+        virtual_time: bool | None = None,
     ) -> None:
         self.loop_scope = loop_scope
         self.loop_factories = loop_factories
         self.timeout = timeout
         self.has_timeout = has_timeout
+        #: ``virtual_time=`` (``None``: not given).
+        self.virtual_time = virtual_time
 
     def _values(self) -> tuple[object, ...]:
-        return (self.loop_scope, self.loop_factories, self.timeout, self.has_timeout)
+        return (
+            self.loop_scope,
+            self.loop_factories,
+            self.timeout,
+            self.has_timeout,
+            self.virtual_time,
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, MarkerSpec) and self._values() == other._values()
@@ -50,10 +69,10 @@ class MarkerSpec:
         return hash(self._values())
 
     def __repr__(self) -> str:
-        scope, factories, timeout, has_timeout = self._values()
+        scope, factories, timeout, has_timeout, virtual_time = self._values()
         return (
             f"MarkerSpec(loop_scope={scope!r}, loop_factories={factories!r}, "
-            f"timeout={timeout!r}, has_timeout={has_timeout!r})"
+            f"timeout={timeout!r}, has_timeout={has_timeout!r}, virtual_time={virtual_time!r})"
         )
 
     def timeout_or(self, default: float | None) -> float | None:
@@ -81,7 +100,13 @@ def parse_marker(mark: pytest.Mark | None, nodeid: str) -> MarkerSpec:
     _check_concurrency(kwargs, where)
     has_timeout = "timeout" in kwargs
     timeout = _timeout(kwargs["timeout"], where) if has_timeout else None
-    return MarkerSpec(loop_scope, factories, timeout, has_timeout)
+    virtual_time = kwargs.get("virtual_time")
+    if virtual_time is not None and not isinstance(virtual_time, bool):
+        raise MarkerError(
+            f"{where} got virtual_time={virtual_time!r}: give True (run the test in virtual "
+            "time) or False (in real time, whatever asyncio_virtual_time says)."
+        )
+    return MarkerSpec(loop_scope, factories, timeout, has_timeout, virtual_time)
 
 
 def _check_arguments(mark: pytest.Mark, where: str) -> None:
@@ -100,8 +125,8 @@ def _check_arguments(mark: pytest.Mark, where: str) -> None:
     )
     raise MarkerError(
         f"{where} accepts only keyword arguments 'loop_scope' and 'loop_factories'.\n"
-        f"It got {got}. pytest-aioloop also takes 'timeout', 'concurrency' and "
-        f"'concurrent'. Write e.g. {example}."
+        f"It got {got}. pytest-aioloop also takes 'timeout', 'concurrency', 'concurrent' and "
+        f"'virtual_time'. Write e.g. {example}."
     )
 
 

@@ -138,6 +138,17 @@ OPTIONS: tuple[Option, ...] = (
         "report",
     ),
     Option(
+        "asyncio_virtual_time",
+        "--asyncio-virtual-time",
+        None,
+        "Run the calls of async tests in virtual time: the loop's clock jumps to its next timer "
+        "when nothing else is to be done, so sleeps and timeouts take no real time (default: "
+        "false). A test's virtual_time= marker argument wins; a test that asks for the "
+        "virtual_clock fixture runs in virtual time.",
+        "false",
+        kind="bool",
+    ),
+    Option(
         "asyncio_stall_report",
         "--asyncio-stall-report",
         "SECONDS",
@@ -249,6 +260,7 @@ class Settings:
         "timeout",
         "unawaited",
         "unhandled_errors",
+        "virtual_time",
     )
 
     def __init__(
@@ -271,6 +283,7 @@ class Settings:
         concurrency_report: bool = False,
         unawaited: str = "report",
         stall_report: float | None = None,
+        virtual_time: bool = False,
     ) -> None:
         self.mode = mode
         self.debug = debug
@@ -299,6 +312,8 @@ class Settings:
         self.unawaited = unawaited
         #: Seconds without a test finishing after which a trace is written (``None``: off).
         self.stall_report = stall_report
+        #: Whether async tests' calls run in virtual time (see ``_loop.virtual_time``).
+        self.virtual_time = virtual_time
 
     @property
     def auto(self) -> bool:
@@ -446,6 +461,7 @@ def read_settings(config: pytest.Config) -> Settings:
         ),
         unawaited=_one_of("asyncio_unawaited", _value(config, "asyncio_unawaited"), NET_ACTIONS),
         stall_report=parse_seconds("asyncio_stall_report", _value(config, "asyncio_stall_report")),
+        virtual_time=_flag("asyncio_virtual_time", _value(config, "asyncio_virtual_time")),
     )
 
 
