@@ -331,7 +331,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
-    """List the leaked tasks, unhandled errors and slow callbacks of the run, per test."""
+    """List what the safety nets found in the run, per test."""
     state = config.stash.get(STATE_KEY, None)
     if state is not None and state.made("summary"):
         from pytest_aioloop._nets.reporter import write_summary

@@ -25,7 +25,7 @@ def take_workers_findings(manager: pytest.PytestPluginManager, summary: Summary)
 
 
 def write_summary(terminalreporter: Any, summary: Summary, settings: Settings) -> None:
-    """List the leaked tasks, unhandled errors and slow callbacks of the run, per test."""
+    """List what the safety nets found in the run, per test."""
     lines = summary.lines(net_actions(settings))
     if not lines:
         return

@@ -86,7 +86,8 @@ class BlockWatch:
         if self._handle is not None:
             self._handle.cancel()
             self._handle = None
-        self._report(time.monotonic())
+        if self.held is not None:
+            self._report(time.monotonic())
 
     def _beat(self) -> None:
         if self._stopped:

@@ -8,7 +8,6 @@ run its heartbeat for too long (:meth:`Watchdog.watch`, see ``_nets.slow_callbac
 
 from __future__ import annotations
 
-import contextlib
 import signal
 import sys
 import threading
@@ -157,8 +156,9 @@ class Watchdog:
 
     def unwatch(self, watched: Watched) -> None:
         """Stop looking at ``watched``."""
-        with contextlib.suppress(ValueError):
-            self._watched.remove(watched)  # atomic, as appending
+        watching = self._watched
+        if watched in watching:  # only this thread removes: no race between the two steps
+            watching.remove(watched)  # atomic, as appending
 
     def close(self) -> None:
         """Stop the thread and give the signal back (at the end of the session)."""
