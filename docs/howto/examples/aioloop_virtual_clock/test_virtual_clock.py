@@ -1,4 +1,4 @@
-"""Retries with back-off, timeouts and an hour of sleep, in virtual time."""
+"""A periodic job, timeouts and an hour of sleep, in virtual time."""
 
 from __future__ import annotations
 
@@ -9,15 +9,12 @@ import pytest
 from pytest_aioloop import VirtualClock
 
 
-async def fetch_with_retries(attempts: list[float]) -> str:
-    """Fail twice, backing off 10 s then 20 s, then succeed."""
+async def poll_every(seconds: float, times: int, seen: list[float]) -> None:
+    """A periodic job: note the loop's time, ``times`` times, ``seconds`` apart."""
     loop = asyncio.get_running_loop()
-    for backoff in (10, 20, 40):
-        attempts.append(loop.time())
-        if len(attempts) == 3:
-            return "ok"
-        await asyncio.sleep(backoff)
-    raise AssertionError("unreachable")
+    for _ in range(times):
+        seen.append(loop.time())
+        await asyncio.sleep(seconds)
 
 
 @pytest.mark.asyncio(virtual_time=True, timeout=10)  # the timeout counts real seconds
@@ -29,12 +26,10 @@ async def test_an_hour_passes_at_once() -> None:
 
 
 @pytest.mark.asyncio(timeout=10)
-async def test_backoff_schedule(virtual_clock: VirtualClock) -> None:
-    attempts: list[float] = []
-    assert await fetch_with_retries(attempts) == "ok"
-    first, second, third = attempts
-    assert second - first == pytest.approx(10, abs=0.01)
-    assert third - second == pytest.approx(20, abs=0.01)
+async def test_a_periodic_job(virtual_clock: VirtualClock) -> None:
+    seen: list[float] = []
+    await poll_every(30, 3, seen)
+    assert [round(t - seen[0]) for t in seen] == [0, 30, 60]
 
 
 @pytest.mark.asyncio(timeout=10)
