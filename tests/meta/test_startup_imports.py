@@ -78,3 +78,26 @@ def test_an_async_test_and_a_port_import_the_rest_on_first_use(pytester: pytest.
         assert module in loaded
     assert "pytest_aioloop._concurrency.plugin" not in loaded
     assert "pytest_aioloop._nets.reporter" not in loaded
+
+
+LOADERS = """
+import sys
+
+def pytest_unconfigure(config):
+    ours = ("pytest_aioloop", "pytest_ports", "pytest_aiokit")
+    for name in sorted(m for m in sys.modules if m.split(".")[0] in ours):
+        print("loader:", name, type(sys.modules[name].__loader__).__name__)
+"""
+
+
+def test_submodules_are_loaded_as_python_loads_any_module(pytester: pytest.Pytester) -> None:
+    # pytest's assertion-rewriting hook reads cached modules in many small reads; only the
+    # three packages themselves go through it (they put the finder of their submodules first).
+    pytester.makeconftest(LOADERS)
+    pytester.makepyfile("def test_sync():\n    pass\n")
+    result = pytester.runpytest_subprocess("-s", "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    loaders = dict(line.split()[1:] for line in result.outlines if line.startswith("loader:"))
+    packages = {"pytest_aioloop", "pytest_ports", "pytest_aiokit"}
+    assert set(loaders) == set(STARTUP)
+    assert {n for n, loader in loaders.items() if loader != "SourceFileLoader"} <= packages

@@ -9,6 +9,9 @@ the options come with the pytest plugin, registered under the name ``aioloop``.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -59,6 +62,33 @@ if not TYPE_CHECKING:  # type checkers see the imports above, and misspelt names
         value = getattr(importlib.import_module(module), name)
         globals()[name] = value  # the next lookup is an ordinary one
         return value
+
+
+class _OwnModules:
+    """Find this package's own submodules with Python's standard path finder.
+
+    pytest imports the modules of an installed plugin through its assertion-rewriting import
+    hook, which reads each cached module in many small reads: for the modules pytest-aioloop
+    needs at start-up, that cost more instructions than everything else the plugin does there.
+    The plugin's modules have no assertions for users to read, so they are found here, ahead
+    of the hook, as Python finds any module. Other modules are left to the finders after it.
+    """
+
+    #: Names this finder serves (``pytest_aioloop.`` and what is below it).
+    prefix = __name__ + "."
+
+    @classmethod
+    def find_spec(
+        cls, name: str, path: Sequence[str] | None = None, target: object = None
+    ) -> importlib.machinery.ModuleSpec | None:
+        """Return the spec of one of the package's submodules (``None`` for other modules)."""
+        if path is None or not name.startswith(cls.prefix):
+            return None
+        return importlib.machinery.PathFinder.find_spec(name, path)
+
+
+if not any(getattr(finder, "prefix", None) == _OwnModules.prefix for finder in sys.meta_path):
+    sys.meta_path.insert(0, _OwnModules())
 
 
 def __dir__() -> list[str]:
