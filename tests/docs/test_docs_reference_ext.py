@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pytest_aioloop._settings.options import OPTIONS
+from pytest_aioloop._settings.table import OPTIONS
 
 EXT = Path(__file__).resolve().parents[2] / "docs" / "_ext" / "pytest_reference.py"
 
@@ -28,7 +28,7 @@ def ext() -> types.ModuleType:
 
 @pytest.fixture(scope="module")
 def options_page(ext: types.ModuleType) -> list[str]:
-    info = ext.collect("pytest_aioloop.plugin", "pytest_aioloop._settings.options.OPTIONS")
+    info = ext.collect("pytest_aioloop.plugin", "pytest_aioloop._settings.table.OPTIONS")
     assert info.problems == []
     return list(ext.render(info, sections=["options"]))
 
@@ -56,7 +56,7 @@ def test_table_shows_defaults_as_a_user_reads_them(options_page: list[str]) -> N
 
 
 def test_sections_pick_what_is_shown(ext: types.ModuleType) -> None:
-    info = ext.collect("pytest_aioloop.plugin", "pytest_aioloop._settings.options.OPTIONS")
+    info = ext.collect("pytest_aioloop.plugin", "pytest_aioloop._settings.table.OPTIONS")
     fixtures = "\n".join(ext.render(info, sections=["fixtures", "markers"]))
     assert ".. describe:: event_loop" in fixtures
     assert ".. describe:: @pytest.mark.asyncio" in fixtures
@@ -70,7 +70,7 @@ def test_sections_pick_what_is_shown(ext: types.ModuleType) -> None:
 
 
 def test_table_must_match_the_registered_options(ext: types.ModuleType) -> None:
-    info = ext.collect("pytest_ports.plugin", "pytest_aioloop._settings.options.OPTIONS")
+    info = ext.collect("pytest_ports.plugin", "pytest_aioloop._settings.table.OPTIONS")
     assert any("which pytest_addoption does not add" in problem for problem in info.problems)
 
 

@@ -28,6 +28,7 @@ STARTUP = (
     "pytest_aioloop._settings.fixture",
     "pytest_aioloop._settings.marker",
     "pytest_aioloop._settings.options",
+    "pytest_aioloop._settings.table",
     "pytest_aioloop._version",
     "pytest_aioloop.hookspecs",
     "pytest_aioloop.plugin",
