@@ -3,12 +3,16 @@
 Run as a script in the floor's interpreter::
 
     python bench/_asyncio_io.py TESTS DELAY ROUND_TRIPS AT_ONCE
+    python bench/_asyncio_io.py fixtures TESTS WAIT BODY AT_ONCE
 
-It starts the same local server as the I/O-bound suite (it answers each line after ``DELAY``
-seconds), then ``TESTS`` times opens a connection, makes ``ROUND_TRIPS`` round trips and closes
-it, ``AT_ONCE`` of those at a time, all in one loop. It prints the seconds this took inside
-the process (server start and stop included, interpreter start-up not), because the sync floor
-it is added to already pays for one interpreter start-up.
+The first starts the same local server as the I/O-bound suite (it answers each line after
+``DELAY`` seconds), then ``TESTS`` times opens a connection, makes ``ROUND_TRIPS`` round trips
+and closes it, ``AT_ONCE`` of those at a time, all in one loop. The second does the work of the
+suite that waits in its fixtures: ``TESTS`` times waits ``WAIT`` seconds (the fixture's setup),
+``BODY`` seconds (the test) and ``WAIT`` seconds again (the fixture's teardown), each in a task
+of its own as a plugin runs them, ``AT_ONCE`` of those at a time. Each prints the seconds this
+took inside the process (interpreter start-up not), because the sync floor it is added to
+already pays for one interpreter start-up.
 """
 
 from __future__ import annotations
@@ -63,6 +67,30 @@ def measure(tests: int, delay: float, round_trips: int, at_once: int) -> float:
     return time.perf_counter() - start
 
 
+async def _fixture_work(tests: int, wait: float, body: float, at_once: int) -> None:
+    slots = asyncio.Semaphore(at_once)
+    loop = asyncio.get_running_loop()
+
+    async def bounded() -> None:
+        async with slots:
+            for seconds in (wait, body, wait):  # setup, call, teardown: a task each
+                await loop.create_task(asyncio.sleep(seconds))
+
+    await asyncio.gather(*(bounded() for _ in range(tests)))
+
+
+def measure_fixtures(tests: int, wait: float, body: float, at_once: int) -> float:
+    """Return the seconds the fixture-waiting suite's work took in this process."""
+    start = time.perf_counter()
+    asyncio.run(_fixture_work(tests, wait, body, at_once))
+    return time.perf_counter() - start
+
+
 if __name__ == "__main__":
-    tests, delay, round_trips, at_once = sys.argv[1:5]
-    print(f"{measure(int(tests), float(delay), int(round_trips), int(at_once)):.6f}")
+    if sys.argv[1] == "fixtures":
+        tests, wait, body, at_once = sys.argv[2:6]
+        seconds = measure_fixtures(int(tests), float(wait), float(body), int(at_once))
+    else:
+        tests, delay, round_trips, at_once = sys.argv[1:5]
+        seconds = measure(int(tests), float(delay), int(round_trips), int(at_once))
+    print(f"{seconds:.6f}")

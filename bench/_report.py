@@ -31,7 +31,8 @@ CONCURRENCY = "pytest-aiokit, concurrency "
 #: and asyncio alone doing the suite's work in one process without pytest.
 IO_SYNC_FLOOR = "pytest alone, as many empty sync tests"
 IO_ASYNCIO = "asyncio alone, the suite's work"
-_IO_PARTS = (IO_INSTANT, IO_SYNC_FLOOR, IO_ASYNCIO)
+FIXTURE_IO_ASYNCIO = "asyncio alone, the suite's waits"
+_IO_PARTS = (IO_INSTANT, IO_SYNC_FLOOR, IO_ASYNCIO, FIXTURE_IO_ASYNCIO)
 
 
 def concurrency(limit: int) -> str:
@@ -267,14 +268,14 @@ def io_ideal(meta: dict[str, Any], g: Group) -> float | None:
     return instant + wait if instant is not None and wait is not None else None
 
 
-def io_bound(g: Group) -> float | None:
-    """Return the least wall time of the I/O suite for a plugin that keeps pytest's protocol.
+def io_bound(g: Group, alone_label: str = IO_ASYNCIO) -> float | None:
+    """Return the least wall time of an I/O suite for a plugin that keeps pytest's protocol.
 
     Such a plugin runs pytest's setup, call and teardown of every test (the sync floor of as
     many tests pays that, with start-up and collection) and does the suite's work in asyncio
     (asyncio alone needs the measured time for it, its waits overlapping); one thread does both.
     """
-    floor, alone = g.medians.get(IO_SYNC_FLOOR), g.medians.get(IO_ASYNCIO)
+    floor, alone = g.medians.get(IO_SYNC_FLOOR), g.medians.get(alone_label)
     return floor + alone if floor is not None and alone is not None else None
 
 
@@ -420,32 +421,77 @@ def _cooperative_label(g: Group, label: str = "") -> str | None:
     )
 
 
+def _fixture_io_runs(g: Group) -> list[str]:
+    return [label for label in g.medians if label not in _IO_PARTS]
+
+
 def fixture_io_table(g: Group) -> str:
-    """Return the fixture-I/O suite's table: wall time, speed-up, time ÷ the cooperative's."""
+    """Return the fixture-I/O suite's table: wall time, speed-up, time ÷ the cooperative's and
+    ÷ the lower bound."""
+    bound = io_bound(g, FIXTURE_IO_ASYNCIO)
     lines = [
-        "| Run | Wall time | Faster than pytest-asyncio | Time ÷ pytest-asyncio-cooperative |",
-        "|---|--:|--:|--:|",
+        "| Run | Wall time | Faster than pytest-asyncio | Time ÷ pytest-asyncio-cooperative "
+        "| Time ÷ lower bound |",
+        "|---|--:|--:|--:|--:|",
     ]
-    for label, value in g.medians.items():
+    for label in _fixture_io_runs(g):
+        value = g.medians.get(label)
         if value is None:
-            lines.append(f"| {label} | could not run | | |")
+            lines.append(f"| {label} | could not run | | | |")
             continue
         cooperative = _cooperative_label(g, label)
         speed_up = g.ratio(ASYNCIO, label)
         versus = g.ratio(label, cooperative) if cooperative else None
+        # The bound is for the tests in modules of 100 (its sync floor's layout).
+        over_bound = None if label.endswith(ONE_MODULE) else _over(value, bound)
         lines.append(
             f"| {label} | {_seconds(value)} | "
             + ("n/a" if speed_up is None else f"{speed_up:.1f}{TIMES}")
-            + f" | {_x(versus)} |"
+            + f" | {_x(versus)} | {_x(over_bound)} |"
+        )
+    if bound is not None:
+        most = _over(g.medians.get(ASYNCIO), bound)
+        cooperative = _cooperative_label(g)
+        lines.append(
+            f"| lower bound: pytest alone + asyncio alone | {_seconds(bound)} | "
+            + ("n/a" if not most else f"{most:.1f}{TIMES}")
+            + f" | {_x(_over(bound, g.medians.get(cooperative)) if cooperative else None)} | |"
         )
     return "\n".join(lines) + "\n"
+
+
+def fixture_io_bound_line(g: Group) -> str:
+    """Return what the fixture-I/O suite's lower bound is, with this run's numbers."""
+    bound = io_bound(g, FIXTURE_IO_ASYNCIO)
+    floor, alone = g.medians.get(IO_SYNC_FLOOR), g.medians.get(FIXTURE_IO_ASYNCIO)
+    cooperative = _cooperative_label(g)
+    if bound is None or floor is None or alone is None:
+        return ""
+    versus = ""
+    fast = g.medians.get(cooperative) if cooperative else None
+    if fast:
+        versus = (
+            f" It is {bound / fast:.2f}{TIMES} the time of {cooperative}, which runs its tests "
+            "outside pytest's setup, call and teardown, with fixtures of its own making; pytest "
+            f"alone takes {floor / fast:.2f}{TIMES} its time to run as many empty tests."
+        )
+    return (
+        f"The lower bound, {bound:.2f} s, is what any plugin that gives each test pytest's own "
+        f"setup, call and teardown pays on this machine: pytest with no plugin runs {g.n} empty "
+        f"sync tests in the same modules in {floor:.2f} s, and asyncio alone, without pytest, "
+        f"does the suite's waiting ({g.n} tests' setup, body and teardown, each step a task, "
+        f"as many at once as the concurrent runs) in {alone:.2f} s; one thread does both."
+        f"{versus}\n"
+    )
 
 
 def fixture_io_facts(g: Group) -> str:
     """Return, as a bullet list, how pytest-aiokit ran the fixture-I/O suite concurrently."""
     facts = []
     slow = g.medians.get(ASYNCIO)
-    for label, value in g.medians.items():
+    bound = io_bound(g, FIXTURE_IO_ASYNCIO)
+    for label in _fixture_io_runs(g):
+        value = g.medians.get(label)
         if not label.startswith(CONCURRENCY) or label == concurrency(1) or value is None:
             continue
         cooperative = _cooperative_label(g, label)
@@ -461,6 +507,11 @@ def fixture_io_facts(g: Group) -> str:
                 f"{label} took {versus:.2f}{TIMES} the time of {cooperative} "
                 f"({value:.2f} s against {_seconds(g.medians.get(cooperative))})."
             )
+        if bound and not label.endswith(ONE_MODULE):
+            facts.append(
+                f"{label} took {value / bound:.2f}{TIMES} the lower bound "
+                f"({value:.2f} s against {bound:.2f} s)."
+            )
     return "".join(f"- {fact}\n" for fact in facts)
 
 
@@ -473,6 +524,7 @@ def fixture_io_parts(meta: dict[str, Any], groups: list[Group]) -> list[str]:
         f"{f.n} tests that each wait in their fixture's setup and teardown, and in their body "
         f"({'; '.join(f.notes)}):\n",
         fixture_io_table(f),
+        fixture_io_bound_line(f),
         "pytest-aiokit runs tests together within a module or class, and modules one after "
         "the other (a module's end waits for its last test); pytest-asyncio-cooperative runs "
         'tests of different modules together. The runs marked "tests in one module" show the '

@@ -335,6 +335,10 @@ def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
 
 def scenario_fixture_io(bench: Bench, n: int, job: Any, aiokit: Any) -> None:
     """Scenario 7, second suite: tests that wait in their fixtures' setup and teardown."""
+    tasks = FIXTURE_IO_CONCURRENCY[-1]
+    peers = [
+        *(job(c, "fixture-io", n) for c in (CONCURRENT, CONCURRENT_PYTEST_90)),
+    ]
     jobs = [
         job(PYTEST_ASYNCIO, "fixture-io", n),
         *(aiokit("fixture-io", n, c) for c in FIXTURE_IO_CONCURRENCY),
@@ -342,24 +346,42 @@ def scenario_fixture_io(bench: Bench, n: int, job: Any, aiokit: Any) -> None:
             COOPERATIVE,
             "fixture-io",
             n,
-            f"--max-asyncio-tasks={FIXTURE_IO_CONCURRENCY[-1]}",
-            label=_report.fixture_io_cooperative(FIXTURE_IO_CONCURRENCY[-1]),
+            f"--max-asyncio-tasks={tasks}",
+            label=_report.fixture_io_cooperative(tasks),
         ),
-        *(job(c, "fixture-io", n) for c in (CONCURRENT, CONCURRENT_PYTEST_90)),
+        *peers,
         # The same tests in one module: pytest-aiokit runs tests together within a module,
         # so each module's end waits for its last test; pytest-asyncio-cooperative does not.
         aiokit(
             "fixture-io-one-module",
             n,
-            FIXTURE_IO_CONCURRENCY[-1],
-            label=_report.one_module(_report.concurrency(FIXTURE_IO_CONCURRENCY[-1])),
+            tasks,
+            label=_report.one_module(_report.concurrency(tasks)),
         ),
         job(
             COOPERATIVE,
             "fixture-io-one-module",
             n,
-            f"--max-asyncio-tasks={FIXTURE_IO_CONCURRENCY[-1]}",
-            label=_report.one_module(_report.fixture_io_cooperative(FIXTURE_IO_CONCURRENCY[-1])),
+            f"--max-asyncio-tasks={tasks}",
+            label=_report.one_module(_report.fixture_io_cooperative(tasks)),
+        ),
+        # The lower bound's two parts, as for the I/O-bound suite.
+        job(FLOOR, "sync", n, label=_report.IO_SYNC_FLOOR),
+        _timing.Job(
+            label=_report.FIXTURE_IO_ASYNCIO,
+            argv=[
+                bench.python(FLOOR),
+                str(BENCH / "_asyncio_io.py"),
+                "fixtures",
+                str(n),
+                str(_suites.FIXTURE_IO_WAIT),
+                str(_suites.FIXTURE_IO_BODY),
+                str(tasks),
+            ],
+            cwd=bench.workdir,
+            check=_timing.expect_exit_zero,
+            measure=_timing.printed_seconds,
+            timeout=IO_TIMEOUT,
         ),
     ]
     notes = [
@@ -367,7 +389,6 @@ def scenario_fixture_io(bench: Bench, n: int, job: Any, aiokit: Any) -> None:
         f"fixture that waits {_suites.FIXTURE_IO_WAIT * 1000:.0f} ms in its setup and again in "
         f"its teardown, and a body that waits {_suites.FIXTURE_IO_BODY * 1000:.0f} ms"
     ]
-    may_fail = frozenset(j.label for j in jobs[-5:-2])
     bench.measure(
         f"s7-fixture-io-{n}",
         7,
@@ -376,7 +397,8 @@ def scenario_fixture_io(bench: Bench, n: int, job: Any, aiokit: Any) -> None:
         jobs,
         notes=notes,
         runs=bench.runs_for(n, io=True),
-        may_fail=may_fail,
+        may_fail=frozenset(j.label for j in jobs if j.label.startswith(_report.COOPERATIVE))
+        | frozenset(j.label for j in peers),
     )
 
 

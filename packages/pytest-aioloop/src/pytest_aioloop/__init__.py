@@ -100,11 +100,13 @@ def is_async_test(item: pytest.Item) -> bool:
 
     Useful in ``pytest_collection_modifyitems`` to act on async tests only.
     """
-    from pytest_aioloop._items.plan import PLAN_KEY, plan_item
+    from pytest_aioloop._items.plan import ItemPlan, plan_item
     from pytest_aioloop._session import STATE_KEY
 
-    plan = item.stash.get(PLAN_KEY, None)
+    state = item.config.stash.get(STATE_KEY, None)
+    if state is None:
+        return False
+    plan: ItemPlan | None = state.plans.get(item)
     if plan is not None:
         return plan.is_async_test
-    state = item.config.stash.get(STATE_KEY, None)
-    return state is not None and plan_item(item, state.settings).is_async_test
+    return plan_item(item, state.settings, known=state.collector_facts).is_async_test

@@ -45,7 +45,6 @@ if TYPE_CHECKING:
 
 
 #: What the nets found during one test (from its setup to the end of its teardown).
-FINDINGS_KEY: pytest.StashKey[Findings] = pytest.StashKey()
 
 
 class SessionState:
@@ -65,6 +64,16 @@ class SessionState:
         self._handled: dict[object, bool] = {}
         #: The test being set up, run or torn down (``None`` between tests).
         self.current_item: pytest.Item | None = None
+        #: How pytest-aioloop runs each asyncio test, decided at its setup: the ``ItemPlan`` of
+        #: ``_items.plan`` (a layer above this one, hence ``Any``: annotate where it is read).
+        #: A table here rather than in each item's stash: a test looks its plan up about ten
+        #: times, and a dictionary lookup costs no Python call.
+        self.plans: dict[pytest.Item, Any] = {}
+        #: What pytest-aioloop needs to know of each module and class: ``_items.plan``'s
+        #: ``CollectorFacts``.
+        self.collector_facts: dict[object, Any] = {}
+        #: What the nets found about each test (made at the first finding: most have none).
+        self.item_findings: dict[pytest.Item, Findings] = {}
         #: Tests running concurrently, by node id (see ``_concurrency``).
         self.active: dict[str, pytest.Item] = {}
         #: The loop of each live async fixture (by fixturedef id).
@@ -268,12 +277,12 @@ class SessionState:
             item = self.current_item
         if item is None:
             return None
-        stash = item.stash
-        if FINDINGS_KEY not in stash:
+        found = self.item_findings.get(item)
+        if found is None:
             from pytest_aioloop._nets.findings import Findings
 
-            stash[FINDINGS_KEY] = Findings()
-        return stash[FINDINGS_KEY]
+            found = self.item_findings[item] = Findings()
+        return found
 
 
 def _loop_factory(value: str) -> LoopFactory | None:

@@ -22,7 +22,7 @@ from pytest_aioloop._compat import lazy_asyncio
 from pytest_aioloop._compat.pytest_internals import fixture_name
 from pytest_aioloop._compat.unawaited import origins_back, origins_on
 from pytest_aioloop._items import collection, watches
-from pytest_aioloop._items.plan import CONCURRENCY_MARKED, PLAN_KEY, plan_at_setup
+from pytest_aioloop._items.plan import CONCURRENCY_MARKED, plan_at_setup
 from pytest_aioloop._session import STATE_KEY, SessionState
 from pytest_aioloop._settings.fixture import builtin
 from pytest_aioloop._settings.marker import MARKER_LINE
@@ -31,7 +31,7 @@ from pytest_aioloop._settings.options import add_options, read_settings
 if TYPE_CHECKING:
     import asyncio
 
-    from pytest_aioloop._items.plan import CallStrategy
+    from pytest_aioloop._items.plan import CallStrategy, ItemPlan
     from pytest_aioloop._loop.virtual_time import VirtualClock
 
 #: The markers this plugin registers (the docs' reference reads it).
@@ -165,14 +165,14 @@ def pytest_pycollect_makeitem(
     collector: pytest.Module | pytest.Class, name: str, obj: object
 ) -> None:
     """Make tests use ``event_loop``/``event_loop_policy`` where a user-defined one is visible."""
-    collection.mark_fixtures_needed(
-        collector.config.stash[STATE_KEY].settings, collector, name, obj
-    )
+    state = collector.config.stash[STATE_KEY]
+    collection.mark_fixtures_needed(state.settings, collector, name, obj, state.collector_facts)
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run each asyncio test once per loop factory when the factories hook is implemented."""
-    collection.parametrize_factories(metafunc.config.stash[STATE_KEY].settings, metafunc)
+    state = metafunc.config.stash[STATE_KEY]
+    collection.parametrize_factories(state.settings, metafunc, state.collector_facts)
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
@@ -203,16 +203,15 @@ def pytest_runtest_setup(item: pytest.Function) -> Generator[None, None, None]:
             "setup/teardown into an async fixture.",
             pytrace=False,
         )
-    _parts(state).begin(state, item, plan)
+    (state.parts or _parts(state)).begin(state, item, plan)
     return (yield)
 
 
 @pytest.hookimpl(wrapper=True)
 def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, object]:
     """Run a coroutine test in its loop; give a sync test its async fixtures' loop."""
-    stash = pyfuncitem.stash
     state = pyfuncitem.config.stash[STATE_KEY]
-    plan = stash[PLAN_KEY] if PLAN_KEY in stash else None
+    plan: ItemPlan | None = state.plans.get(pyfuncitem)
     if plan is None or not plan.is_async_test:
         if plan is not None and plan.wraps_coroutine:
             from pytest_aioloop._items.wrapped import calls_run_in_a_loop
@@ -220,7 +219,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
             with calls_run_in_a_loop(pyfuncitem):
                 return (yield from _sync_call(state, pyfuncitem))
         return (yield from _sync_call(state, pyfuncitem))
-    undo = (plan.call or _parts(state).serial).install(state, pyfuncitem, plan)
+    undo = (plan.call or (state.parts or _parts(state)).serial).install(state, pyfuncitem, plan)
     try:
         return (yield)
     finally:
@@ -300,7 +299,8 @@ def pytest_fixture_setup(
         or state.fixture_loops
         or fixture_name(fixturedef) == "event_loop"
     ):
-        return (yield from _parts(state).fixture_setup(state, fixturedef, request))
+        parts = state.parts or _parts(state)
+        return (yield from parts.fixture_setup(state, fixturedef, request))
     return (yield)  # a plain fixture, and no async fixture is live: nothing to do
 
 

@@ -10,7 +10,12 @@ import pytest
 
 from pytest_aioloop._compat.pytest_internals import fixturedefs_of_item, pytest_option
 from pytest_aioloop._items.call import wants_virtual_time
-from pytest_aioloop._items.plan import ItemPlan, collector_facts, unwrap_test_function
+from pytest_aioloop._items.plan import (
+    CollectorFacts,
+    ItemPlan,
+    collector_facts,
+    unwrap_test_function,
+)
 from pytest_aioloop._loop.policy import overrides_builtin
 from pytest_aioloop._session import SessionState
 from pytest_aioloop._settings.fixture import options_of
@@ -119,7 +124,7 @@ def reason_alone(
         return "it runs in virtual time (its clock's jumps would reach the tests beside it)"
     if state.loop_made is not None and _in_looptime(item):
         return "it runs in looptime's time (its clock's jumps would reach the tests beside it)"
-    if not plan.loop_from_setup and not shares_user_loop(item, plan):
+    if not plan.loop_from_setup and not shares_user_loop(item, plan, state.collector_facts):
         return (
             "it uses an event_loop of its own for each test, an event_loop_policy of its own, "
             "or loop factories"
@@ -156,7 +161,9 @@ def reason_alone(
     return None
 
 
-def shares_user_loop(item: pytest.Item, plan: ItemPlan) -> bool:
+def shares_user_loop(
+    item: pytest.Item, plan: ItemPlan, known: dict[object, CollectorFacts]
+) -> bool:
     """Whether ``item`` runs in a user-defined ``event_loop`` wider than a test (shared).
 
     A module-scoped ``event_loop`` (pytest-asyncio 0.21 style) is one loop for the module's
@@ -165,7 +172,7 @@ def shares_user_loop(item: pytest.Item, plan: ItemPlan) -> bool:
     """
     if not plan.is_async_test or plan.factory_name is not None or plan.spec.loop_scope:
         return False
-    facts = collector_facts(item.parent) if item.parent is not None else None
+    facts = collector_facts(item.parent, known) if item.parent is not None else None
     if facts is None or facts.policy_overridden or facts.factories_hooked:
         return False
     return facts.loop_overridden and _wide_user_loop(item)

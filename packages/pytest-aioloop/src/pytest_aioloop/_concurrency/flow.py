@@ -28,7 +28,6 @@ from pytest_aioloop._concurrency.phases import Phases, log
 from pytest_aioloop._concurrency.routing import Router
 from pytest_aioloop._concurrency.running import Running, outcome, stalled
 from pytest_aioloop._items import ended
-from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._session import SessionState
 
 if TYPE_CHECKING:
@@ -94,7 +93,7 @@ class TestFlow:
         self.state.active.pop(nodeid, None)
         self.router.discard(nodeid)
         setup_stack.forget_request(item)
-        item.stash[PLAN_KEY].call = None  # its task, coroutine and context go with it
+        self.state.plans[item].call = None  # its task, coroutine and context go with it
 
     def use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
         """The group's loop, made current (see the group)."""

@@ -39,7 +39,6 @@ from pytest_aioloop._concurrency.phases import Phases
 from pytest_aioloop._concurrency.routing import Router
 from pytest_aioloop._concurrency.running import Running
 from pytest_aioloop._concurrency.watch import Watch
-from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._loop.manager import GRACE_SECONDS
 from pytest_aioloop._run.owners import pending_tasks
@@ -49,6 +48,8 @@ from pytest_aioloop._session import SessionState
 
 if TYPE_CHECKING:
     import asyncio
+
+    from pytest_aioloop._items.plan import ItemPlan
 else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
 
@@ -203,9 +204,10 @@ class Group(Watch, TestFlow):
         state, ihook, nodeid = self.state, item.ihook, item.nodeid
         state.active[nodeid] = item
         self.router.open(nodeid)
-        call = item.stash[PLAN_KEY].call = GroupCall(self.own_loop)
+        plan: ItemPlan = state.plans[item]
+        call = plan.call = GroupCall(self.own_loop)
         setup_stack.own_function_fixtures(item)
-        running = self.running[item] = Running(item, nodeid, ihook, call)
+        running = self.running[item] = Running(item, nodeid, ihook, plan, call)
         running.nextitem = nextitem
         running.in_lane = in_lane
         running.index = len(self.members)
@@ -220,7 +222,8 @@ class Group(Watch, TestFlow):
     def use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
         """The group's loop (the first test's, unless the group has its own), made current."""
         if self.loop is None:
-            run = item.stash[PLAN_KEY].run
+            plan: ItemPlan = self.state.plans[item]
+            run = plan.run
             assert run is not None
             self.loop = run.loop
             if self.loop is not None:  # a shared loop outlives the tests that took it first

@@ -29,7 +29,6 @@ import pytest
 from pytest_aioloop._compat import capture, setup_stack
 from pytest_aioloop._compat.asyncio_internals import abandon_task
 from pytest_aioloop._concurrency.routing import LANE_OF
-from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._loop.manager import GRACE_SECONDS
 from pytest_aioloop._run.lane_host import NOT_IN_LANE
 from pytest_aioloop._run.stacks import describe_tasks
@@ -50,6 +49,7 @@ except ImportError:  # pragma: no cover - the extra is not installed
 if TYPE_CHECKING:
     import asyncio
 
+    from pytest_aioloop._items.plan import ItemPlan
     from pytest_aioloop._run.owners import Owner
 else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
@@ -203,7 +203,7 @@ class Lanes:
         are created, so that its end need not look through every task of the group's loop.
         """
         lane = self.live.get(greenlet.getcurrent())
-        if lane is None or not _is_test_loop(lane.item, loop):
+        if lane is None or not _is_test_loop(self.state, lane.item, loop):
             # Not in a lane; or a step of a fixture in another loop than the group's (a wider
             # fixture's): the lane runs that loop itself, the group's loop stands still.
             return NOT_IN_LANE
@@ -239,10 +239,10 @@ class Lanes:
         return _result(awaited, what)
 
 
-def _is_test_loop(item: pytest.Item, loop: asyncio.AbstractEventLoop) -> bool:
+def _is_test_loop(state: SessionState, item: pytest.Item, loop: asyncio.AbstractEventLoop) -> bool:
     """Whether ``loop`` is the loop of ``item``, a test of the group (the group's loop)."""
-    stash = item.stash
-    run = stash[PLAN_KEY].run if PLAN_KEY in stash else None
+    plan: ItemPlan | None = state.plans.get(item)
+    run = plan.run if plan is not None else None
     return run is not None and run.loop is loop
 
 

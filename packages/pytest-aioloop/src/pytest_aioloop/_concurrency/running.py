@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._concurrency.calls import GroupCall
-from pytest_aioloop._items.plan import PLAN_KEY
+from pytest_aioloop._items.plan import ItemPlan
 from pytest_aioloop._run.outcomes import unwrap
 from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._run.timeouts import (
@@ -47,6 +47,7 @@ class Running:
         "nextitem",
         "nodeid",
         "paused_seen",
+        "plan",
         "reports",
         "stacks",
         "stalled",
@@ -58,11 +59,15 @@ class Running:
         "towards",
     )
 
-    def __init__(self, item: pytest.Function, nodeid: str, ihook: Any, call: GroupCall) -> None:
+    def __init__(
+        self, item: pytest.Function, nodeid: str, ihook: Any, plan: ItemPlan, call: GroupCall
+    ) -> None:
         self.item = item
         #: ``item.nodeid`` and ``item.ihook``, which pytest computes anew at each access.
         self.nodeid = nodeid
         self.ihook = ihook
+        #: The test's plan (``_items.plan``).
+        self.plan = plan
         #: The test's call: it holds the task once started.
         self.call = call
         #: The test pytest handed over after it (what a failed setup's teardown keeps).
@@ -95,7 +100,7 @@ class Running:
     @property
     def owner(self) -> Owner:
         """The test's owner (made at its setup)."""
-        run = self.item.stash[PLAN_KEY].run
+        run = self.plan.run
         assert run is not None
         return run.owner
 

@@ -19,7 +19,6 @@ import pytest
 from pytest_aioloop._compat.asyncio_internals import abandon_task
 from pytest_aioloop._concurrency.lanes import Lanes
 from pytest_aioloop._concurrency.running import Running
-from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._loop.manager import GRACE_SECONDS
 from pytest_aioloop._run.owners import pending_tasks
 from pytest_aioloop._run.stacks import describe_tasks
@@ -27,6 +26,8 @@ from pytest_aioloop._session import SessionState
 
 if TYPE_CHECKING:
     import asyncio
+
+    from pytest_aioloop._items.plan import ItemPlan
 
 
 class Watch:
@@ -45,7 +46,7 @@ class Watch:
 
     def arm(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
         """Cancel the test's task at its timeout (a timer per test)."""
-        plan = running.item.stash[PLAN_KEY]
+        plan: ItemPlan = self.state.plans[running.item]
         timeout = plan.spec.timeout_or(self.state.settings.timeout)
         if timeout is None:
             return

@@ -23,7 +23,7 @@ from pytest_aioloop._compat.asyncio_internals import (
     set_policy,
 )
 from pytest_aioloop._items import lifecycle
-from pytest_aioloop._items.plan import PLAN_KEY, ItemPlan
+from pytest_aioloop._items.plan import ItemPlan
 from pytest_aioloop._loop.kinds import FRESH
 from pytest_aioloop._loop.policy import user_policy
 from pytest_aioloop._nets.loop_hygiene import check_current_loop
@@ -50,13 +50,13 @@ def event_loop(request: pytest.FixtureRequest) -> Iterator[asyncio.AbstractEvent
     """The body of ``event_loop``: the test's loop, installed as the current loop."""
     state = request.config.stash[STATE_KEY]
     item = request.node
-    plan = item.stash.get(PLAN_KEY, None)
+    plan: ItemPlan | None = state.plans.get(item)
     if plan is None:
-        plan = item.stash[PLAN_KEY] = ItemPlan()
+        plan = state.plans[item] = ItemPlan()
     kind = lifecycle.plan_kind(state, item, plan)
     if kind.kind == "event_loop":  # a user's event_loop built on top of this one
         kind = FRESH
-    loop, release = state.loops.acquire(kind, request, *lifecycle.factory_of(request, item))
+    loop, release = state.loops.acquire(kind, request, *lifecycle.factory_of(request, item, plan))
     policy = _policy_to_install(request)
     previous_policy = get_policy() if policy is not None else None
     if policy is not None:
@@ -95,8 +95,7 @@ def _policy_to_install(request: pytest.FixtureRequest) -> asyncio.AbstractEventL
 def virtual_clock(request: pytest.FixtureRequest) -> VirtualClock:
     """The virtual clock of the loop the requesting coroutine test runs in."""
     item = request.node
-    stash = item.stash
-    plan: ItemPlan | None = stash[PLAN_KEY] if PLAN_KEY in stash else None
+    plan: ItemPlan | None = request.config.stash[STATE_KEY].plans.get(item)
     if plan is None or not plan.is_async_test:
         pytest.fail(
             f"{item.nodeid} asks for virtual_clock, which only a coroutine test run by "

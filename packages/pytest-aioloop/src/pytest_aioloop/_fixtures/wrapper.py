@@ -17,7 +17,6 @@ import pytest
 from pytest_aioloop._compat.pytest_internals import callspec_param, finish_with, fixture_name
 from pytest_aioloop._items import ended
 from pytest_aioloop._items.lifecycle import factory_of
-from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._run.runner import FixtureRun
 from pytest_aioloop._run.stacks import source_location
@@ -27,6 +26,8 @@ from pytest_aioloop._settings.fixture import options_of, timeout_of
 
 if TYPE_CHECKING:
     import asyncio
+
+    from pytest_aioloop._items.plan import ItemPlan
 
 
 def make_wrapper(
@@ -125,7 +126,7 @@ def _fixture_run(
 ) -> FixtureRun:
     """The fixture as the runner sees it: its owner (for the nets), name and timeout."""
     item = state.current_item
-    plan = item.stash[PLAN_KEY] if item is not None and PLAN_KEY in item.stash else None
+    plan: ItemPlan | None = state.plans.get(item) if item is not None else None
     name = fixture_name(fixturedef)
     owner = Owner(
         "fixture", name, item.nodeid if item is not None else "", fixturedef.scope, facts.where
@@ -152,7 +153,7 @@ def _acquire(
         # changes, so a wider-scoped fixture never serves tests of another factory.
         request.getfixturevalue("_aioloop_factory")
         finish_with(request, "_aioloop_factory", fixturedef)
-    plan = item.stash[PLAN_KEY] if item is not None and PLAN_KEY in item.stash else None
+    plan: ItemPlan | None = state.plans.get(item) if item is not None else None
     pin = plan.spec.loop_scope if plan is not None else None
     chooser = state.chooser
     kind = (
@@ -160,7 +161,7 @@ def _acquire(
         if item is not None
         else chooser.fixture_kind(fixturedef, {}, pin)
     )
-    loop, release = state.loops.acquire(kind, request, *factory_of(request, item))
+    loop, release = state.loops.acquire(kind, request, *factory_of(request, item, plan))
     chooser.went_live(fixturedef, kind)
     state.fixture_loops[id(fixturedef)] = loop
     state.nets.begin(owner, loop)

@@ -20,7 +20,7 @@ from pytest_aioloop._items.lifecycle import plan_kind
 from pytest_aioloop._items.plan import ItemPlan, TestRun, unwrap_test_function
 from pytest_aioloop._loop.chooser import DIFFERENT_LOOP, explain_mismatches
 from pytest_aioloop._run.stacks import add_note
-from pytest_aioloop._session import FINDINGS_KEY, SessionState
+from pytest_aioloop._session import SessionState
 
 if TYPE_CHECKING:
     import asyncio
@@ -145,10 +145,10 @@ def fail_if_a_fixture_ended(state: SessionState, item: pytest.Item, *, started: 
 
 def fail_on_call_findings(state: SessionState, item: pytest.Item) -> None:
     """Fail the call with what the nets found during it and were told to fail on."""
-    stash = item.stash
-    if FINDINGS_KEY not in stash:  # the common case: nothing found (no KeyError raised)
+    findings = state.item_findings.get(item)
+    if findings is None:  # the common case: nothing found
         return
-    failures = stash[FINDINGS_KEY].take_call_failures(state.nets.actions)
+    failures = findings.take_call_failures(state.nets.actions)
     if failures:
         pytest.fail("\n\n".join(failures), pytrace=False)
 

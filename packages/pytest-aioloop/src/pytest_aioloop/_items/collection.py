@@ -17,6 +17,7 @@ import pytest
 from pytest_aioloop._compat.pytest_internals import is_test_function
 from pytest_aioloop._items.plan import (
     OTHER_FRAMEWORK_MARKERS,
+    CollectorFacts,
     async_kind,
     collector_facts,
     plan_item,
@@ -30,10 +31,17 @@ _USE_FACTORY_AND_LOOP = pytest.mark.usefixtures("_aioloop_factory", "event_loop"
 
 
 def mark_fixtures_needed(
-    settings: Settings, collector: pytest.Module | pytest.Class, name: str, obj: object
+    settings: Settings,
+    collector: pytest.Module | pytest.Class,
+    name: str,
+    obj: object,
+    known: dict[object, CollectorFacts],
 ) -> None:
-    """Make ``obj`` use ``event_loop``/``event_loop_policy`` where a user-defined one is visible."""
-    facts = collector_facts(collector)
+    """Make ``obj`` use ``event_loop``/``event_loop_policy`` where a user-defined one is visible.
+
+    ``known`` caches what is known of each collector (the session's ``collector_facts``).
+    """
+    facts = collector_facts(collector, known)
     if not (facts.factories_hooked or facts.overridden):
         return  # the common case: asyncio tests here get their loop from the setup hook
     target = obj.__func__ if type(obj) is staticmethod else obj
@@ -89,12 +97,14 @@ class AutoMarker:
         item.add_marker(self.mark)
 
 
-def parametrize_factories(settings: Settings, metafunc: pytest.Metafunc) -> None:
+def parametrize_factories(
+    settings: Settings, metafunc: pytest.Metafunc, known: dict[object, CollectorFacts]
+) -> None:
     """Run each asyncio test once per loop factory when the factories hook is implemented."""
     definition = metafunc.definition
-    if definition.parent is None or not collector_facts(definition.parent).factories_hooked:
+    if definition.parent is None or not collector_facts(definition.parent, known).factories_hooked:
         return
-    plan = plan_item(definition, settings)
+    plan = plan_item(definition, settings, known=known)
     if not plan.is_async_test or plan.error is not None:
         return
     from pytest_aioloop._loop.factories import FactoriesError, factories_for, unavailable_reason

@@ -14,11 +14,11 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import fixture_name, fixturedefs_of_item
-from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._run.held import EndedEarly
 from pytest_aioloop._session import SessionState
 
 if TYPE_CHECKING:
+    from pytest_aioloop._items.plan import ItemPlan
     from pytest_aioloop._run.runner import FixtureRun
 
 
@@ -44,7 +44,7 @@ def ended_early(
     """The fixture ended early (in its loop): stop the running tests that use it."""
     state.ended_fixtures[id(fixturedef)] = EndedFixture(fixturedef, fixture, error)
     for item in _running(state):
-        task = _task_of(item)
+        task = _task_of(state, item)
         if task is not None and not task.done() and uses(item, fixturedef):
             task.cancel()
 
@@ -89,8 +89,8 @@ def _running(state: SessionState) -> list[pytest.Item]:
     return items
 
 
-def _task_of(item: pytest.Item) -> Any:
-    plan = item.stash[PLAN_KEY] if PLAN_KEY in item.stash else None
+def _task_of(state: SessionState, item: pytest.Item) -> Any:
+    plan: ItemPlan | None = state.plans.get(item)
     run = plan.run if plan is not None else None
     ref = run.owner.task if run is not None else None
     return ref() if ref is not None else None

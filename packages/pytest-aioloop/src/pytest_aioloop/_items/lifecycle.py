@@ -17,7 +17,7 @@ from pytest_aioloop._compat.asyncio_internals import (
     set_current_loop,
 )
 from pytest_aioloop._compat.pytest_internals import request_first
-from pytest_aioloop._items.plan import PLAN_KEY, ItemPlan, TestRun, unwrap_test_function
+from pytest_aioloop._items.plan import ItemPlan, TestRun, unwrap_test_function
 from pytest_aioloop._loop.chooser import explain_mismatches
 from pytest_aioloop._loop.factories import LoopFactory
 from pytest_aioloop._loop.kinds import LoopKind
@@ -26,7 +26,7 @@ from pytest_aioloop._nets.findings import deliver
 from pytest_aioloop._nets.loop_hygiene import check_current_loop
 from pytest_aioloop._run.owners import Owner
 from pytest_aioloop._run.stacks import source_location
-from pytest_aioloop._session import FINDINGS_KEY, SessionState
+from pytest_aioloop._session import SessionState
 
 
 def begin(state: SessionState, item: pytest.Function, plan: ItemPlan) -> None:
@@ -74,10 +74,10 @@ def end(state: SessionState, plan: ItemPlan) -> None:
 
 def finish(state: SessionState, item: pytest.Item) -> list[str]:
     """After the teardown: give back the loop, deliver the findings; return what fails it."""
-    stash = item.stash
-    testrun = stash[PLAN_KEY].run if PLAN_KEY in stash else None
-    if testrun is not None:
-        stash[PLAN_KEY].run = None
+    plan: ItemPlan | None = state.plans.get(item)
+    testrun = plan.run if plan is not None else None
+    if plan is not None and testrun is not None:
+        plan.run = None
         state.nets.end(testrun.owner)
         if testrun.loop is not None and testrun.saved is not None:
             check_current_loop(testrun.loop, testrun.saved, item.nodeid)
@@ -85,10 +85,8 @@ def finish(state: SessionState, item: pytest.Item) -> list[str]:
         if testrun.release is not None:
             testrun.release()  # a loop of its own closes: the nets look at it first, once
     state.nets.flush()  # what the test and its fixtures left in loops that stay open
-    if FINDINGS_KEY not in item.stash:  # the common case: nothing found
-        return []
-    findings = item.stash[FINDINGS_KEY]
-    if not findings.items:
+    findings = state.item_findings.get(item)
+    if findings is None or not findings.items:  # the common case: nothing found
         return []
     actions, summary = state.nets.actions, state.summary
     return deliver(item, findings, actions, summary, test_where=location_of(item))
@@ -101,11 +99,11 @@ def finish_interrupted(state: SessionState, item: pytest.Item) -> None:
     ``pytest_runtest_teardown`` (and :func:`finish`) never runs; its fixtures are torn down at
     the session's end. Without this its loop stays open, and the current loop of the process.
     """
-    stash = item.stash
-    testrun = stash[PLAN_KEY].run if PLAN_KEY in stash else None
-    if testrun is None:
+    plan: ItemPlan | None = state.plans.get(item)
+    if plan is None or plan.run is None:
         return
-    stash[PLAN_KEY].run = None
+    testrun = plan.run
+    plan.run = None
     state.nets.end(testrun.owner)
     if testrun.saved is not None:
         restore_current_loop(testrun.saved)
@@ -120,12 +118,12 @@ def location_of(item: pytest.Item) -> tuple[str, int]:
 
 
 def factory_of(
-    request: pytest.FixtureRequest, item: pytest.Item | None
+    request: pytest.FixtureRequest, item: pytest.Item | None, plan: ItemPlan | None
 ) -> tuple[object, LoopFactory | None]:
-    """Return (key, factory) of the loops ``item`` and its fixtures create (see its plan)."""
-    if item is None or PLAN_KEY not in item.stash:
+    """Return (key, factory) of the loops ``item`` (whose plan is ``plan``) and its fixtures
+    create."""
+    if item is None or plan is None:
         return factory_for(request, item)
-    plan = item.stash[PLAN_KEY]
     return factory_for(
         request,
         item,

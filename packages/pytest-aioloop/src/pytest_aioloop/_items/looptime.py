@@ -25,10 +25,12 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._compat.looptime import patch_off, patch_on
-from pytest_aioloop._items.plan import PLAN_KEY
+from pytest_aioloop._session import STATE_KEY
 
 if TYPE_CHECKING:
     import asyncio
+
+    from pytest_aioloop._items.plan import ItemPlan
 
 #: The marker line registered in looptime's place.
 MARKER_LINE = "looptime: configure the fake fast-forwarding loop time (looptime's marker)."
@@ -90,8 +92,7 @@ class LooptimeBridge:
 
 
 def _loop_of(item: pytest.Function) -> asyncio.AbstractEventLoop | None:
-    stash = item.stash
-    plan = stash[PLAN_KEY] if PLAN_KEY in stash else None
+    plan: ItemPlan | None = item.config.stash[STATE_KEY].plans.get(item)
     if plan is None or not plan.is_async_test:
         return None
     run = plan.run

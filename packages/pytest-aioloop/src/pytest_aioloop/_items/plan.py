@@ -1,8 +1,9 @@
 """Classify each test once, at its setup: is it an asyncio test, how does it run, in what loop?
 
-The plan of a test (:class:`ItemPlan`, in its stash) holds everything decided about it: the
-parsed marker, the loop factory, whether it gets its loop without the ``event_loop`` fixture,
-and how its call runs (one after the other, or started in a group of concurrent tests).
+The plan of a test (:class:`ItemPlan`, in the session's ``plans``) holds everything decided
+about it: the parsed marker, the loop factory, whether it gets its loop without the
+``event_loop`` fixture, and how its call runs (one after the other, or started in a group of
+concurrent tests).
 """
 
 from __future__ import annotations
@@ -120,7 +121,6 @@ _NO_MARKER = MarkerSpec()
 _NONE: list[Mismatch] = []
 
 
-PLAN_KEY = pytest.StashKey[ItemPlan]()
 #: Set when collection saw an ``asyncio(concurrency=N)`` marker on a module or class.
 CONCURRENCY_MARKED = pytest.StashKey[bool]()
 
@@ -160,12 +160,12 @@ class CollectorFacts:
         self.overridden = loop_overridden or policy_overridden
 
 
-_COLLECTOR_FACTS = pytest.StashKey[CollectorFacts]()
-
-
-def collector_facts(collector: pytest.Item | pytest.Collector) -> CollectorFacts:
-    """Return (and cache in the collector's stash) the :class:`CollectorFacts` of ``collector``."""
-    found = collector.stash.get(_COLLECTOR_FACTS, None)
+def collector_facts(
+    collector: pytest.Item | pytest.Collector, known: dict[object, CollectorFacts] | None
+) -> CollectorFacts:
+    """Return the :class:`CollectorFacts` of ``collector``, cached in ``known`` (the session's
+    ``collector_facts``; ``None``: not cached)."""
+    found = known.get(collector) if known is not None else None
     if found is None:
         found = CollectorFacts(
             mark=collector.get_closest_marker("asyncio"),
@@ -173,7 +173,8 @@ def collector_facts(collector: pytest.Item | pytest.Collector) -> CollectorFacts
             policy_overridden=_overridden(visible_fixturedefs(collector, "event_loop_policy")),
             factories_hooked=factories_hooked(collector),
         )
-        collector.stash[_COLLECTOR_FACTS] = found
+        if known is not None:
+            known[collector] = found
         if found.mark is not None and "concurrency" in found.mark.kwargs:
             collector.config.stash[CONCURRENCY_MARKED] = True
     return found
@@ -207,11 +208,12 @@ def plan_item(
     item: pytest.Item,
     settings: Settings,
     specs: dict[object, MarkerSpec] | None = None,
+    known: dict[object, CollectorFacts] | None = None,
 ) -> ItemPlan:
     """Classify ``item``: is it an asyncio test, and are its marker's arguments valid?
 
     ``specs`` caches valid parsed markers by their arguments (each test's own decorator is a
-    marker object of its own, but most say the same).
+    marker object of its own, but most say the same); ``known`` caches :func:`collector_facts`.
     """
     plan = ItemPlan()
     if not isinstance(item, pytest.Function):
@@ -224,7 +226,7 @@ def plan_item(
             break
     else:
         if item.parent is not None:
-            mark = collector_facts(item.parent).mark
+            mark = collector_facts(item.parent, known).mark
     func, _ = unwrap_test_function(item.obj)
     is_coro, is_agen = async_kind(func)
     wraps = not (is_coro or is_agen) and _wraps_coroutine(func)
@@ -293,10 +295,11 @@ def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
     xdist workers (which each collect the whole suite) the work, and sees markers that other
     plugins add in ``pytest_collection_modifyitems``.
     """
-    stash = item.stash
-    if PLAN_KEY in stash:
-        return stash[PLAN_KEY]
-    plan = plan_item(item, state.settings, state.marker_specs)
+    plans = state.plans
+    found: ItemPlan | None = plans.get(item)
+    if found is not None:
+        return found
+    plan = plan_item(item, state.settings, state.marker_specs, state.collector_facts)
     if not (
         plan.is_async_test
         or plan.is_async_gen_test
@@ -305,7 +308,7 @@ def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
     ):
         return None
     plan.closure = closure_of(item)
-    item.stash[PLAN_KEY] = plan
+    plans[item] = plan
     if plan.marked_not_async:
         item.warn(
             pytest.PytestWarning(
@@ -317,7 +320,7 @@ def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
         return plan
     if plan.wraps_coroutine:
         return plan  # pytest calls the wrapper, as a sync test (``_items.wrapped``)
-    facts = collector_facts(item.parent) if item.parent is not None else None
+    facts = collector_facts(item.parent, state.collector_facts) if item.parent is not None else None
     hooked = facts.factories_hooked if facts is not None else False
     if plan.error is None and plan.spec.loop_factories and not hooked:
         plan.error = (

@@ -21,12 +21,13 @@ from typing import TYPE_CHECKING, Any
 
 from pytest_aioloop._compat import capture
 from pytest_aioloop._compat.asyncio_internals import running_loop
-from pytest_aioloop._items.plan import PLAN_KEY
 from pytest_aioloop._run.stacks import describe_tasks, user_stack
 from pytest_aioloop._session import SessionState
 
 if TYPE_CHECKING:
     import asyncio
+
+    from pytest_aioloop._items.plan import ItemPlan
 else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
 
@@ -147,9 +148,9 @@ def _loops(state: SessionState) -> list[asyncio.AbstractEventLoop]:
     found: dict[int, asyncio.AbstractEventLoop] = {}
     candidates: list[Any] = [running_loop()]
     item = state.current_item
-    if item is not None and PLAN_KEY in item.stash:
-        run = item.stash[PLAN_KEY].run
-        candidates.append(run.loop if run is not None else None)
+    plan: ItemPlan | None = state.plans.get(item) if item is not None else None
+    if plan is not None:
+        candidates.append(plan.run.loop if plan.run is not None else None)
     candidates += state.fixture_loops.values()
     candidates += [entry[1] for entry in state.user_event_loops.values()]
     if state.made("loops"):
