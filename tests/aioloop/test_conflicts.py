@@ -30,6 +30,31 @@ async def test_fails_anyway():
     assert 1 == 2
 """
 
+#: The same, with every test_cache writing before any reads it back, however the group
+#: interleaves them (the last writer is test_cache[9], and the nine others conflict). A test
+#: alone gives up waiting for the others after a bounded number of loop turns.
+GLOBAL_CACHE_ALL_WRITE_FIRST = """
+import asyncio
+import pytest
+
+CACHE = {}
+STARTED = []
+
+@pytest.mark.parametrize("n", range(10))
+async def test_cache(n):
+    CACHE["user"] = n
+    STARTED.append(n)
+    for _ in range(200):
+        if len(STARTED) >= 10:
+            break
+        await asyncio.sleep(0)
+    assert CACHE["user"] == n
+
+async def test_fails_anyway():
+    await asyncio.sleep(0)
+    assert 1 == 2
+"""
+
 #: Each test starts a server on the module's one port and talks to it with a client.
 SERVERS = """
 import asyncio
@@ -247,7 +272,7 @@ def test_a_test_that_asks_for_monkeypatch_itself_runs_alone(pytester: pytest.Pyt
 def test_the_summary_names_each_conflict_with_its_neighbours_and_first_error(
     pytester: pytest.Pytester,
 ) -> None:
-    pytester.makepyfile(GLOBAL_CACHE)
+    pytester.makepyfile(GLOBAL_CACHE_ALL_WRITE_FIRST)
     result, _ = run_collecting(pytester, "--asyncio-mode=auto", "-o", "asyncio_concurrency=50")
     result.assert_outcomes(passed=10, failed=1)
     result.stdout.fnmatch_lines(
@@ -272,7 +297,7 @@ def test_the_summary_names_each_conflict_with_its_neighbours_and_first_error(
 
 
 def test_conflicts_are_remembered_and_run_alone_next_time(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(GLOBAL_CACHE)
+    pytester.makepyfile(GLOBAL_CACHE_ALL_WRITE_FIRST)
     args = ("-p", "no:randomly", "--asyncio-mode=auto", "-o", "asyncio_concurrency=50", "-v")
     first = pytester.runpytest(*args)
     first.assert_outcomes(passed=10, failed=1)
@@ -296,7 +321,7 @@ def test_conflicts_are_remembered_and_run_alone_next_time(pytester: pytest.Pytes
 
 
 def test_conflicts_fail_the_run_when_asked(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(GLOBAL_CACHE)
+    pytester.makepyfile(GLOBAL_CACHE_ALL_WRITE_FIRST)
     result, _ = run_collecting(
         pytester,
         "--asyncio-mode=auto",
@@ -316,7 +341,7 @@ def test_conflicts_fail_the_run_when_asked(pytester: pytest.Pytester) -> None:
 
 
 def test_off_reports_failures_as_they_happened_together(pytester: pytest.Pytester) -> None:
-    pytester.makepyfile(GLOBAL_CACHE)
+    pytester.makepyfile(GLOBAL_CACHE_ALL_WRITE_FIRST)
     result, _ = run_collecting(
         pytester,
         "--asyncio-mode=auto",

@@ -54,6 +54,14 @@ else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
 
 
+#: How many steps the group takes in its main flow (a test admitted and set up, a lane resumed,
+#: a finished test reported and torn down) before it lets the loop run once, even when it
+#: could go on: a step usually starts a task (a fixture's setup, a test's body, a teardown),
+#: and a task's waiting begins only when the loop runs it. Without this, a hundred tests
+#: admitted in a row would start their waiting only once the last one is set up.
+RUN_THE_LOOP_EVERY = 8
+
+
 class GroupHost(Protocol):
     """What a group tells the plugin that runs it."""
 
@@ -134,6 +142,8 @@ class Group(Watch, TestFlow):
         #: when it closes.
         self._saved_loop: SavedLoop | None = save_current_loop()
         self._recording = False
+        #: Steps taken in the main flow since the loop last ran (:data:`RUN_THE_LOOP_EVERY`).
+        self._steps_since_run = 0
         self._release_loop: Callable[[], None] | None = None
         self._wakeup: asyncio.Future[None] | None = None
         self.last: pytest.Function | None = None
@@ -194,6 +204,8 @@ class Group(Watch, TestFlow):
         """
         while len(self.running) >= self.limit or self.exclusive is not None:
             self.wait(keeper=item)
+        if self._steps_since_run >= RUN_THE_LOOP_EVERY:
+            self.wait(keeper=item, briefly=True)
         if self.host.stopping(item) or self.host.settling():
             return False
         in_lane = self.lanes is not None and self._may_wait_in_setup(item)
@@ -216,6 +228,7 @@ class Group(Watch, TestFlow):
             self.exclusive = running
         self.last = item
         self.peak = max(self.peak, len(self.running))
+        self._steps_since_run += 1
         self.in_lane(running, self.set_up)
         return True
 
@@ -262,25 +275,40 @@ class Group(Watch, TestFlow):
             wakeup.set_result(None)
 
     # -- waiting ----------------------------------------------------------------------------
-    def wait(self, *, keeper: pytest.Function | None) -> None:
-        """Run the loop until a test finishes or a lane can go on; then go on with each."""
+    def wait(self, *, keeper: pytest.Function | None, briefly: bool = False) -> None:
+        """Run the loop until a test finishes or a lane can go on; then go on with each.
+
+        ``briefly``: run the loop only for what is ready to run now (see
+        :data:`RUN_THE_LOOP_EVERY`), then go on with what can.
+        """
         self.release_held()  # the last test's end of the module or class, if it is time
         loop = self.loop
         if loop is None and self.lanes is not None:
             loop = self.lanes.loop  # no test started yet: their setups wait in this loop
         if loop is None or not self.running:
+            self._steps_since_run = 0
             return
-        if not self._can_go_on():
+        if briefly:
+            self._run_until_something_happens(loop, briefly=True)
+        elif not self._can_go_on():
             if not self._pending():  # nothing runs that could end: tear down what is left
                 for running in list(self.running.values()):
                     self.tear_down_now(running)
                 return
             self._run_until_something_happens(loop)
+        lanes = self.lanes
         while self._can_go_on():
-            if self.lanes is not None:
-                self.lanes.resume_ready()
-            while self.finished:
-                self.finish(self.finished.pop(0), keeper)
+            # One step at a time, letting the loop run every few that start tasks (a lane's
+            # next fixture step, or the test's body, or a teardown in a lane).
+            if lanes is not None and lanes.ready:
+                lanes.enter(lanes.ready.popleft())
+                self._steps_since_run += 1
+            elif self.finished:
+                running = self.finished.pop(0)
+                self.finish(running, keeper)
+                self._steps_since_run += running.in_lane
+            if self._steps_since_run >= RUN_THE_LOOP_EVERY:
+                self._run_until_something_happens(loop, briefly=True)
         self.release_held()
 
     def _pending(self) -> bool:
@@ -292,7 +320,10 @@ class Group(Watch, TestFlow):
     def _can_go_on(self) -> bool:
         return bool(self.finished) or (self.lanes is not None and bool(self.lanes.ready))
 
-    def _run_until_something_happens(self, loop: asyncio.AbstractEventLoop) -> None:
+    def _run_until_something_happens(
+        self, loop: asyncio.AbstractEventLoop, *, briefly: bool = False
+    ) -> None:
+        self._steps_since_run = 0
         dog, token = self.state.watchdog, None
         deadlines = [r.deadline for r in self.running.values() if r.deadline is not None]
         if self.lanes is not None:
@@ -301,6 +332,8 @@ class Group(Watch, TestFlow):
             token = dog.arm(max(0.0, min(deadlines) - loop.time()) + GRACE_SECONDS + 0.5)
         self.watch_stall(loop)
         self._wakeup = wakeup = loop.create_future()
+        if briefly:  # after what is ready now, and the callbacks it schedules, have run
+            loop.call_soon(_wake_up, wakeup)
         # Slow callbacks are looked for while the group's tests run (the test of the task that
         # runs at the time is named).
         watch = self.state.nets.watch_blocking(loop, None)
@@ -391,6 +424,11 @@ class Group(Watch, TestFlow):
         for entry in list(self.running.values()):
             self.tear_down_now(entry)
         self.close()
+
+
+def _wake_up(wakeup: asyncio.Future[None]) -> None:
+    if not wakeup.done():
+        wakeup.set_result(None)
 
 
 def _wider_params(item: pytest.Function) -> dict[str, object]:
