@@ -50,6 +50,36 @@ def test_tests_really_run_at_the_same_time(pytester: pytest.Pytester, how: str) 
     )
 
 
+def test_admitted_tests_start_while_the_next_ones_set_up(pytester: pytest.Pytester) -> None:
+    """Tests admitted first begin running (and waiting) while later ones are still being set
+    up: the group lets the loop run every few admissions, not only once it is full."""
+    pytester.makepyfile(
+        """
+        import asyncio
+        import pytest
+
+        STARTED = []
+        SEEN_AT_SETUP = {}
+
+        @pytest.fixture
+        def seen(request):
+            SEEN_AT_SETUP[request.node.name] = len(STARTED)
+
+        @pytest.mark.parametrize("i", range(30))
+        async def test_waits(seen, i):
+            STARTED.append(i)
+            await asyncio.sleep(0)
+
+        def test_the_last_setups_saw_tests_running():
+            assert SEEN_AT_SETUP["test_waits[0]"] == 0
+            assert SEEN_AT_SETUP["test_waits[29]"] >= 16, SEEN_AT_SETUP
+        """
+    )
+    result, _ = _run(pytester, "--asyncio-mode=auto", "-o", "asyncio_concurrency=50")
+    result.assert_outcomes(passed=31)
+    result.stdout.fnmatch_lines(["asyncio: 30 async tests ran together."])
+
+
 def test_off_by_default(pytester: pytest.Pytester) -> None:
     pytester.makepyfile(
         TOGETHER.replace("while len(ARRIVED) < 5", "while len(ARRIVED) < 5 and False")
