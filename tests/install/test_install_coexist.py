@@ -116,6 +116,62 @@ def test_pytest_aioloop_runs_and_says_so(beside: tuple[str, Venv], order: str) -
     )
 
 
+#: A suite written for pytest-asyncio, its imports not renamed yet, in strict mode.
+NOT_RENAMED = """
+import asyncio
+import contextvars
+
+import pytest
+import pytest_asyncio
+
+VAR = contextvars.ContextVar("var")
+
+
+@pytest_asyncio.fixture
+async def value():
+    await asyncio.sleep(0)
+    return 42
+
+
+@pytest_asyncio.fixture
+async def var_set():
+    token = VAR.set("set")
+    yield
+    VAR.reset(token)
+
+
+@pytest_asyncio.fixture(scope="module")
+async def module_loop():
+    return asyncio.get_running_loop()
+
+
+@pytest.mark.asyncio
+async def test_async(value, var_set):
+    assert value == 42
+    assert VAR.get() == "set"
+
+
+def test_sync_test_gets_the_value(value):
+    assert value == 42
+
+
+@pytest.mark.asyncio
+async def test_module_fixture(module_loop):
+    assert module_loop.is_running()
+"""
+
+
+def test_pytest_asyncio_fixtures_run_before_the_imports_are_renamed(
+    beside: tuple[str, Venv],
+) -> None:
+    _, venv = beside
+    result = venv.pytest(
+        "-W", "error", "-o", "asyncio_mode=strict", files={"test_theirs.py": NOT_RENAMED}
+    )
+    result.assert_outcomes(passed=3)
+    result.stdout.fnmatch_lines(["asyncio: pytest-aioloop, *"])
+
+
 def test_no_aioloop_runs_pytest_asyncio(beside: tuple[str, Venv]) -> None:
     _, venv = beside
     result = venv.pytest(

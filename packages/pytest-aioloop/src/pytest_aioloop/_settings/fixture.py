@@ -160,8 +160,28 @@ def is_builtin(func: object) -> bool:
 
 
 def options_of(func: object) -> FixtureOptions | None:
-    """Return the options given to ``pytest_aioloop.fixture``, or ``None`` for other fixtures."""
-    return getattr(func, _ATTR, None)
+    """Return the options given to ``pytest_aioloop.fixture``, or ``None`` for other fixtures.
+
+    A fixture that ``pytest_asyncio.fixture`` made (pytest-asyncio installed beside
+    pytest-aioloop, which keeps it out of the run, in a suite whose imports are not renamed
+    yet) counts as made by ``pytest_aioloop.fixture`` with the same ``loop_scope``.
+    """
+    found: FixtureOptions | None = getattr(func, _ATTR, None)
+    if found is None and getattr(func, _THEIR_MARK, False) is True:
+        found = _from_pytest_asyncio(func)
+    return found
+
+
+#: What ``pytest_asyncio.fixture`` sets on the function it makes a fixture of (0.17 to 1.x),
+#: and where it keeps its ``loop_scope`` (0.24 and later). Both are pytest-asyncio's own
+#: names, not an API: read only to run the fixtures of a suite written for it.
+_THEIR_MARK = "_force_asyncio_fixture"
+_THEIR_LOOP_SCOPE = "_loop_scope"
+
+
+def _from_pytest_asyncio(func: object) -> FixtureOptions:
+    loop_scope = getattr(func, _THEIR_LOOP_SCOPE, None)
+    return FixtureOptions(loop_scope if loop_scope in SCOPES else None)
 
 
 def is_async_function(func: object) -> bool:
