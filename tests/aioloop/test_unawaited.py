@@ -212,14 +212,21 @@ def test_with_xdist_the_controller_names_the_creator(pytester: pytest.Pytester) 
     )
 
 
-def test_concurrent_tests_are_blamed_too(pytester: pytest.Pytester) -> None:
-    pytester.makeini(
-        "[pytest]\nfilterwarnings = error\nasyncio_mode = auto\nasyncio_concurrency = 4\n"
-    )
+@pytest.mark.parametrize("how", ["ini", "marker"])
+def test_concurrent_tests_are_blamed_too(pytester: pytest.Pytester, how: str) -> None:
+    ini = "[pytest]\nfilterwarnings = error\nasyncio_mode = auto\n"
+    marker = ""
+    if how == "ini":
+        ini += "asyncio_concurrency = 4\n"
+    else:
+        marker = "pytestmark = pytest.mark.asyncio(concurrency=4)"
+    pytester.makeini(ini)
     pytester.makepyfile(
-        test_a_keeps="""
+        test_a_keeps=f"""
         import asyncio
+        import pytest
 
+        {marker}
         kept = []
 
         async def fetch():

@@ -93,10 +93,9 @@ class SessionState:
         #: warning back at the end of the session (``None``: not taken over).
         self.unawaited: UnawaitedNet | None = None
         self.stop_unawaited: Callable[[], None] | None = None
-        #: Whether a test's call records where coroutines are created (the unawaited net is on),
-        #: and whether that is on for the whole session instead (tests run concurrently).
+        #: Whether a test's call records where coroutines are created (the unawaited net is on;
+        #: with tests running together, while their group's loop runs and each test starts).
         self.track_origins = False
-        self.origins_all_session = False
         #: The stall watch (``asyncio_stall_report``, ``_items.traces``; ``None``: off).
         self.stall: Progress | None = None
         #: A copy of stderr's file descriptor made at configuration, for the stall report.

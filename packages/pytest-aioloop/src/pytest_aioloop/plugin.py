@@ -116,7 +116,6 @@ def _run_concurrently(config: pytest.Config, state: SessionState) -> None:
         return
     concurrency = Concurrency(state, config)
     manager.register(concurrency, _CONCURRENCY)
-    watches.origins_for_session(config, state)
     controller = _xdist_controller(config)
     if controller:
         from pytest_aioloop._concurrency.conflicts import ControllerSummary
@@ -227,7 +226,7 @@ def pytest_pyfunc_call(pyfuncitem: pytest.Function) -> Generator[None, object, o
 
 
 def _sync_call(state: SessionState, item: pytest.Function) -> Generator[None, object, object]:
-    if state.track_origins and not state.origins_all_session:
+    if state.track_origins:
         depth = origins_on()  # where the test creates coroutines (see _nets.unawaited)
         try:
             return (yield from _sync_call_in_loop(state, item))

@@ -215,14 +215,19 @@ def callspec_param(item: pytest.Item, name: str) -> Any:
     return callspec.params.get(name)
 
 
-def replace_test_function(item: pytest.Function, func: Callable[..., Any]) -> Callable[[], None]:
+def replace_test_function(
+    item: pytest.Function, func: Callable[..., Any], original: object = None
+) -> Callable[[], None]:
     """Make pytest's call of ``item`` call ``func``; return what puts the original back.
+
+    ``original`` is ``item.obj``, if the caller has it already (each read of it is a call).
 
     Why private: ``pytest_pyfunc_call`` calls ``item.obj``, which pytest documents as read-only.
     A plugin that runs the test's coroutine itself (or hands its outcome over later) must let
     pytest's own call (and the plugins wrapping it) run, with another function in place.
     """
-    original = item.obj
+    if original is None:
+        original = item.obj
     item.obj = func
 
     def restore() -> None:

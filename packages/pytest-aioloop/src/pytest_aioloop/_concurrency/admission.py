@@ -143,7 +143,7 @@ def reason_alone(
     obj = getattr(item, "obj", None)
     if getattr(obj, "patchings", None):
         return "it is decorated with unittest.mock.patch (it patches the whole process)"
-    if _calls_mock_patch(getattr(item, "function", None)):
+    if _calls_mock_patch(getattr(obj, "__func__", obj)):  # ``item.function``, without a call
         return "it calls unittest.mock.patch in its body (it patches the whole process)"
     _, hypothesis = unwrap_test_function(obj)
     if hypothesis:

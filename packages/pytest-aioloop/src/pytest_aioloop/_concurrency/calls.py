@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import funcarg, replace_test_function
+from pytest_aioloop._compat.unawaited import origins_back, origins_on
 from pytest_aioloop._items.call import explain_different_loop, fail_on_call_findings
 from pytest_aioloop._items.plan import ItemPlan, unwrap_test_function
 from pytest_aioloop._session import SessionState
@@ -35,6 +36,8 @@ class GroupCall:
         #: What the second call raises (``None``: the test passed).
         self.outcome: BaseException | None = None
         self._started = False
+        #: The test function, as pytest has it (``item.obj``), read at the start.
+        self._original: object = None
 
     def install(
         self, state: SessionState, item: pytest.Function, plan: ItemPlan
@@ -53,14 +56,21 @@ class GroupCall:
         # The group's loop; or a user-defined event_loop wider than a test, shared by the group.
         loop = testrun.loop or self.shared_loop or funcarg(item, "event_loop")
         owner = testrun.owner
-        inner: Callable[..., Any] = unwrap_test_function(item.obj)[0]  # type: ignore[assignment]
+        original = self._original = item.obj
+        inner: Callable[..., Any] = unwrap_test_function(original)[0]  # type: ignore[assignment]
         state.nets.begin(owner, loop)
         state.nets.running.add(owner)
 
         def start(*args: object, **kwargs: object) -> None:
-            self.task = state.runner.start_test(loop, inner(*args, **kwargs), owner=owner)
+            depth = origins_on() if state.track_origins else -1  # the test's own coroutine
+            try:
+                coro = inner(*args, **kwargs)
+            finally:
+                if depth >= 0:
+                    origins_back(depth)
+            self.task = state.runner.start_test(loop, coro, owner=owner)
 
-        return replace_test_function(item, start)
+        return replace_test_function(item, start, original)
 
     def _deliver(
         self, state: SessionState, item: pytest.Function, plan: ItemPlan
@@ -76,4 +86,4 @@ class GroupCall:
                 raise outcome
             fail_on_call_findings(state, item)
 
-        return replace_test_function(item, deliver)
+        return replace_test_function(item, deliver, self._original)

@@ -10,6 +10,7 @@ once, and the rest waits for the others (:func:`release_held`), reported as one 
 
 from __future__ import annotations
 
+import functools
 import sys
 import time
 import warnings
@@ -126,9 +127,9 @@ class TestFlow:
             report, _ = self.phases.run(
                 item,
                 "setup",
-                lambda: ihook.pytest_runtest_setup(item=item),
+                functools.partial(ihook.pytest_runtest_setup, item=item),
                 ihook=ihook,
-                before_report=lambda: output.add_sections(item, "setup"),
+                output=output,
             )
         finally:
             self.setting_up -= 1
@@ -137,7 +138,7 @@ class TestFlow:
                 self.exclusive = None
             self.state.current_item = None
         running.reports.append((report, None))
-        self.patches.defer(item, running.index, lambda: self._last_to_end(running))
+        self.patches.defer(item, running.index, self._last_to_end, running)
         if not report.passed:
             output.when = "teardown"
             self.tear_down(running, self._nextitem(running, running.nextitem))
@@ -165,7 +166,7 @@ class TestFlow:
         except BaseException as exc:  # the call could not start: it fails with that error
             running.start_error = exc
             self.mark_done(running)
-        task = running.task
+        task = running.call.task
         if task is not None:
             task.add_done_callback(lambda _: self.task_done(running))
             self.arm(running, loop)
@@ -179,10 +180,10 @@ class TestFlow:
         report, call = self.phases.run(
             item,
             "call",
-            lambda: ihook.pytest_runtest_call(item=item),
+            functools.partial(ihook.pytest_runtest_call, item=item),
             ihook=ihook,
             times=times,
-            before_report=lambda: output.add_sections(item, "call"),
+            output=output,
         )
         running.reports.append((report, call))
         output.when = "teardown"
@@ -190,7 +191,7 @@ class TestFlow:
 
     def _outcome(self, running: Running) -> BaseException | None:
         """What the test's call delivers; the failure of a test stopped by its fixture."""
-        state, task = self.state, running.task
+        state, task = self.state, running.call.task
         if state.ended_fixtures and task is not None and task.cancelled():
             message = ended.failure_of(state, running.item, started=True)
             if message is not None:
@@ -242,9 +243,9 @@ class TestFlow:
             report, call = self.phases.run(
                 item,
                 "teardown",
-                lambda: ihook.pytest_runtest_teardown(item=item, nextitem=nextitem),
+                functools.partial(ihook.pytest_runtest_teardown, item=item, nextitem=nextitem),
                 ihook=ihook,
-                before_report=lambda: output.add_sections(item, "teardown"),
+                output=output,
             )
         finally:
             self.phase = None
@@ -302,7 +303,7 @@ class TestFlow:
             raise_both,
             ihook=ihook,
             times=(first.start, second.stop, first.duration + second.duration),
-            before_report=lambda: output.add_sections(item, "teardown"),
+            output=output,
         )
         held.reports.append((report, call))
         self.log_reports(held)
@@ -329,6 +330,11 @@ class TestFlow:
         conflicts, towards = self.conflicts, running.towards
         if conflicts is None or towards is None or towards.parent is not self.parent:
             return False
+        for report, _ in running.reports:
+            if report.outcome == "failed":
+                break
+        else:
+            return False  # the common case, found without a call per report
         error = first_error(report for report, _ in running.reports)
         beside = self.beside(running) if error is not None else None
         if not beside:

@@ -30,6 +30,7 @@ from pytest_aioloop._compat.pytest_internals import (
     funcarg,
     is_set_up,
 )
+from pytest_aioloop._compat.unawaited import origins_back, origins_on
 from pytest_aioloop._concurrency.calls import GroupCall
 from pytest_aioloop._concurrency.conflicts import Conflicts
 from pytest_aioloop._concurrency.flow import TestFlow
@@ -174,9 +175,9 @@ class Group(Watch, TestFlow):
         """Whether ``item`` can join: same parent, loop and limit, same wider instances."""
         if item.parent is not self.parent or kind != self.kind or limit != self.limit:
             return False
-        return all(
-            self.wider_params.get(name, value) == value
-            for name, value in _wider_params(item).items()
+        params = _wider_params(item)
+        return not params or all(
+            self.wider_params.get(name, value) == value for name, value in params.items()
         )
 
     def _may_wait_in_setup(self, item: pytest.Function) -> bool:
@@ -212,7 +213,9 @@ class Group(Watch, TestFlow):
         exclusive = in_lane and _sets_up_wider_fixtures(item)
         while exclusive and self.setting_up:
             self.wait(keeper=item)
-        self.wider_params.update(_wider_params(item))
+        params = _wider_params(item)
+        if params:
+            self.wider_params.update(params)
         state, ihook, nodeid = self.state, item.ihook, item.nodeid
         state.active[nodeid] = item
         self.router.open(nodeid)
@@ -337,12 +340,14 @@ class Group(Watch, TestFlow):
         # Slow callbacks are looked for while the group's tests run (the test of the task that
         # runs at the time is named).
         watch = self.state.nets.watch_blocking(loop, None)
+        # Where the tests' code creates coroutines (the unawaited net), as in a test's call.
+        depth = origins_on() if self.state.track_origins else -1
         try:
             with self.router.routing(phase=None):
                 loop.run_until_complete(wakeup)
         except Blocked:
             for running in self.running.values():
-                task = running.task
+                task = running.call.task
                 if task is not None and task.done() and isinstance(task.exception(), Blocked):
                     running.blocked = dog.stack or ""
                     self.task_done(running)
@@ -350,6 +355,8 @@ class Group(Watch, TestFlow):
             self.interrupt()
             raise
         finally:
+            if depth >= 0:
+                origins_back(depth)
             if watch is not None:
                 watch.stop()
             self._wakeup = None
@@ -431,11 +438,15 @@ def _wake_up(wakeup: asyncio.Future[None]) -> None:
         wakeup.set_result(None)
 
 
+#: What :func:`_wider_params` returns for a test without parameters (never changed).
+_NO_PARAMS: dict[str, object] = {}
+
+
 def _wider_params(item: pytest.Function) -> dict[str, object]:
     """The parameters ``item`` gives fixtures wider than a function (pytest's own order)."""
     callspec = getattr(item, "callspec", None)
     if callspec is None:
-        return {}
+        return _NO_PARAMS
     defs = fixturedefs_of_item(item)
     found: dict[str, object] = {}
     for name, value in callspec.params.items():

@@ -27,11 +27,13 @@ class Patches:
         #: (position of the test in the group, its ``MonkeyPatch``), in the order they ended.
         self.waiting: list[tuple[int, Any]] = []
 
-    def defer(self, item: pytest.Function, index: int, alone: Callable[[], bool]) -> None:
+    def defer(
+        self, item: pytest.Function, index: int, alone: Callable[[Any], bool], running: Any
+    ) -> None:
         """Make the undo of ``item``'s ``monkeypatch`` (if it has one) wait for the group.
 
-        ``index`` is the test's position in the group; ``alone()`` says, at its teardown,
-        whether no other test of the group still runs.
+        ``index`` is the test's position in the group; ``alone(running)`` says, at its
+        teardown, whether no other test of the group still runs.
         """
         funcargs = getattr(item, "funcargs", None)
         patch = funcargs.get("monkeypatch") if isinstance(funcargs, dict) else None
@@ -40,7 +42,7 @@ class Patches:
 
         def undo() -> None:  # called by the fixture's teardown
             self.waiting.append((index, patch))
-            if alone():
+            if alone(running):
                 self.settle()
 
         patch.undo = undo

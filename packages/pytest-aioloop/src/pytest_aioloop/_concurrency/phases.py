@@ -11,11 +11,14 @@ from __future__ import annotations
 import bdb
 import sys
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import pytest
 
 from pytest_aioloop._compat.pytest_internals import pytest_option
+
+if TYPE_CHECKING:
+    from pytest_aioloop._concurrency.routing import Output
 
 When = Literal["setup", "call", "teardown"]
 
@@ -37,17 +40,17 @@ class Phases:
         *,
         ihook: Any,
         times: tuple[float, float, float] | None = None,
-        before_report: Callable[[], None] | None = None,
+        output: Output | None = None,
     ) -> tuple[pytest.TestReport, pytest.CallInfo[object]]:
         """Run one phase: its ``CallInfo`` and report (logged later, with the test's others).
 
         ``ihook`` is ``item.ihook``, which the caller already has (pytest looks it up anew at
         each access); ``times`` are the phase's own start, stop and duration, if not this run's;
-        ``before_report`` adds what the phase wrote elsewhere to the item's report sections.
+        what the phase wrote elsewhere (``output``, the test's) goes to its report sections.
         """
         call = pytest.CallInfo.from_call(func, when=when, reraise=self.reraise)
-        if before_report is not None:
-            before_report()
+        if output is not None and output.sections:
+            output.add_sections(item, when)
         report: pytest.TestReport = ihook.pytest_runtest_makereport(item=item, call=call)
         if times is not None:
             report.start, report.stop, report.duration = times
@@ -63,7 +66,7 @@ def log(
 ) -> None:
     """Log ``report`` and let debuggers know about an exception, as pytest's runner does."""
     ihook.pytest_runtest_logreport(report=report)
-    if call is not None and _interactive(call, report):
+    if call is not None and call.excinfo is not None and _interactive(call, report):
         ihook.pytest_exception_interact(node=item, call=call, report=report)
 
 

@@ -127,7 +127,7 @@ def outcome(running: Running) -> BaseException | None:
     if running.blocked is not None:
         text = blocked(what, timeout, running.blocked, loop_closed=False)
         return pytest.fail.Exception(text, pytrace=False)
-    task = running.task
+    task = running.call.task
     if running.stalled is not None:  # it fails so, unless it raised an error of its own
         done = task is not None and task.done() and not task.cancelled()
         exc = task.exception() if done and task is not None and not running.gave_up else None

@@ -56,7 +56,7 @@ class Watch:
         running.timers.append(loop.call_later(timeout, self._expire, running, loop))
 
     def _expire(self, running: Running, loop: asyncio.AbstractEventLoop) -> None:
-        task = running.task
+        task = running.call.task
         if task is None or task.done():
             return
         more = self.state.timeout_owed(running.paused_seen)
@@ -141,7 +141,7 @@ class Watch:
             if running.finished or not self.beside(running):
                 continue
             step = self.lanes.step_of(running.item) if self.lanes is not None else None
-            task = running.task
+            task = running.call.task
             if step is not None:  # its setup or teardown waits for a fixture, in its lane
                 running.stalled = seconds
                 running.stacks = describe_tasks([step])
@@ -155,7 +155,7 @@ class Watch:
             step.cancel()
 
     def _give_up(self, running: Running) -> None:
-        task = running.task
+        task = running.call.task
         if task is None or task.done():
             return
         running.gave_up = True

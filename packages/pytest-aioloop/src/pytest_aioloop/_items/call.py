@@ -51,7 +51,7 @@ class SerialCall:
         runner, nets = state.runner, state.nets
         timeout = plan.spec.timeout_or(state.settings.timeout)
         nets.begin(owner, loop)
-        track_origins = state.track_origins and not state.origins_all_session
+        track_origins = state.track_origins
         clock = _virtual_clock(state, item, plan, loop)
 
         def run_test(*args: object, **kwargs: object) -> None:
@@ -86,7 +86,7 @@ class SerialCall:
                 original.hypothesis.inner_test = inner
 
             return undo
-        return replace_test_function(item, run_test)
+        return replace_test_function(item, run_test, original)
 
 
 #: The strategy of tests that run one after the other.

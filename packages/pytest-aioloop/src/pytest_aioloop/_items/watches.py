@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from pytest_aioloop._compat.unawaited import origins_back, origins_on, take_over
+from pytest_aioloop._compat.unawaited import take_over
 from pytest_aioloop._session import STATE_KEY, SessionState
 
 
@@ -48,22 +48,8 @@ def start(session: pytest.Session) -> None:
 
         state.stop_unawaited = take_over(found)
         state.track_origins = state.stop_unawaited is not None
-        if state.settings.concurrency > 1:
-            origins_for_session(config, state)
     if state.settings.stall_report is not None:
         _report_stalls(config, state, state.settings.stall_report)
-
-
-def origins_for_session(config: pytest.Config, state: SessionState) -> None:
-    """Record where coroutines are created for the rest of the session (tests run together).
-
-    Tests' calls then overlap, in one loop: each cannot switch it on and off for its own.
-    """
-    if not state.track_origins or state.origins_all_session:
-        return
-    state.origins_all_session = True
-    depth = origins_on()
-    config.add_cleanup(lambda: origins_back(depth))
 
 
 def stop_unawaited(state: SessionState) -> None:
