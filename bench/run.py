@@ -260,6 +260,18 @@ def scenario_safety(bench: Bench, n: int) -> None:
     bench.measure(f"s6-safety-{n}", 6, "6. safety nets", n, jobs, notes=notes)
 
 
+def asyncio_alone(bench: Bench, label: str, *args: object) -> _timing.Job:
+    """The job that times a suite's work done by asyncio alone (``_asyncio_io.py args``)."""
+    return _timing.Job(
+        label=label,
+        argv=[bench.python(FLOOR), str(BENCH / "_asyncio_io.py"), *map(str, args)],
+        cwd=bench.workdir,
+        check=_timing.expect_exit_zero,
+        measure=_timing.printed_seconds,
+        timeout=IO_TIMEOUT,
+    )
+
+
 def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
     """Scenario 7: an I/O-bound suite one test at a time and concurrently; trivial tests."""
 
@@ -297,20 +309,13 @@ def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
         *peers,
         aiokit("io-instant", n, 1, label=_report.IO_INSTANT),
         job(FLOOR, "sync", n, label=_report.IO_SYNC_FLOOR),
-        _timing.Job(
-            label=_report.IO_ASYNCIO,
-            argv=[
-                bench.python(FLOOR),
-                str(BENCH / "_asyncio_io.py"),
-                str(n),
-                str(_suites.IO_DELAY),
-                str(_suites.IO_ROUND_TRIPS),
-                str(IO_ASYNCIO_AT_ONCE),
-            ],
-            cwd=bench.workdir,
-            check=_timing.expect_exit_zero,
-            measure=_timing.printed_seconds,
-            timeout=IO_TIMEOUT,
+        asyncio_alone(
+            bench,
+            _report.IO_ASYNCIO,
+            n,
+            _suites.IO_DELAY,
+            _suites.IO_ROUND_TRIPS,
+            IO_ASYNCIO_AT_ONCE,
         ),
     ]
     notes = [
@@ -367,21 +372,14 @@ def scenario_fixture_io(bench: Bench, n: int, job: Any, aiokit: Any) -> None:
         ),
         # The lower bound's two parts, as for the I/O-bound suite.
         job(FLOOR, "sync", n, label=_report.IO_SYNC_FLOOR),
-        _timing.Job(
-            label=_report.FIXTURE_IO_ASYNCIO,
-            argv=[
-                bench.python(FLOOR),
-                str(BENCH / "_asyncio_io.py"),
-                "fixtures",
-                str(n),
-                str(_suites.FIXTURE_IO_WAIT),
-                str(_suites.FIXTURE_IO_BODY),
-                str(tasks),
-            ],
-            cwd=bench.workdir,
-            check=_timing.expect_exit_zero,
-            measure=_timing.printed_seconds,
-            timeout=IO_TIMEOUT,
+        asyncio_alone(
+            bench,
+            _report.FIXTURE_IO_ASYNCIO,
+            "fixtures",
+            n,
+            _suites.FIXTURE_IO_WAIT,
+            _suites.FIXTURE_IO_BODY,
+            tasks,
         ),
     ]
     notes = [
