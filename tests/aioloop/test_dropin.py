@@ -116,6 +116,99 @@ def test_keyboard_interrupt_thrown_into_a_client_lets_it_say_goodbye(
     result.assert_outcomes(passed=1)
 
 
+def test_a_sync_client_shuts_down_gracefully_on_ctrl_c(pytester: pytest.Pytester) -> None:
+    """A client library's sync API (gql's ``Client.subscribe``) drives the server fixture's loop
+    and, on KeyboardInterrupt, closes its async generators with ``shutdown_asyncgens()``: its
+    last message reaches the server before the test checks for it."""
+    # Not under -W error: a server connection of this scenario is left to the garbage
+    # collector (a ResourceWarning), under pytest-asyncio too.
+    pytester.makepyfile(
+        """
+        import asyncio
+        import warnings
+        import pytest
+        import pytest_aioloop
+
+        received = []
+
+        @pytest_aioloop.fixture
+        async def server():
+            handlers = []
+
+            async def handle(reader, writer):
+                handlers.append(asyncio.current_task())
+
+                async def log():
+                    while line := await reader.readline():
+                        received.append(line.strip())
+                        if received[-1] == b"terminate":
+                            writer.close()
+                            return
+                logger = asyncio.ensure_future(log())
+                try:
+                    for n in range(10, 0, -1):
+                        writer.write(b"%d\\n" % n)
+                        await writer.drain()
+                        await asyncio.sleep(0.01)
+                    await logger
+                finally:
+                    logger.cancel()
+                    writer.close()
+            srv = await asyncio.start_server(handle, "127.0.0.1", 0)
+            yield srv.sockets[0].getsockname()[1], asyncio.get_running_loop()
+            for handler in handlers:
+                handler.cancel()
+            await asyncio.gather(*handlers, return_exceptions=True)
+            srv.close()
+            await srv.wait_closed()
+
+        async def numbers(port):
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+            try:
+                while line := await reader.readline():
+                    yield int(line)
+            finally:  # the library says goodbye and waits for the server to close
+                writer.write(b"terminate\\n")
+                await writer.drain()
+                await reader.read()
+                writer.close()
+                await writer.wait_closed()
+
+        def subscribe(port):  # the library's sync API, as gql writes it
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="There is no current event loop")
+                loop = asyncio.get_event_loop()
+            agen = numbers(port)
+            try:
+                while True:
+                    task = asyncio.ensure_future(agen.__anext__(), loop=loop)
+                    yield loop, loop.run_until_complete(task)
+            except StopAsyncIteration:
+                pass
+            except (KeyboardInterrupt, Exception, GeneratorExit):
+                asyncio.ensure_future(agen.aclose(), loop=loop)
+                task.cancel()
+                loop.run_until_complete(loop.shutdown_asyncgens())
+                raise
+
+        def test_graceful(server):
+            port, server_loop = server
+            count = 10
+            with pytest.raises(KeyboardInterrupt):
+                for loop, n in subscribe(port):
+                    assert loop is server_loop
+                    assert n == count
+                    count -= 1
+                    if count == 4:
+                        raise KeyboardInterrupt
+            assert count == 4
+            assert received[-1] == b"terminate", received
+        """
+    )
+    result = pytester.runpytest("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+
+
 def test_tasks_a_fixture_starts_during_the_test_belong_to_the_fixture(
     pytester: pytest.Pytester,
 ) -> None:
