@@ -11,7 +11,6 @@ that it closed. Each test's own steps (setup, start, call, teardown, reports) ar
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Protocol
 
@@ -30,7 +29,6 @@ from pytest_aioloop._compat.pytest_internals import (
     funcarg,
     is_set_up,
 )
-from pytest_aioloop._compat.unawaited import origins_back, origins_on
 from pytest_aioloop._concurrency.calls import GroupCall
 from pytest_aioloop._concurrency.conflicts import Conflicts
 from pytest_aioloop._concurrency.flow import TestFlow
@@ -39,12 +37,12 @@ from pytest_aioloop._concurrency.patches import Patches
 from pytest_aioloop._concurrency.phases import Phases
 from pytest_aioloop._concurrency.routing import Router
 from pytest_aioloop._concurrency.running import Running
+from pytest_aioloop._concurrency.waiting import RUN_THE_LOOP_EVERY, Waiting
 from pytest_aioloop._concurrency.watch import Watch
 from pytest_aioloop._loop.kinds import LoopKind
 from pytest_aioloop._loop.manager import GRACE_SECONDS
 from pytest_aioloop._run.owners import pending_tasks
 from pytest_aioloop._run.stacks import describe_tasks
-from pytest_aioloop._run.watchdog import Blocked
 from pytest_aioloop._session import SessionState
 
 if TYPE_CHECKING:
@@ -53,14 +51,6 @@ if TYPE_CHECKING:
     from pytest_aioloop._items.plan import ItemPlan
 else:
     from pytest_aioloop._compat.lazy_asyncio import asyncio
-
-
-#: How many steps the group takes in its main flow (a test admitted and set up, a lane resumed,
-#: a finished test reported and torn down) before it lets the loop run once, even when it
-#: could go on: a step usually starts a task (a fixture's setup, a test's body, a teardown),
-#: and a task's waiting begins only when the loop runs it. Without this, a hundred tests
-#: admitted in a row would start their waiting only once the last one is set up.
-RUN_THE_LOOP_EVERY = 8
 
 
 class GroupHost(Protocol):
@@ -83,7 +73,7 @@ class GroupHost(Protocol):
         ...
 
 
-class Group(Watch, TestFlow):
+class Group(Waiting, Watch, TestFlow):
     """Tests of one parent (module or class) running at the same time in one loop."""
 
     def __init__(
@@ -254,115 +244,6 @@ class Group(Watch, TestFlow):
         set_current_loop(loop)  # for sync code of the group's tests and fixtures
         return loop
 
-    def task_done(self, running: Running) -> None:
-        """The test's task ended: it can be reported and torn down."""
-        running.stop = time.time()
-        running.duration = time.perf_counter() - running.clock
-        for timer in running.timers:
-            timer.cancel()
-        self.mark_done(running)
-
-    def mark_done(self, running: Running) -> None:
-        """Queue ``running`` for its teardown, and stop the group's run of the loop."""
-        if running.finished:
-            return
-        running.finished = True
-        self.finished.append(running)
-        self.wake()
-
-    def wake(self) -> None:
-        """Stop the group's run of the loop (a test finished, a lane can go on)."""
-        self.progressed()
-        wakeup = self._wakeup
-        if wakeup is not None and not wakeup.done():
-            wakeup.set_result(None)
-
-    # -- waiting ----------------------------------------------------------------------------
-    def wait(self, *, keeper: pytest.Function | None, briefly: bool = False) -> None:
-        """Run the loop until a test finishes or a lane can go on; then go on with each.
-
-        ``briefly``: run the loop only for what is ready to run now (see
-        :data:`RUN_THE_LOOP_EVERY`), then go on with what can.
-        """
-        self.release_held()  # the last test's end of the module or class, if it is time
-        loop = self.loop
-        if loop is None and self.lanes is not None:
-            loop = self.lanes.loop  # no test started yet: their setups wait in this loop
-        if loop is None or not self.running:
-            self._steps_since_run = 0
-            return
-        if briefly:
-            self._run_until_something_happens(loop, briefly=True)
-        elif not self._can_go_on():
-            if not self._pending():  # nothing runs that could end: tear down what is left
-                for running in list(self.running.values()):
-                    self.tear_down_now(running)
-                return
-            self._run_until_something_happens(loop)
-        lanes = self.lanes
-        while self._can_go_on():
-            # One step at a time, letting the loop run every few that start tasks (a lane's
-            # next fixture step, or the test's body, or a teardown in a lane).
-            if lanes is not None and lanes.ready:
-                lanes.enter(lanes.ready.popleft())
-                self._steps_since_run += 1
-            elif self.finished:
-                running = self.finished.pop(0)
-                self.finish(running, keeper)
-                self._steps_since_run += running.in_lane
-            if self._steps_since_run >= RUN_THE_LOOP_EVERY:
-                self._run_until_something_happens(loop, briefly=True)
-        self.release_held()
-
-    def _pending(self) -> bool:
-        """Whether a test's task runs, or a lane waits for a fixture step."""
-        if self.lanes is not None and self.lanes.paused():
-            return True
-        return any(r.task is not None and not r.finished for r in self.running.values())
-
-    def _can_go_on(self) -> bool:
-        return bool(self.finished) or (self.lanes is not None and bool(self.lanes.ready))
-
-    def _run_until_something_happens(
-        self, loop: asyncio.AbstractEventLoop, *, briefly: bool = False
-    ) -> None:
-        self._steps_since_run = 0
-        dog, token = self.state.watchdog, None
-        deadlines = [r.deadline for r in self.running.values() if r.deadline is not None]
-        if self.lanes is not None:
-            deadlines += self.lanes.deadlines()
-        if deadlines:
-            token = dog.arm(max(0.0, min(deadlines) - loop.time()) + GRACE_SECONDS + 0.5)
-        self.watch_stall(loop)
-        self._wakeup = wakeup = loop.create_future()
-        if briefly:  # after what is ready now, and the callbacks it schedules, have run
-            loop.call_soon(_wake_up, wakeup)
-        # Slow callbacks are looked for while the group's tests run (the test of the task that
-        # runs at the time is named).
-        watch = self.state.nets.watch_blocking(loop, None)
-        # Where the tests' code creates coroutines (the unawaited net), as in a test's call.
-        depth = origins_on() if self.state.track_origins else -1
-        try:
-            with self.router.routing(phase=None):
-                loop.run_until_complete(wakeup)
-        except Blocked:
-            for running in self.running.values():
-                task = running.call.task
-                if task is not None and task.done() and isinstance(task.exception(), Blocked):
-                    running.blocked = dog.stack or ""
-                    self.task_done(running)
-        except KeyboardInterrupt:
-            self.interrupt()
-            raise
-        finally:
-            if depth >= 0:
-                origins_back(depth)
-            if watch is not None:
-                watch.stop()
-            self._wakeup = None
-            if token is not None:
-                dog.disarm(token)
-
     def drain(self, nextitem: pytest.Item | None) -> None:
         """Finish every running test; the last is torn down towards ``nextitem``. Then close."""
         self.final_next = nextitem
@@ -431,11 +312,6 @@ class Group(Watch, TestFlow):
         for entry in list(self.running.values()):
             self.tear_down_now(entry)
         self.close()
-
-
-def _wake_up(wakeup: asyncio.Future[None]) -> None:
-    if not wakeup.done():
-        wakeup.set_result(None)
 
 
 #: What :func:`_wider_params` returns for a test without parameters (never changed).
