@@ -55,7 +55,7 @@ def test_the_test_function_its_parameters_and_its_collector(pytester: pytest.Pyt
     assert internals.is_test_function(module, item.obj, "test_a")
     assert not internals.is_test_function(module, module.obj.helper, "helper")
     original = item.obj
-    restore = internals.replace_test_function(item, lambda: None)
+    restore = internals.replace_test_function(item, lambda: None, original)
     assert item.obj is not original
     restore()
     assert item.obj is original

@@ -109,4 +109,4 @@ def is_async_test(item: pytest.Item) -> bool:
     plan: ItemPlan | None = state.plans.get(item)
     if plan is not None:
         return plan.is_async_test
-    return plan_item(item, state.settings, known=state.collector_facts).is_async_test
+    return plan_item(item, state.settings, state.collector_facts).is_async_test

@@ -216,18 +216,16 @@ def callspec_param(item: pytest.Item, name: str) -> Any:
 
 
 def replace_test_function(
-    item: pytest.Function, func: Callable[..., Any], original: object = None
+    item: pytest.Function, func: Callable[..., Any], original: object
 ) -> Callable[[], None]:
-    """Make pytest's call of ``item`` call ``func``; return what puts the original back.
+    """Make pytest's call of ``item`` call ``func``; return what puts ``original`` back.
 
-    ``original`` is ``item.obj``, if the caller has it already (each read of it is a call).
+    ``original`` is ``item.obj``, which the caller read already (each read of it is a call).
 
     Why private: ``pytest_pyfunc_call`` calls ``item.obj``, which pytest documents as read-only.
     A plugin that runs the test's coroutine itself (or hands its outcome over later) must let
     pytest's own call (and the plugins wrapping it) run, with another function in place.
     """
-    if original is None:
-        original = item.obj
     item.obj = func
 
     def restore() -> None:

@@ -61,10 +61,11 @@ class Attempt:
         )
 
 
-def first_error(reports: Iterable[pytest.TestReport]) -> str | None:
-    """The first failed phase of ``reports`` and its error, or ``None`` if none failed."""
-    for report in reports:
-        if report.failed:
+def first_error(reports: Iterable[tuple[pytest.TestReport, object]]) -> str | None:
+    """The first failed phase of ``reports`` (with their call info) and its error, or ``None``
+    if none failed."""
+    for report, _ in reports:
+        if report.outcome == "failed":  # ``report.failed``, without a call per report
             crash = getattr(report.longrepr, "reprcrash", None)
             text = getattr(crash, "message", None) or str(report.longrepr).strip()
             return f"{report.when}: {text}"

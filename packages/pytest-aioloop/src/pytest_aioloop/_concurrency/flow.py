@@ -330,12 +330,7 @@ class TestFlow:
         conflicts, towards = self.conflicts, running.towards
         if conflicts is None or towards is None or towards.parent is not self.parent:
             return False
-        for report, _ in running.reports:
-            if report.outcome == "failed":
-                break
-        else:
-            return False  # the common case, found without a call per report
-        error = first_error(report for report, _ in running.reports)
+        error = first_error(running.reports)
         beside = self.beside(running) if error is not None else None
         if not beside:
             return False

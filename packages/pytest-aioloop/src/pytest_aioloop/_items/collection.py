@@ -104,7 +104,7 @@ def parametrize_factories(
     definition = metafunc.definition
     if definition.parent is None or not collector_facts(definition.parent, known).factories_hooked:
         return
-    plan = plan_item(definition, settings, known=known)
+    plan = plan_item(definition, settings, known)
     if not plan.is_async_test or plan.error is not None:
         return
     from pytest_aioloop._loop.factories import FactoriesError, factories_for, unavailable_reason

@@ -161,11 +161,11 @@ class CollectorFacts:
 
 
 def collector_facts(
-    collector: pytest.Item | pytest.Collector, known: dict[object, CollectorFacts] | None
+    collector: pytest.Item | pytest.Collector, known: dict[object, CollectorFacts]
 ) -> CollectorFacts:
     """Return the :class:`CollectorFacts` of ``collector``, cached in ``known`` (the session's
-    ``collector_facts``; ``None``: not cached)."""
-    found = known.get(collector) if known is not None else None
+    ``collector_facts``)."""
+    found = known.get(collector)
     if found is None:
         found = CollectorFacts(
             mark=collector.get_closest_marker("asyncio"),
@@ -173,8 +173,7 @@ def collector_facts(
             policy_overridden=_overridden(visible_fixturedefs(collector, "event_loop_policy")),
             factories_hooked=factories_hooked(collector),
         )
-        if known is not None:
-            known[collector] = found
+        known[collector] = found
         if found.mark is not None and "concurrency" in found.mark.kwargs:
             collector.config.stash[CONCURRENCY_MARKED] = True
     return found
@@ -207,8 +206,8 @@ def async_kind(func: object) -> tuple[bool, bool]:
 def plan_item(
     item: pytest.Item,
     settings: Settings,
+    known: dict[object, CollectorFacts],
     specs: dict[object, MarkerSpec] | None = None,
-    known: dict[object, CollectorFacts] | None = None,
 ) -> ItemPlan:
     """Classify ``item``: is it an asyncio test, and are its marker's arguments valid?
 
@@ -299,7 +298,7 @@ def plan_at_setup(state: SessionState, item: pytest.Item) -> ItemPlan | None:
     found: ItemPlan | None = plans.get(item)
     if found is not None:
         return found
-    plan = plan_item(item, state.settings, state.marker_specs, state.collector_facts)
+    plan = plan_item(item, state.settings, state.collector_facts, state.marker_specs)
     if not (
         plan.is_async_test
         or plan.is_async_gen_test
