@@ -240,8 +240,10 @@ def test_concurrent_tests_are_blamed_too(pytester: pytest.Pytester, how: str) ->
         """,
         test_b_collects="""
         import gc
+        import pytest
         from test_a_keeps import kept
 
+        @pytest.mark.asyncio(concurrent=False)  # after the others: it collects their garbage
         async def test_innocent():
             kept.clear()
             gc.collect()

@@ -26,6 +26,8 @@ EXPECTED = {
     "test_conformance_outcomes.py::test_xfail": "skipped",  # pytest's report of an xfail
     "test_conformance_outcomes.py::test_xpass": "passed",  # and of a non-strict xpass
     "test_conformance_outcomes.py::test_importorskip": "skipped",
+    "test_conformance_modules_a.py::TestFirstClass::test_fails_in_a_class": "failed",
+    "test_conformance_modules_b.py::test_teardown_breaks_in_the_next_module": "passed+error",
     "test_conformance_overlap.py::test_setup_breaks": "error",
     "test_conformance_overlap.py::test_teardown_breaks": "passed+error",
     "test_conformance_overlap.py::TestScopesAcrossYield::test_past_the_deadline": "failed",

@@ -12,6 +12,7 @@ the running pytest, and concurrency stays off where they cannot.
 from __future__ import annotations
 
 import copy
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,14 +20,29 @@ import pytest
 
 from pytest_aioloop._compat.pytest_internals import visible_fixturedefs
 
+if sys.version_info >= (3, 11):
+    from builtins import BaseExceptionGroup
+else:  # pragma: no cover - Python 3.10: pytest's own dependency
+    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
+
 __all__ = [
+    "CAUGHT",
     "can_run_concurrently",
+    "end_left",
     "forget_request",
+    "leave",
     "own_function_fixtures",
+    "parents_to_leave",
+    "park_above",
     "put_back",
     "set_aside",
     "tear_down_rest",
+    "unpark",
 ]
+
+#: What pytest's teardown of a set-up node catches and goes on after (its ``TEST_OUTCOME``):
+#: errors, and pytest's own outcomes (skip, fail, xfail; their base class is not public).
+CAUGHT: tuple[type[BaseException], ...] = (Exception, pytest.fail.Exception.__mro__[1])
 
 
 class _Stack(dict):  # type: ignore[type-arg]
@@ -163,3 +179,114 @@ def tear_down_rest(item: pytest.Item, nextitem: pytest.Item | None) -> None:
     state = getattr(item.session, "_setupstate", None)
     if state is not None:
         state.teardown_exact(nextitem)
+
+
+def _plain(node: Any) -> bool:
+    """Whether setting ``node`` up and tearing it down does nothing of its own.
+
+    Modules, classes and directories are so since pytest 8: what they set up is fixtures
+    (``setup_module`` and the like are autouse fixtures). A package is not (its
+    ``setup_module`` runs in ``Package.setup``).
+    """
+    kind = type(node)
+    return kind.setup is pytest.Collector.setup and kind.teardown is pytest.Collector.teardown
+
+
+def parents_to_leave(item: pytest.Item) -> list[Any] | None:
+    """The set-up parents ``item`` does not share, if a group may leave them for ``item``.
+
+    Why private: pytest sets a test's parents up on its setup stack and tears a parent down
+    only when the next test is not in it. Tests of the next module may join the running tests
+    of this one only if nothing of this module needs tearing down: its entry on the stack
+    holds nothing but the node's own (empty) teardown, and the nodes on both sides set up
+    nothing of their own. ``None`` when that is not so.
+    """
+    stack = _setup_stack(item.session)
+    if stack is None:  # pragma: no cover - defensive
+        return None
+    chain = item.listchain()
+    on_stack = list(dict.keys(stack))
+    leaving = [node for node in on_stack if node not in chain]
+    for node in leaving:
+        finalizers, exc = dict.__getitem__(stack, node)
+        if exc is not None or not _plain(node) or len(finalizers) != 1:
+            return None
+        if getattr(finalizers[0], "__self__", None) is not node:
+            return None
+    entering = [node for node in chain[:-1] if node not in on_stack]
+    if not all(_plain(node) for node in entering):
+        return None
+    return leaving
+
+
+def leave(session: pytest.Session, nodes: Sequence[Any]) -> None:
+    """Take the parents ``nodes`` (from :func:`parents_to_leave`) off the setup stack.
+
+    Their entries are kept aside, still visible to ``in`` and ``[]``: a test of theirs that
+    still runs can add a finalizer to them (``request.getfixturevalue()`` of a wider fixture),
+    and :func:`end_left` runs it once their last test is torn down.
+    """
+    stack = _setup_stack(session)
+    if stack is None:  # pragma: no cover - defensive
+        return
+    for node in reversed(nodes):
+        stack.aside[node] = dict.pop(stack, node)
+
+
+def end_left(session: pytest.Session, nodes: Sequence[Any]) -> None:
+    """Tear down the left parents ``nodes`` (deepest first), as pytest tears a parent down.
+
+    Why private: this is ``SetupState.teardown_exact``'s loop for entries that are no longer on
+    the stack (:func:`leave`): each node's finalizers run in reverse order, and the errors are
+    raised as pytest raises them.
+    """
+    stack = _setup_stack(session)
+    if stack is None:  # pragma: no cover - defensive
+        return
+    errors: list[BaseException] = []
+    for node in nodes:
+        entry = stack.aside.pop(node, None)
+        if entry is None:
+            continue
+        finalizers, _ = entry
+        found: list[BaseException] = []
+        while finalizers:
+            finalizer = finalizers.pop()
+            try:
+                finalizer()
+            except CAUGHT as exc:
+                found.append(exc)
+        if len(found) == 1:
+            errors.extend(found)
+        elif found:
+            errors.append(BaseExceptionGroup(f"errors while tearing down {node!r}", found[::-1]))
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise BaseExceptionGroup("errors during test teardown", errors[::-1])
+
+
+def park_above(item: pytest.Item) -> list[tuple[Any, Any]]:
+    """Take off the setup stack the parents that ``item`` does not share; return them.
+
+    Why private: a test that failed beside others in a module its group had left runs again
+    alone after the group, while the group's last module stays set up for its own tests that
+    run again too. pytest's setup of ``item`` requires the stack to hold only its parents.
+    """
+    stack = _setup_stack(item.session)
+    if stack is None:  # pragma: no cover - defensive
+        return []
+    chain = item.listchain()
+    parked: list[tuple[Any, Any]] = []
+    while len(stack) and list(dict.keys(stack)) != chain[: len(stack)]:
+        parked.append(dict.popitem(stack))
+    return parked[::-1]
+
+
+def unpark(session: pytest.Session, parked: Sequence[tuple[Any, Any]]) -> None:
+    """Put the parents :func:`park_above` took off back on the setup stack."""
+    stack = _setup_stack(session)
+    if stack is None:  # pragma: no cover - defensive
+        return
+    for node, entry in parked:
+        dict.__setitem__(stack, node, entry)

@@ -22,8 +22,9 @@ import pytest
 from pytest_aioloop._compat import capture, setup_stack
 from pytest_aioloop._compat.pytest_internals import extend_report_section, record_warning
 from pytest_aioloop._compat.xdist import reporting_for
-from pytest_aioloop._concurrency.conflicts import Attempt, Conflicts, first_error
+from pytest_aioloop._concurrency.conflicts import Attempt, first_error
 from pytest_aioloop._concurrency.lanes import Lanes
+from pytest_aioloop._concurrency.parents import Parents
 from pytest_aioloop._concurrency.patches import Patches
 from pytest_aioloop._concurrency.phases import Phases, log
 from pytest_aioloop._concurrency.routing import Router
@@ -40,7 +41,7 @@ else:  # pragma: no cover - Python 3.10: pytest's own dependency
     from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
 
 
-class TestFlow:
+class TestFlow(Parents):
     """The steps of one test of a group (a part of :class:`~.group.Group`)."""
 
     router: Router
@@ -48,19 +49,10 @@ class TestFlow:
     state: SessionState
     lanes: Lanes | None
     host: Any
-    running: dict[pytest.Function, Running]
     setting_up: int
-    exclusive: Running | None
-    held: Running | None
-    last: pytest.Function | None
-    final_next: pytest.Item | None
-    draining: bool
     phase: str | None
-    members: list[pytest.Function]
     patches: Patches
     reported_at: dict[pytest.Function, int]
-    conflicts: Conflicts | None
-    parent: object
 
     def in_lane(self, running: Running, step: Callable[..., None], *args: Any) -> None:
         """Run ``step(running, *args)``: in a lane of its own, or here (no lanes, or no need)."""
@@ -79,13 +71,6 @@ class TestFlow:
         held = self.held
         return all(other is running or other is held for other in self.running.values())
 
-    def keeper(self, exclude: Running) -> pytest.Function | None:
-        """Another test of the group: a ``nextitem`` that keeps the shared parents set up."""
-        for item in self.running:
-            if item is not exclude.item:
-                return item
-        return None
-
     def done_with(self, running: Running) -> None:
         """``running`` is reported: it leaves the group."""
         item, nodeid = running.item, running.nodeid
@@ -98,10 +83,6 @@ class TestFlow:
 
     def use_loop(self, item: pytest.Function) -> asyncio.AbstractEventLoop:
         """The group's loop, made current (see the group)."""
-        raise NotImplementedError
-
-    def beside(self, running: Running) -> list[str]:
-        """Who ran beside the test (see the group)."""
         raise NotImplementedError
 
     def mark_done(self, running: Running) -> None:
@@ -141,7 +122,7 @@ class TestFlow:
         self.patches.defer(item, running.index, self._last_to_end, running)
         if not report.passed:
             output.when = "teardown"
-            self.tear_down(running, self._nextitem(running, running.nextitem))
+            self.tear_down(running, self.nextitem_of(running, running.nextitem))
             return
         output.when = "call"
         output.lane = None
@@ -187,7 +168,7 @@ class TestFlow:
         )
         running.reports.append((report, call))
         output.when = "teardown"
-        self.in_lane(running, self.tear_down, self._nextitem(running, keeper))
+        self.in_lane(running, self.tear_down, self.nextitem_of(running, keeper))
 
     def _outcome(self, running: Running) -> BaseException | None:
         """What the test's call delivers; the failure of a test stopped by its fixture."""
@@ -197,36 +178,6 @@ class TestFlow:
             if message is not None:
                 return pytest.fail.Exception(message, pytrace=False)
         return outcome(running)
-
-    def _nextitem(self, running: Running, keeper: pytest.Item | None) -> pytest.Item | None:
-        """What the teardown keeps set up: another test of the group, the next one, or neither."""
-        other = self.keeper(running)
-        if other is not None:
-            if self.draining and running.item is self.last:
-                self.held = running  # it ends the module or class once the others are done
-            return other
-        return self._keep_for_reruns(running, keeper if keeper is not None else self.final_next)
-
-    def _keep_for_reruns(self, running: Running, towards: pytest.Item | None) -> pytest.Item | None:
-        """``towards``, or a test of the group while tests wait to run again alone in it.
-
-        Those tests run once the group is done, in the same module or class, which stays set
-        up for them: a teardown that would end it goes towards a test of the group instead.
-        """
-        conflicts = self.conflicts
-        if conflicts is None or (towards is not None and towards.parent is self.parent):
-            return towards
-        if not (conflicts.waiting() or self._failed_beside(running)):
-            return towards
-        return next((item for item in self.members if item is not running.item), towards)
-
-    def _failed_beside(self, running: Running) -> bool:
-        """Whether the test failed so far while others ran beside it."""
-        held = running.held_call
-        failed = (held is not None and held.excinfo is not None) or any(
-            report.failed for report, _ in running.reports
-        )
-        return failed and bool(self.beside(running))
 
     def tear_down(self, running: Running, nextitem: pytest.Item | None) -> None:
         """pytest's teardown phase of the test, towards ``nextitem``; then its reports."""
@@ -240,13 +191,13 @@ class TestFlow:
             if self.held is running:  # reported once the module's or class's teardown is done
                 running.held_call = self._call(item, ihook, nextitem)
                 return
-            report, call = self.phases.run(
-                item,
-                "teardown",
-                functools.partial(ihook.pytest_runtest_teardown, item=item, nextitem=nextitem),
-                ihook=ihook,
-                output=output,
+            teardown: Callable[[], object] = functools.partial(
+                ihook.pytest_runtest_teardown, item=item, nextitem=nextitem
             )
+            ending = self.ending(running)
+            if ending:  # the last test of a parent the group left ends it, as pytest would
+                teardown = functools.partial(_then_end, teardown, item.session, ending)
+            report, call = self.phases.run(item, "teardown", teardown, ihook=ihook, output=output)
         finally:
             self.phase = None
             output.lane = None
@@ -276,7 +227,7 @@ class TestFlow:
         first = held.held_call
         assert first is not None
         config = self.state.config
-        towards = held.towards = self._keep_for_reruns(held, self.final_next)
+        towards = held.towards = self.keep_for_reruns(held, self.final_next)
         capture.resume(config, "", "")
         try:
             second = pytest.CallInfo.from_call(
@@ -315,6 +266,7 @@ class TestFlow:
         self.phase = running.nodeid
         try:
             item.ihook.pytest_runtest_teardown(item=item, nextitem=self.keeper(running))
+            setup_stack.end_left(item.session, self.ending(running))
         except Exception as exc:  # pragma: no cover - shown, the others still run
             self.host.say([f"{item.nodeid}: teardown failed: {exc!r}"])
         finally:
@@ -328,7 +280,9 @@ class TestFlow:
         a second time.
         """
         conflicts, towards = self.conflicts, running.towards
-        if conflicts is None or towards is None or towards.parent is not self.parent:
+        if conflicts is None or towards is None:
+            return False
+        if running.item.parent is self.parent and towards.parent is not self.parent:
             return False
         error = first_error(running.reports)
         beside = self.beside(running) if error is not None else None
@@ -353,6 +307,23 @@ class TestFlow:
             output = self.router.outputs.get(running.nodeid)
             _log(running, output.warnings if output is not None else ())
         self.done_with(running)
+
+
+def _then_end(teardown: Callable[[], object], session: pytest.Session, ending: list[Any]) -> None:
+    """Run the test's ``teardown``, then end the parents it was the last test of.
+
+    Errors of both are raised as pytest raises those of one teardown.
+    """
+    errors: list[BaseException] = []
+    for step in (teardown, lambda: setup_stack.end_left(session, ending)):
+        try:
+            step()
+        except setup_stack.CAUGHT as exc:
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise BaseExceptionGroup("errors during test teardown", errors[::-1])
 
 
 def _log(running: Running, warned: Iterable[warnings.WarningMessage]) -> None:

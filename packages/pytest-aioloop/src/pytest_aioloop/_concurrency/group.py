@@ -27,12 +27,12 @@ from pytest_aioloop._compat.pytest_internals import (
     closure_of,
     fixturedefs_of_item,
     funcarg,
-    is_set_up,
 )
 from pytest_aioloop._concurrency.calls import GroupCall
 from pytest_aioloop._concurrency.conflicts import Conflicts
 from pytest_aioloop._concurrency.flow import TestFlow
 from pytest_aioloop._concurrency.lanes import Lanes
+from pytest_aioloop._concurrency.parents import sets_up_wider_fixtures, wider_params
 from pytest_aioloop._concurrency.patches import Patches
 from pytest_aioloop._concurrency.phases import Phases
 from pytest_aioloop._concurrency.routing import Router
@@ -74,7 +74,8 @@ class GroupHost(Protocol):
 
 
 class Group(Waiting, Watch, TestFlow):
-    """Tests of one parent (module or class) running at the same time in one loop."""
+    """Tests of one parent (module or class), or of consecutive ones, running at the same time
+    in one loop."""
 
     def __init__(
         self,
@@ -94,7 +95,11 @@ class Group(Waiting, Watch, TestFlow):
         self.state = state
         self.phases = phases
         self.router = router
+        #: The parent of the tests the group admits now, and every parent it had, in order.
         self.parent = parent
+        self.parents = [parent]
+        #: The parents the group left while tests of theirs still ran: how many still run.
+        self.left_users: dict[object, int] = {}
         self.kind = kind
         self.limit = limit
         #: Where tests set up and tear down, overlapping (``None``: one after the other).
@@ -162,13 +167,16 @@ class Group(Waiting, Watch, TestFlow):
         return self.router.routing(phase=self.phase)
 
     def accepts(self, item: pytest.Function, kind: LoopKind, limit: int) -> bool:
-        """Whether ``item`` can join: same parent, loop and limit, same wider instances."""
-        if item.parent is not self.parent or kind != self.kind or limit != self.limit:
+        """Whether ``item`` can join: same loop and limit, same wider instances, and the same
+        parent, or one the group can move on to (:meth:`move_on`, which it then does)."""
+        if kind != self.kind or limit != self.limit:
             return False
-        params = _wider_params(item)
-        return not params or all(
+        params = wider_params(item)
+        if params and not all(
             self.wider_params.get(name, value) == value for name, value in params.items()
-        )
+        ):
+            return False
+        return item.parent is self.parent or self.move_on(item)
 
     def _may_wait_in_setup(self, item: pytest.Function) -> bool:
         """Whether ``item`` uses an async fixture: only such a setup or teardown can wait.
@@ -200,10 +208,10 @@ class Group(Waiting, Watch, TestFlow):
         if self.host.stopping(item) or self.host.settling():
             return False
         in_lane = self.lanes is not None and self._may_wait_in_setup(item)
-        exclusive = in_lane and _sets_up_wider_fixtures(item)
+        exclusive = in_lane and sets_up_wider_fixtures(item)
         while exclusive and self.setting_up:
             self.wait(keeper=item)
-        params = _wider_params(item)
+        params = wider_params(item)
         if params:
             self.wider_params.update(params)
         state, ihook, nodeid = self.state, item.ihook, item.nodeid
@@ -276,7 +284,7 @@ class Group(Waiting, Watch, TestFlow):
             restore_current_loop(self._saved_loop)
             self._saved_loop = None
         if self.own_loop is not None:
-            self.state.loops.close(self.own_loop, f"the tests run together in {self.parent}")
+            self.state.loops.close(self.own_loop, f"the tests run together in {self.where()}")
         release, self._release_loop = self._release_loop, None
         if release is not None:
             release()
@@ -312,34 +320,3 @@ class Group(Waiting, Watch, TestFlow):
         for entry in list(self.running.values()):
             self.tear_down_now(entry)
         self.close()
-
-
-#: What :func:`_wider_params` returns for a test without parameters (never changed).
-_NO_PARAMS: dict[str, object] = {}
-
-
-def _wider_params(item: pytest.Function) -> dict[str, object]:
-    """The parameters ``item`` gives fixtures wider than a function (pytest's own order)."""
-    callspec = getattr(item, "callspec", None)
-    if callspec is None:
-        return _NO_PARAMS
-    defs = fixturedefs_of_item(item)
-    found: dict[str, object] = {}
-    for name, value in callspec.params.items():
-        name_defs = defs.get(name)
-        if name_defs and name_defs[-1].scope != "function":
-            found[name] = value
-    return found
-
-
-def _sets_up_wider_fixtures(item: pytest.Function) -> bool:
-    """Whether ``item``'s setup sets up a fixture wider than a function (or its parameter)."""
-    params = _wider_params(item)
-    for name, name_defs in fixturedefs_of_item(item).items():
-        if not name_defs or name_defs[-1].scope == "function":
-            continue
-        fixturedef = name_defs[-1]
-        wanted = (params[name],) if name in params else ()
-        if not is_set_up(fixturedef, *wanted):
-            return True
-    return False

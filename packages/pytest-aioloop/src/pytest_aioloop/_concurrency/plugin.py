@@ -85,8 +85,13 @@ class Concurrency:
             return None
         admitted = self._admission(item) if isinstance(item, pytest.Function) else None
         group = self.group
-        if group is not None and (admitted is None or not group.accepts(item, *admitted)):  # type: ignore[arg-type]
-            self.drain(nextitem=item)
+        if group is not None:
+            parent, running = group.parent, len(group.running)
+            if admitted is None or not group.accepts(item, *admitted):  # type: ignore[arg-type]
+                self.drain(nextitem=item)
+            elif group.parent is not parent:
+                where = getattr(group.parent, "nodeid", "")
+                self.say_verbose([f"asyncio: the tests of {where} join the {running} running"])
         if admitted is None:
             return None
         assert isinstance(item, pytest.Function)
@@ -190,8 +195,7 @@ class Concurrency:
         group.drain(nextitem)
         self.say_verbose(
             [
-                f"asyncio: {len(group.members)} tests ran together in "
-                f"{getattr(group.parent, 'nodeid', '') or 'the session'} "
+                f"asyncio: {len(group.members)} tests ran together in {group.where()} "
                 f"(up to {group.peak} at once)"
             ]
         )
@@ -203,11 +207,15 @@ class Concurrency:
         self.say_verbose([f"asyncio: {item.nodeid} failed beside other tests: it runs again alone"])
         self._alone = item
         clear_report_sections(item)
+        # A test of a module the group left: the group's last module stays set up for its own
+        # tests that run again after it, out of the way meanwhile.
+        parked = setup_stack.park_above(item)
         try:
             with reporting_for(item):
                 item.ihook.pytest_runtest_protocol(item=item, nextitem=nextitem)
         finally:
             self._alone = None
+            setup_stack.unpark(item.session, parked)
 
     # -- what a group tells its host -------------------------------------------------------------
     def stopping(self, item: pytest.Item) -> bool:

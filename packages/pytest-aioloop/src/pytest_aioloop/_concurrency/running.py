@@ -44,6 +44,7 @@ class Running:
         "in_lane",
         "index",
         "item",
+        "left",
         "nextitem",
         "nodeid",
         "paused_seen",
@@ -96,6 +97,9 @@ class Running:
         self.towards: pytest.Item | None = None
         #: Cancelled because its group made no progress for the stall limit (seconds).
         self.stalled: float | None = None
+        #: Its parents that the group left for the next module or class while it ran (deepest
+        #: first): the last of their tests to be torn down ends them (``Group.move_on``).
+        self.left: tuple[Any, ...] = ()
 
     @property
     def owner(self) -> Owner:
