@@ -95,3 +95,38 @@ def test_a_report_section_is_extended_not_repeated(pytester: pytest.Pytester) ->
         ("Captured stdout teardown", "first\nsecond\n"),
         ("Captured stderr teardown", "other\n"),
     ]
+
+
+def test_a_module_with_nothing_to_tear_down_can_be_left_for_the_next(
+    pytester: pytest.Pytester,
+) -> None:
+    """What a group needs to move on to the next module: which parents it may leave, and
+    setting them aside, ending them, and parking the current one for a rerun alone."""
+    pytester.makepyfile(
+        test_a="def test_one(): pass\n\nclass TestC:\n    def test_two(self): pass\n",
+        test_b=(
+            "import pytest\n\n@pytest.fixture(scope='module')\ndef m():\n    yield\n"
+            "    print('m torn down')\n\ndef test_three(m): pass\n"
+        ),
+    )
+    one, two, three = pytester.inline_genitems()[0]
+    session = one.session
+    state = session._setupstate
+    state.setup(one)
+    setup_stack.set_aside(one)
+    assert setup_stack.parents_to_leave(two) == []  # the class it enters sets up nothing
+    module_a = one.parent
+    assert setup_stack.parents_to_leave(three) == [module_a]
+    setup_stack.leave(session, [module_a])
+    state.setup(three)  # module b is set up, with its module-scoped fixture
+    setup_stack.set_aside(three)
+    assert setup_stack.parents_to_leave(one) is None  # b has a fixture to tear down
+    parked = setup_stack.park_above(one)
+    assert [node for node, _ in parked] == [three.parent]
+    assert setup_stack.park_above(one) == []
+    setup_stack.unpark(session, parked)
+    assert setup_stack.park_above(three) == []
+    setup_stack.end_left(session, [module_a])  # its own (empty) teardown runs
+    setup_stack.put_back(three)
+    state.teardown_exact(None)
+    assert issubclass(pytest.skip.Exception, setup_stack.CAUGHT)
