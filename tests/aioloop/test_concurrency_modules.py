@@ -307,3 +307,106 @@ def test_tests_that_fail_beside_a_module_left_behind_run_again_alone(
             "again alone",
         ]
     )
+
+
+SLOW_TEARDOWN = """
+import pytest
+import pytest_aioloop
+from shared import EVENTS, wait_until
+
+pytestmark = pytest.mark.asyncio
+
+@pytest_aioloop.fixture
+async def slow_to_close():
+    yield
+    # Still closing when the next module's tests arrive (bounded: gives up after 0.2 s).
+    await wait_until(lambda: "open" in EVENTS, steps=200)
+
+# More than the group admits before it first lets the loop run: the first ones are done, and
+# wait in their teardown, by the time the next module's tests arrive.
+@pytest.mark.parametrize("i", range(12))
+async def test_closes_slowly(slow_to_close, i):
+    pass
+"""
+
+NEXT_WITH_MODULE_FIXTURE = """
+import pytest
+import pytest_aioloop
+from shared import EVENTS
+
+pytestmark = pytest.mark.asyncio
+
+@pytest_aioloop.fixture
+async def quick():
+    yield
+
+@pytest.fixture(scope="module")
+def resource():
+    EVENTS.append("open")
+    yield
+    EVENTS.append("close")
+
+async def test_plain(quick):
+    pass
+
+@pytest.mark.parametrize("i", range(3))
+async def test_uses_it(quick, resource, i):
+    pass
+"""
+
+ONCE = """
+from shared import EVENTS
+
+def test_set_up_once():
+    assert EVENTS == ["open", "close"]
+"""
+
+
+def test_teardowns_still_waiting_keep_the_next_module_set_up(pytester: pytest.Pytester) -> None:
+    """A teardown that waits while the group moves on ends towards what it started towards: it
+    never tears down the next module's fixtures."""
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        shared=SHARED,
+        test_first=SLOW_TEARDOWN,
+        test_second=NEXT_WITH_MODULE_FIXTURE,
+        test_third=ONCE,
+    )
+    result, _ = _run(pytester, "-v", "-o", "asyncio_concurrency=20")
+    result.assert_outcomes(passed=17)
+    result.stdout.fnmatch_lines(["asyncio: the tests of test_second.py join the * running"])
+
+
+BREAKS_LATE = """
+import pytest
+import pytest_aioloop
+from shared import EVENTS, wait_until
+
+pytestmark = pytest.mark.asyncio
+
+@pytest_aioloop.fixture
+async def connection():
+    # Still connecting when the next module's tests arrive; then it fails.
+    await wait_until(lambda: "open" in EVENTS, steps=100)
+    raise ConnectionError("could not connect")
+    yield
+
+@pytest.mark.parametrize("i", range(9))
+async def test_connects(connection, i):
+    pass
+"""
+
+
+def test_setups_that_fail_after_the_group_moved_on_tear_down_only_their_own(
+    pytester: pytest.Pytester,
+) -> None:
+    pytester.syspathinsert()
+    pytester.makepyfile(
+        shared=SHARED,
+        test_first=BREAKS_LATE,
+        test_second=NEXT_WITH_MODULE_FIXTURE,
+        test_third=ONCE,
+    )
+    result, _ = _run(pytester, "-v", "-o", "asyncio_concurrency=20")
+    result.assert_outcomes(passed=5, errors=9)
+    result.stdout.fnmatch_lines(["asyncio: the tests of test_second.py join the * running"])

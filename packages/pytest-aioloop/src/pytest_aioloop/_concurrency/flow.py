@@ -194,9 +194,8 @@ class TestFlow(Parents):
             teardown: Callable[[], object] = functools.partial(
                 ihook.pytest_runtest_teardown, item=item, nextitem=nextitem
             )
-            ending = self.ending(running)
-            if ending:  # the last test of a parent the group left ends it, as pytest would
-                teardown = functools.partial(_then_end, teardown, item.session, ending)
+            if running.left:  # the last test of a parent the group left ends it, as pytest would
+                teardown = functools.partial(_then_end, teardown, self.ending, running)
             report, call = self.phases.run(item, "teardown", teardown, ihook=ihook, output=output)
         finally:
             self.phase = None
@@ -309,17 +308,25 @@ class TestFlow(Parents):
         self.done_with(running)
 
 
-def _then_end(teardown: Callable[[], object], session: pytest.Session, ending: list[Any]) -> None:
-    """Run the test's ``teardown``, then end the parents it was the last test of.
+def _then_end(
+    teardown: Callable[[], object],
+    ending: Callable[[Running], list[Any]],
+    running: Running,
+) -> None:
+    """Run the test's ``teardown``; then end the parents the group left that no other running
+    test of theirs needs any more (``ending``).
 
     Errors of both are raised as pytest raises those of one teardown.
     """
     errors: list[BaseException] = []
-    for step in (teardown, lambda: setup_stack.end_left(session, ending)):
-        try:
-            step()
-        except setup_stack.CAUGHT as exc:
-            errors.append(exc)
+    try:
+        teardown()
+    except setup_stack.CAUGHT as exc:
+        errors.append(exc)
+    try:
+        setup_stack.end_left(running.item.session, ending(running))
+    except setup_stack.CAUGHT as exc:
+        errors.append(exc)
     if len(errors) == 1:
         raise errors[0]
     if errors:

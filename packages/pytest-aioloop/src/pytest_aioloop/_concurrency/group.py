@@ -122,6 +122,7 @@ class Group(Waiting, Watch, TestFlow):
         self.init_watch(state.settings.concurrency_stall)
         #: Tests whose task is done (or given up on), in the order they finished.
         self.finished: list[Running] = []
+        self.holding = False
         #: Tests setting up now (their lane waits for a fixture), and the one setting up wider
         #: fixtures (no other setup runs meanwhile).
         self.setting_up = 0

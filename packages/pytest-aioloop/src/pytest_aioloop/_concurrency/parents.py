@@ -42,6 +42,10 @@ class Parents:
         """Who ran beside the test (see the group)."""
         raise NotImplementedError
 
+    def finish_paused_teardowns(self) -> None:
+        """Let the teardowns waiting in their lanes end (see the group)."""
+        raise NotImplementedError
+
     def move_on(self, item: pytest.Function) -> bool:
         """Let ``item``, of another module or class, join while this one's tests still run.
 
@@ -59,6 +63,9 @@ class Parents:
             return False
         if sets_up_wider_fixtures(item):
             return False
+        self.finish_paused_teardowns()
+        if self.conflicts is not None and self.conflicts.waiting():
+            return False  # a teardown that ended meanwhile failed beside others
         leaving = setup_stack.parents_to_leave(item)
         if leaving is None:
             return False
@@ -90,7 +97,9 @@ class Parents:
         """Another test of the group: a ``nextitem`` that keeps the shared parents set up.
 
         One of the current parent, so that a teardown never ends it while the group admits
-        its tests. Draining, any other (the group's last test then waits for it, held).
+        its tests. Draining, any other (the group's last test then waits for it, held). For a
+        test of a parent the group left, the last test admitted will do when no test of the
+        current parent runs: only its chain matters, which keeps the current parent set up.
         """
         parent, other = self.parent, None
         for item in self.running:
@@ -99,7 +108,12 @@ class Parents:
                     return item
                 if other is None:
                     other = item
-        return other if self.draining else None
+        if self.draining:
+            return other
+        last = self.last
+        if exclude.item.parent is not parent and last is not None and last.parent is parent:
+            return last
+        return None
 
     def nextitem_of(self, running: Running, keeper: pytest.Item | None) -> pytest.Item | None:
         """What the teardown keeps set up: another test of the group, the next one, or neither."""
@@ -144,7 +158,11 @@ class Parents:
         return failed and bool(self.beside(running))
 
     def ending(self, running: Running) -> list[Any]:
-        """The parents the group left that end with ``running``'s teardown (deepest first)."""
+        """The parents the group left that end now that ``running`` is torn down (deepest first).
+
+        Called when its teardown is done: the last of their tests to finish ends them, also
+        when another one's teardown (waiting in its lane) started before.
+        """
         if not running.left:
             return []
         users, ending = self.left_users, []

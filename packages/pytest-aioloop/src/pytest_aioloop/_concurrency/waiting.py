@@ -44,6 +44,8 @@ class Waiting:
     loop: asyncio.AbstractEventLoop | None
     _wakeup: asyncio.Future[None] | None
     _steps_since_run: int
+    #: While set, finished tests wait for their teardown (``finish_paused_teardowns``).
+    holding: bool
     # What the group's other parts do (see the group).
     release_held: Callable[[], None]
     tear_down_now: Callable[[Running], None]
@@ -104,7 +106,7 @@ class Waiting:
             if lanes is not None and lanes.ready:
                 lanes.enter(lanes.ready.popleft())
                 self._steps_since_run += 1
-            elif self.finished:
+            elif self.finished and not self.holding:
                 running = self.finished.pop(0)
                 self.finish(running, keeper)
                 self._steps_since_run += running.in_lane
@@ -119,7 +121,35 @@ class Waiting:
         return any(r.task is not None and not r.finished for r in self.running.values())
 
     def _can_go_on(self) -> bool:
-        return bool(self.finished) or (self.lanes is not None and bool(self.lanes.ready))
+        if self.finished and not self.holding:
+            return True
+        return self.lanes is not None and bool(self.lanes.ready)
+
+    def finish_paused_teardowns(self) -> None:
+        """Let the teardowns that wait in their lanes end; start no other teardown meanwhile.
+
+        A teardown goes towards a ``nextitem`` chosen when it began, which keeps its parents
+        set up: it must end before the group moves on to the next module (``Parents.move_on``).
+        The tests that finish meanwhile are torn down afterwards.
+        """
+        lanes = self.lanes
+        if lanes is None or not lanes.live:
+            return
+        outputs = self.router.outputs
+
+        def paused() -> bool:
+            for lane in lanes.live.values():
+                output = outputs.get(lane.item.nodeid)
+                if output is not None and output.when == "teardown":
+                    return True
+            return False
+
+        self.holding = True
+        try:
+            while paused():
+                self.wait(keeper=None)
+        finally:
+            self.holding = False
 
     def _run_until_something_happens(
         self, loop: asyncio.AbstractEventLoop, *, briefly: bool = False
