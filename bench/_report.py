@@ -525,10 +525,11 @@ def fixture_io_parts(meta: dict[str, Any], groups: list[Group]) -> list[str]:
         f"({'; '.join(f.notes)}):\n",
         fixture_io_table(f),
         fixture_io_bound_line(f),
-        "pytest-aiokit runs tests together within a module or class, and modules one after "
-        "the other (a module's end waits for its last test); pytest-asyncio-cooperative runs "
-        'tests of different modules together. The runs marked "tests in one module" show the '
-        "same tests without module boundaries.\n",
+        "pytest-aiokit runs the tests of the next module beside those still running when "
+        "nothing of the module they leave needs tearing down, as here (its fixtures are "
+        "function-scoped); pytest-asyncio-cooperative runs tests of different modules together "
+        'too. The runs marked "tests in one module" show the same tests without module '
+        "boundaries.\n",
         fixture_io_facts(f),
     ]
     unsupported = io_unsupported(meta, f)
@@ -631,6 +632,11 @@ def meta_lines(meta: dict[str, Any]) -> str:
             else f"- Date: {meta['date']}; {meta['runs']} timed runs per cell after one warm-up "
             f"({meta['runs_large']} at N ≥ 10,000"
             + (f", {meta['runs_io']} in scenario 7" if "runs_io" in meta else "")
+            + (
+                f" and {meta['runs_io_quick']} for its runs under {meta['io_quick_below_s']:g} s"
+                if "runs_io_quick" in meta
+                else ""
+            )
             + "), contenders alternated in each round, medians\n"
         )
     )

@@ -46,6 +46,8 @@ class Job:
     timeout: float = 900
     samples: list[float] = dataclasses.field(default_factory=list)
     error: str | None = None
+    #: How many times it runs in each round (set by :func:`run_rounds` for quick jobs).
+    repeat: int = 1
 
     @property
     def median(self) -> float | None:
@@ -83,20 +85,36 @@ def _once(job: Job, env: dict[str, str]) -> float | None:
     return job.measure(elapsed, proc) if job.measure else elapsed
 
 
-def run_rounds(jobs: Sequence[Job], runs: int, *, warmup: bool, log: Callable[[str], None]) -> None:
-    """Run every job ``runs`` times (after one discarded warm-up), rotating their order."""
+def run_rounds(
+    jobs: Sequence[Job],
+    runs: int,
+    *,
+    warmup: bool,
+    log: Callable[[str], None],
+    quick: tuple[float, int] | None = None,
+) -> None:
+    """Run every job ``runs`` times (after one discarded warm-up), rotating their order.
+
+    ``quick = (seconds, repeat)``: a job whose warm-up took less than ``seconds`` runs
+    ``repeat`` times in each round, interleaved with the other quick jobs, so that the medians
+    of the short runs, which a busy machine disturbs most, rest on more samples.
+    """
     env = clean_env()
     live = [j for j in jobs if not j.error]
     if warmup:
         for job in live:
-            _once(job, env)
+            took = _once(job, env)
+            if quick is not None and took is not None and took < quick[0]:
+                job.repeat = quick[1]
     for r in range(runs):
         live = [j for j in live if not j.error]
         order = live[r % len(live) :] + live[: r % len(live)] if live else []
-        for job in order:
-            sample = _once(job, env)
-            if sample is not None:
-                job.samples.append(sample)
+        for time_in_round in range(max((j.repeat for j in order), default=1)):
+            for job in order:
+                if time_in_round < job.repeat and not job.error:
+                    sample = _once(job, env)
+                    if sample is not None:
+                        job.samples.append(sample)
         log(
             f"    round {r + 1}/{runs}: "
             + ", ".join(f"{j.label} {j.samples[-1]:.3f}" for j in order if j.samples)

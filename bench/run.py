@@ -82,6 +82,9 @@ IO_ASYNCIO_AT_ONCE = 200
 TRIVIAL_CONCURRENCY = 200
 #: Scenario 7: a run that takes longer than this has hung (500 sequential tests take ~20 s).
 IO_TIMEOUT = 180.0
+#: Scenario 7: runs whose warm-up took less than this many seconds (the concurrent ones, about
+#: a second each, where a busy machine weighs most) run this many times in each round.
+IO_QUICK = (5.0, 3)
 
 
 def log(message: str) -> None:
@@ -136,6 +139,7 @@ class Bench:
         notes: list[str] | None = None,
         runs: int | None = None,
         may_fail: frozenset[str] = frozenset(),
+        quick: tuple[float, int] | None = None,
     ) -> None:
         """Time ``jobs`` in rounds and record them as one group.
 
@@ -143,7 +147,9 @@ class Bench:
         the suite), reported with its first error, rather than a broken benchmark.
         """
         log(f"scenario {scenario}: {title}" + (f", N={n}" if n else ""))
-        _timing.run_rounds(jobs, runs or self.runs_for(n), warmup=not self.args.smoke, log=log)
+        _timing.run_rounds(
+            jobs, runs or self.runs_for(n), warmup=not self.args.smoke, log=log, quick=quick
+        )
         self.groups.append(
             _report.Group(
                 key=key,
@@ -331,7 +337,15 @@ def scenario_io(bench: Bench, n: int, trivial_n: int) -> None:
     runs = bench.runs_for(n, io=True)
     may_fail = frozenset(j.label for j in peers)
     bench.measure(
-        f"s7-io-{n}", 7, _report.IO_TITLE, n, jobs, notes=notes, runs=runs, may_fail=may_fail
+        f"s7-io-{n}",
+        7,
+        _report.IO_TITLE,
+        n,
+        jobs,
+        notes=notes,
+        runs=runs,
+        may_fail=may_fail,
+        quick=IO_QUICK,
     )
     jobs = [aiokit("trivial", trivial_n, c) for c in (1, TRIVIAL_CONCURRENCY)]
     bench.measure(f"s7-trivial-{trivial_n}", 7, _report.TRIVIAL_TITLE, trivial_n, jobs)
@@ -355,8 +369,8 @@ def scenario_fixture_io(bench: Bench, n: int, job: Any, aiokit: Any) -> None:
             label=_report.fixture_io_cooperative(tasks),
         ),
         *peers,
-        # The same tests in one module: pytest-aiokit runs tests together within a module,
-        # so each module's end waits for its last test; pytest-asyncio-cooperative does not.
+        # The same tests in one module: what module boundaries cost, if anything (pytest-aiokit
+        # moves on to the next module only when nothing of the last one needs tearing down).
         aiokit(
             "fixture-io-one-module",
             n,
@@ -397,6 +411,7 @@ def scenario_fixture_io(bench: Bench, n: int, job: Any, aiokit: Any) -> None:
         runs=bench.runs_for(n, io=True),
         may_fail=frozenset(j.label for j in jobs if j.label.startswith(_report.COOPERATIVE))
         | frozenset(j.label for j in peers),
+        quick=IO_QUICK,
     )
 
 
@@ -493,6 +508,8 @@ def meta(bench: Bench, pytest_version: str, source: str) -> dict[str, Any]:
         "runs": bench.runs_for(1),
         "runs_large": bench.runs_for(10_000),
         "runs_io": bench.runs_for(1, io=True),
+        "runs_io_quick": bench.runs_for(1, io=True) * (1 if bench.args.smoke else IO_QUICK[1]),
+        "io_quick_below_s": IO_QUICK[0],
         "io_wait_s": _suites.IO_DELAY * _suites.IO_ROUND_TRIPS,
         "asyncio_costs": asyncio_costs(bench),
     }
