@@ -159,8 +159,9 @@ OPTIONS: tuple[Option, ...] = (
         "asyncio_concurrency",
         "--asyncio-concurrency",
         "N",
-        "How many async tests of one module or class may run at the same time, in one event "
-        "loop; 1 (default) runs them one after the other. Tests that use process-wide state "
+        "How many async tests may run at the same time, in one event loop: those of a module "
+        "or class, joined by the next module's while nothing of theirs needs tearing down; 1 "
+        "(default) runs them one after the other. Tests that use process-wide state "
         "(monkeypatch, capsys, caplog, ...) still run alone.",
         "1",
     ),
