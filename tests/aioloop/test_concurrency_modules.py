@@ -252,7 +252,17 @@ async def test_conflicts_{name}():
         RUNNING.discard("{name}")
 """
 
-SECOND_WITH_MODULE_FIXTURE = """
+#: A module-scoped fixture that records its setup and teardown.
+RECORDED = """
+@pytest.fixture(scope="module")
+def {name}():
+    EVENTS.append("open")
+    yield
+    EVENTS.append("close")
+"""
+
+SECOND_WITH_MODULE_FIXTURE = (
+    """
 import pytest
 from shared import EVENTS, STARTED, wait_until
 
@@ -260,16 +270,13 @@ pytestmark = pytest.mark.asyncio
 
 async def test_plain():
     pass
-
-@pytest.fixture(scope="module")
-def shared():
-    EVENTS.append("open")
-    yield
-    EVENTS.append("close")
-
+"""
+    + RECORDED.format(name="shared")
+    + """
 async def test_uses_the_module_fixture(shared):
     pass
 """
+)
 
 CHECK = """
 from shared import EVENTS, STARTED
@@ -329,7 +336,8 @@ async def test_closes_slowly(slow_to_close, i):
     pass
 """
 
-NEXT_WITH_MODULE_FIXTURE = """
+NEXT_WITH_MODULE_FIXTURE = (
+    """
 import pytest
 import pytest_aioloop
 from shared import EVENTS
@@ -339,13 +347,9 @@ pytestmark = pytest.mark.asyncio
 @pytest_aioloop.fixture
 async def quick():
     yield
-
-@pytest.fixture(scope="module")
-def resource():
-    EVENTS.append("open")
-    yield
-    EVENTS.append("close")
-
+"""
+    + RECORDED.format(name="resource")
+    + """
 async def test_plain(quick):
     pass
 
@@ -353,6 +357,7 @@ async def test_plain(quick):
 async def test_uses_it(quick, resource, i):
     pass
 """
+)
 
 ONCE = """
 from shared import EVENTS
@@ -360,21 +365,6 @@ from shared import EVENTS
 def test_set_up_once():
     assert EVENTS == ["open", "close"]
 """
-
-
-def test_teardowns_still_waiting_keep_the_next_module_set_up(pytester: pytest.Pytester) -> None:
-    """A teardown that waits while the group moves on ends towards what it started towards: it
-    never tears down the next module's fixtures."""
-    pytester.syspathinsert()
-    pytester.makepyfile(
-        shared=SHARED,
-        test_first=SLOW_TEARDOWN,
-        test_second=NEXT_WITH_MODULE_FIXTURE,
-        test_third=ONCE,
-    )
-    result, _ = _run(pytester, "-v", "-o", "asyncio_concurrency=20")
-    result.assert_outcomes(passed=17)
-    result.stdout.fnmatch_lines(["asyncio: the tests of test_second.py join the * running"])
 
 
 BREAKS_LATE = """
@@ -397,16 +387,21 @@ async def test_connects(connection, i):
 """
 
 
-def test_setups_that_fail_after_the_group_moved_on_tear_down_only_their_own(
-    pytester: pytest.Pytester,
+@pytest.mark.parametrize(
+    ("first", "outcomes"),
+    [(SLOW_TEARDOWN, {"passed": 17}), (BREAKS_LATE, {"passed": 5, "errors": 9})],
+    ids=["teardowns-waiting", "setups-failing-later"],
+)
+def test_steps_waiting_when_the_group_moves_on_keep_the_next_module_set_up(
+    pytester: pytest.Pytester, first: str, outcomes: dict[str, int]
 ) -> None:
+    """A teardown that waits while the group moves on ends towards what it began towards, and a
+    setup that fails after it tears down only its own: neither tears the next module's fixtures
+    down (it is set up once)."""
     pytester.syspathinsert()
     pytester.makepyfile(
-        shared=SHARED,
-        test_first=BREAKS_LATE,
-        test_second=NEXT_WITH_MODULE_FIXTURE,
-        test_third=ONCE,
+        shared=SHARED, test_first=first, test_second=NEXT_WITH_MODULE_FIXTURE, test_third=ONCE
     )
     result, _ = _run(pytester, "-v", "-o", "asyncio_concurrency=20")
-    result.assert_outcomes(passed=5, errors=9)
+    result.assert_outcomes(**outcomes)
     result.stdout.fnmatch_lines(["asyncio: the tests of test_second.py join the * running"])
