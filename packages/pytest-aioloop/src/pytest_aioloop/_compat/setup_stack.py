@@ -35,6 +35,7 @@ __all__ = [
     "parents_to_leave",
     "park_above",
     "put_back",
+    "raise_teardown_errors",
     "set_aside",
     "tear_down_rest",
     "unpark",
@@ -260,10 +261,16 @@ def end_left(session: pytest.Session, nodes: Sequence[Any]) -> None:
             errors.extend(found)
         elif found:
             errors.append(BaseExceptionGroup(f"errors while tearing down {node!r}", found[::-1]))
+    raise_teardown_errors(errors[::-1])
+
+
+def raise_teardown_errors(errors: Sequence[BaseException]) -> None:
+    """Raise the errors of one test's teardown as pytest raises them: one as it is, several
+    in a group (``errors`` in the order to show)."""
     if len(errors) == 1:
         raise errors[0]
     if errors:
-        raise BaseExceptionGroup("errors during test teardown", errors[::-1])
+        raise BaseExceptionGroup("errors during test teardown", list(errors))
 
 
 def park_above(item: pytest.Item) -> list[tuple[Any, Any]]:

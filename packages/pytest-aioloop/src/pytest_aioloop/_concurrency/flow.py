@@ -11,7 +11,6 @@ once, and the rest waits for the others (:func:`release_held`), reported as one 
 from __future__ import annotations
 
 import functools
-import sys
 import time
 import warnings
 from collections.abc import Callable, Iterable
@@ -34,11 +33,6 @@ from pytest_aioloop._session import SessionState
 
 if TYPE_CHECKING:
     import asyncio
-
-if sys.version_info >= (3, 11):
-    from builtins import BaseExceptionGroup
-else:  # pragma: no cover - Python 3.10: pytest's own dependency
-    from exceptiongroup import BaseExceptionGroup  # type: ignore[import-not-found, unused-ignore]
 
 
 class TestFlow(Parents):
@@ -240,11 +234,8 @@ class TestFlow(Parents):
         extend_report_section(item, "teardown", "stderr", err)
         errors = [c.excinfo.value for c in (second, first) if c.excinfo is not None]
 
-        def raise_both() -> None:  # as pytest raises the errors of one teardown
-            if len(errors) == 1:
-                raise errors[0]
-            if errors:
-                raise BaseExceptionGroup("errors during test teardown", errors)
+        def raise_both() -> None:
+            setup_stack.raise_teardown_errors(errors)
 
         output.lane = None
         report, call = self.phases.run(
@@ -327,10 +318,7 @@ def _then_end(
         setup_stack.end_left(running.item.session, ending(running))
     except setup_stack.CAUGHT as exc:
         errors.append(exc)
-    if len(errors) == 1:
-        raise errors[0]
-    if errors:
-        raise BaseExceptionGroup("errors during test teardown", errors[::-1])
+    setup_stack.raise_teardown_errors(errors[::-1])
 
 
 def _log(running: Running, warned: Iterable[warnings.WarningMessage]) -> None:
