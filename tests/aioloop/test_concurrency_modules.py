@@ -143,12 +143,15 @@ from shared import RUNNING, wait_until
 
 pytestmark = pytest.mark.asyncio
 
-async def test_runs():
-    RUNNING.add("first")
+# As many as the group admits before it first lets the loop run: they run when the next
+# module's tests arrive.
+@pytest.mark.parametrize("i", range(8))
+async def test_runs(i):
+    RUNNING.add(i)
     try:
         await wait_until(lambda: False, steps=20)
     finally:
-        RUNNING.discard("first")
+        RUNNING.discard(i)
 """
 
 SETS_UP_ITS_MODULE = """
@@ -168,21 +171,32 @@ async def test_after():
 """
 
 
-@pytest.mark.parametrize("how", ["fixture", "setup_module"])
+@pytest.mark.parametrize("how", ["fixture", "setup_module", "used-by-a-later-test"])
 def test_a_module_that_sets_up_a_wider_fixture_waits_for_the_running_tests(
     pytester: pytest.Pytester, how: str
 ) -> None:
+    """Also when its first test joins the running ones and a later one sets the fixture up."""
     second = SETS_UP_ITS_MODULE
     if how == "setup_module":
         second = second.replace(
             '@pytest.fixture(scope="module", autouse=True)\ndef clean_slate():',
             "def setup_module():",
         )
+    elif how == "used-by-a-later-test":
+        second = second.replace("autouse=True", "").replace(
+            "async def test_after():",
+            "async def test_joins():\n    pass\n\nasync def test_after(clean_slate):",
+        )
     pytester.syspathinsert()
     pytester.makepyfile(shared=SHARED, test_first=RUNS_LONG, test_second=second)
-    result, _ = _run(pytester, "-v", "-o", "asyncio_concurrency=10")
-    result.assert_outcomes(passed=2)
-    result.stdout.no_fnmatch_line("*join the*")
+    result, _ = _run(pytester, "-v", "-o", "asyncio_concurrency=20")
+    if how == "used-by-a-later-test":
+        result.assert_outcomes(passed=10)
+        result.stdout.fnmatch_lines(["asyncio: the tests of test_second.py join the 8 running"])
+    else:
+        result.assert_outcomes(passed=9)
+        result.stdout.no_fnmatch_line("*join the*")
+    result.stdout.no_fnmatch_line("*failed beside other tests*")
 
 
 LATE = """
@@ -261,16 +275,19 @@ def {name}():
     EVENTS.append("close")
 """
 
+#: The module after the first conflicting test: a test, the other conflicting one, then a test
+#: that sets up a module fixture (once the first module's test is done).
 SECOND_WITH_MODULE_FIXTURE = (
     """
 import pytest
-from shared import EVENTS, STARTED, wait_until
+from shared import EVENTS
 
 pytestmark = pytest.mark.asyncio
 
 async def test_plain():
     pass
 """
+    + CONFLICT.format(name="second", other="first")
     + RECORDED.format(name="shared")
     + """
 async def test_uses_the_module_fixture(shared):
@@ -296,8 +313,7 @@ def test_tests_that_fail_beside_a_module_left_behind_run_again_alone(
     pytester.makepyfile(
         shared=SHARED,
         test_first=CONFLICT.format(name="first", other="second"),
-        test_second=SECOND_WITH_MODULE_FIXTURE
-        + CONFLICT.format(name="second", other="first").replace("_second():", "_second(shared):"),
+        test_second=SECOND_WITH_MODULE_FIXTURE,
         test_third=CHECK,
     )
     result, _ = _run(pytester, "-v", "-o", "asyncio_concurrency=10")

@@ -209,6 +209,11 @@ class Group(Waiting, Watch, TestFlow):
         if self.host.stopping(item) or self.host.settling():
             return False
         in_lane = self.lanes is not None and self._may_wait_in_setup(item)
+        if self.left_users and sets_up_wider_fixtures(item):
+            # A fixture of the module moved on to is set up once the tests of the modules
+            # before it are done, as without concurrency (see ``Parents.move_on``).
+            while any(running.left for running in self.running.values()):
+                self.wait(keeper=item)
         exclusive = in_lane and sets_up_wider_fixtures(item)
         while exclusive and self.setting_up:
             self.wait(keeper=item)
